@@ -1,0 +1,16 @@
+// Each subcommand registers its flags on the CLI and binds them to one run function of the
+// library. One file per subcommand (apps/<name>_command.cc).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace twotower::cli {
+
+void add_prepare_command(CLI::App& app);
+void add_embed_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_evaluate_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+
+}  // namespace twotower::cli

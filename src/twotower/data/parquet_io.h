@@ -1,0 +1,68 @@
+// Column-wise Parquet reading and writing through Apache Arrow.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace arrow {
+class Table;
+class Array;
+class Field;
+}  // namespace arrow
+
+namespace twotower {
+
+/// Builds a table one named column at a time, then writes it as one Parquet file.
+class ParquetWriter {
+ public:
+  ParquetWriter();
+  ~ParquetWriter();
+  ParquetWriter(const ParquetWriter&) = delete;
+  ParquetWriter& operator=(const ParquetWriter&) = delete;
+
+  void add_int64(const std::string& name, const std::vector<int64_t>& values);
+  void add_int32(const std::string& name, const std::vector<int32_t>& values);
+  /// NaN values are written as nulls when `nan_as_null`.
+  void add_float(const std::string& name, const std::vector<float>& values, bool nan_as_null = false);
+  void add_string(const std::string& name, const std::vector<std::string>& values);
+  void add_int32_list(const std::string& name, const std::vector<std::vector<int32_t>>& values);
+  void add_float_list(const std::string& name, const std::vector<std::vector<float>>& values);
+
+  /// Writes all columns (which must have equal lengths) to `path`.
+  void write(const std::filesystem::path& path) const;
+
+ private:
+  void add(const std::string& name, std::shared_ptr<arrow::Array> array);
+  std::vector<std::shared_ptr<arrow::Field>> fields_;
+  std::vector<std::shared_ptr<arrow::Array>> arrays_;
+};
+
+/// A Parquet file read whole; columns are converted to the requested C++ type on access.
+class ParquetTable {
+ public:
+  explicit ParquetTable(const std::filesystem::path& path);
+  ~ParquetTable();
+
+  int64_t num_rows() const;
+  bool has_column(const std::string& name) const;
+  /// Any integer, float or timestamp column (timestamps in seconds) as int64; nulls become `null_value`.
+  std::vector<int64_t> int64_column(const std::string& name, int64_t null_value = 0) const;
+  /// Any numeric column as float; nulls become NaN.
+  std::vector<float> float_column(const std::string& name) const;
+  /// String, large string or dictionary-of-string column; nulls become "".
+  std::vector<std::string> string_column(const std::string& name) const;
+  /// list<integer> column; nulls become empty lists.
+  std::vector<std::vector<int32_t>> int32_list_column(const std::string& name) const;
+  /// list<float> column (one embedding per row); nulls become empty lists.
+  std::vector<std::vector<float>> float_list_column(const std::string& name) const;
+
+ private:
+  std::shared_ptr<arrow::Array> column(const std::string& name) const;
+  std::filesystem::path path_;
+  std::shared_ptr<arrow::Table> table_;
+};
+
+}  // namespace twotower
