@@ -1,0 +1,91 @@
+#include "twotower/data/npy.h"
+
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "twotower/common/error.h"
+
+namespace fs = std::filesystem;
+
+namespace twotower {
+
+Matrix read_npy(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path.string(), ": cannot open");
+  char magic[8];
+  in.read(magic, 8);
+  if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0) fail(path.string(), ": not a .npy file (bad magic)");
+  uint32_t header_len = 0;
+  if (magic[6] == 1) {
+    unsigned char b[2];
+    in.read(reinterpret_cast<char*>(b), 2);
+    header_len = b[0] | (b[1] << 8);
+  } else {
+    unsigned char b[4];
+    in.read(reinterpret_cast<char*>(b), 4);
+    header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+  }
+  std::string header(header_len, '\0');
+  in.read(header.data(), header_len);
+  if (!in) fail(path.string(), ": truncated header");
+
+  std::smatch m;
+  if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']*)'"))) fail(path.string(), ": no descr in header");
+  std::string descr = m[1];
+  if (descr != "<f4" && descr != "<f8") fail(path.string(), ": dtype got ", descr, ", expected float32 (<f4) or float64 (<f8)");
+  if (std::regex_search(header, std::regex("'fortran_order':\\s*True"))) {
+    fail(path.string(), ": fortran_order got True, expected a C-ordered array");
+  }
+  if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) fail(path.string(), ": no shape in header");
+  std::vector<int64_t> shape;
+  std::string dims = m[1];
+  std::regex num("\\d+");
+  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it) {
+    shape.push_back(std::stoll(it->str()));
+  }
+  if (shape.empty() || shape.size() > 2) fail(path.string(), ": rank got ", shape.size(), ", expected 1 or 2");
+  Matrix out;
+  out.rows = shape[0];
+  out.cols = shape.size() == 2 ? shape[1] : 1;
+  size_t n = static_cast<size_t>(out.rows * out.cols);
+  out.data.resize(n);
+  if (descr == "<f4") {
+    in.read(reinterpret_cast<char*>(out.data.data()), static_cast<std::streamsize>(n * sizeof(float)));
+  } else {
+    std::vector<double> tmp(n);
+    in.read(reinterpret_cast<char*>(tmp.data()), static_cast<std::streamsize>(n * sizeof(double)));
+    for (size_t i = 0; i < n; ++i) out.data[i] = static_cast<float>(tmp[i]);
+  }
+  if (!in) fail(path.string(), ": truncated data (expected ", out.rows, " x ", out.cols, " values)");
+  return out;
+}
+
+void write_npy(const Matrix& m, const fs::path& path) {
+  if (static_cast<int64_t>(m.data.size()) != m.rows * m.cols) {
+    fail("write_npy ", path.string(), ": got ", m.data.size(), " values, expected ", m.rows, " x ", m.cols);
+  }
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(m.rows) + ", " +
+                       std::to_string(m.cols) + "), }";
+  // Pad so that magic (6) + version (2) + length (2) + header + '\n' is a multiple of 64.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) fail(tmp.string(), ": cannot open for writing");
+    out.write("\x93NUMPY\x01\x00", 8);
+    auto len = static_cast<uint16_t>(header.size());
+    char b[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+    out.write(b, 2);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(m.data.data()), static_cast<std::streamsize>(m.data.size() * sizeof(float)));
+    if (!out) fail(tmp.string(), ": write failed");
+  }
+  fs::rename(tmp, path);
+}
+
+}  // namespace twotower
