@@ -24,7 +24,8 @@ TEST(Npy, RoundTrip) {
 TEST(Npy, HeaderAligned) {
   testing::TempDir dir;
   write_npy(Matrix{1, 1, {0}}, dir / "a.npy");
-  EXPECT_EQ(testing::read_file(dir / "a.npy").size(), 64u + sizeof(float));
+  size_t size = testing::read_file(dir / "a.npy").size();
+  EXPECT_EQ((size - sizeof(float)) % 64, 0u) << size;
 }
 
 TEST(Npy, RejectsNonNpy) {
