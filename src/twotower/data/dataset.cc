@@ -96,14 +96,26 @@ std::vector<std::string> read_id_map(const fs::path& path) {
 }
 
 void write_id_map(const std::vector<std::string>& ids, const fs::path& path) {
-  nlohmann::ordered_json map = nlohmann::ordered_json::object();
-  for (size_t i = 0; i < ids.size(); ++i) map[ids[i]] = i;
+  // Written by hand in index order: nlohmann::ordered_json inserts in linear time per key,
+  // which is quadratic over a million ids.
   fs::path tmp = path;
   tmp += ".tmp";
   {
     std::ofstream out(tmp);
     if (!out) fail(tmp.string(), ": cannot open for writing");
-    out << map.dump() << '\n';
+    std::string buffer = "{";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i > 0) buffer += ", ";
+      buffer += nlohmann::json(ids[i]).dump();
+      buffer += ": ";
+      buffer += std::to_string(i);
+      if (buffer.size() > (1 << 20)) {
+        out << buffer;
+        buffer.clear();
+      }
+    }
+    out << buffer << "}\n";
+    if (!out) fail(tmp.string(), ": write failed");
   }
   fs::rename(tmp, path);
 }
