@@ -21,6 +21,7 @@ TEST(TextClean, StripsTagsCommentsAndScripts) {
   EXPECT_EQ(strip_html("a<!-- hidden -->b"), "ab");
   EXPECT_EQ(strip_html("x<script>var a = '<b>';</script>y"), "xy");
   EXPECT_EQ(strip_html("1 < 2 and 3 > 2"), "1 < 2 and 3 > 2");
+  EXPECT_EQ(strip_html("Time <span class=\"a-size-medium a-color-secondary\""), "Time ");
 }
 
 // Block tags separate words; whitespace and no-break spaces collapse; ends are trimmed.

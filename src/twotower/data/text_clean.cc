@@ -126,8 +126,9 @@ std::string strip_html(std::string_view text) {
     }
     size_t close = text.find('>', i + 1);
     if (close == std::string_view::npos) {
-      out += c;
-      ++i;
+      // A tag cut off by the end of the text, as in the 2018 metadata's truncated titles
+      // ("<span class=\"a-size-medium\""), is dropped with the rest of the text.
+      i = text.size();
       continue;
     }
     std::string_view tag = text.substr(i + 1, close - i - 1);

@@ -13,6 +13,7 @@ std::string decode_entities(std::string_view text);
 
 /// Removes HTML tags (`<...>`), comments and the content of <script> and <style> elements;
 /// <br>, <p>, <div>, <li> and similar block tags become a space so words do not run together.
+/// A tag left open at the end of the text is removed with everything after it.
 std::string strip_html(std::string_view text);
 
 /// strip_html, then decode_entities, then whitespace runs (including newlines and no-break
