@@ -9,6 +9,8 @@ namespace {
 
 constexpr size_t kInputChunk = 1 << 20;
 constexpr size_t kInitialBuffer = 4 << 20;
+constexpr size_t kInflateChunk = 1 << 20;
+constexpr size_t kQueuedChunks = 4;
 
 }  // namespace
 
@@ -27,12 +29,82 @@ LineReader::LineReader(const std::filesystem::path& path) : path_(path.string())
   if (gzip_) {
     // 15 + 32: any window size, gzip or zlib header detected automatically.
     if (inflateInit2(&zs_, 15 + 32) != Z_OK) fail(path_, ": cannot initialise zlib");
+    inflater_ = std::thread([this] { inflate_loop(); });
   }
 }
 
 LineReader::~LineReader() {
+  if (inflater_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    inflater_.join();
+  }
   if (gzip_) inflateEnd(&zs_);
   if (file_) std::fclose(file_);
+}
+
+void LineReader::inflate_loop() {
+  try {
+    for (;;) {
+      std::vector<char> chunk;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [&] { return stop_ || chunks_.size() < kQueuedChunks; });
+        if (stop_) return;
+        if (!spare_.empty()) {
+          chunk = std::move(spare_.back());
+          spare_.pop_back();
+        }
+      }
+      chunk.resize(kInflateChunk);
+      size_t filled = 0;
+      bool end = false;
+      int64_t consumed = 0;
+      while (filled < chunk.size() && !end) {
+        if (zs_.avail_in == 0) {
+          size_t n = std::fread(in_.data(), 1, in_.size(), file_);
+          if (n == 0) {
+            if (std::ferror(file_)) fail(path_, ": read error: ", std::strerror(errno));
+            end = true;
+            break;
+          }
+          consumed += static_cast<int64_t>(n);
+          zs_.next_in = in_.data();
+          zs_.avail_in = static_cast<uInt>(n);
+        }
+        zs_.next_out = reinterpret_cast<Bytef*>(chunk.data() + filled);
+        zs_.avail_out = static_cast<uInt>(chunk.size() - filled);
+        int rc = inflate(&zs_, Z_NO_FLUSH);
+        filled = chunk.size() - zs_.avail_out;
+        if (rc == Z_STREAM_END) {
+          // A .gz file may hold several members one after another (as `cat a.gz b.gz` makes).
+          inflateReset(&zs_);
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+          fail(path_, ": corrupt gzip data near byte ", compressed_read_ + consumed, " (",
+               zs_.msg ? zs_.msg : "zlib error", ")");
+        }
+      }
+      chunk.resize(filled);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        compressed_read_ += consumed;
+        if (!chunk.empty()) chunks_.push_back(std::move(chunk));
+        if (end) producer_done_ = true;
+      }
+      changed_.notify_all();
+      if (end) return;
+    }
+  } catch (...) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      producer_error_ = std::current_exception();
+      producer_done_ = true;
+    }
+    changed_.notify_all();
+  }
 }
 
 bool LineReader::fill() {
@@ -56,29 +128,26 @@ bool LineReader::fill() {
     bytes_read_ += static_cast<int64_t>(n);
     return true;
   }
-  size_t before = end_;
-  while (end_ == before) {
-    if (zs_.avail_in == 0) {
-      size_t n = std::fread(in_.data(), 1, in_.size(), file_);
-      if (n == 0) {
-        if (std::ferror(file_)) fail(path_, ": read error: ", std::strerror(errno));
-        eof_ = true;
-        return false;
-      }
-      bytes_read_ += static_cast<int64_t>(n);
-      zs_.next_in = in_.data();
-      zs_.avail_in = static_cast<uInt>(n);
+  std::vector<char> chunk;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !chunks_.empty() || producer_done_; });
+    if (chunks_.empty()) {
+      if (producer_error_) std::rethrow_exception(producer_error_);
+      eof_ = true;
+      return false;
     }
-    zs_.next_out = reinterpret_cast<Bytef*>(buffer_.data() + end_);
-    zs_.avail_out = static_cast<uInt>(capacity - end_);
-    int rc = inflate(&zs_, Z_NO_FLUSH);
-    end_ = capacity - zs_.avail_out;
-    if (rc == Z_STREAM_END) {
-      // A .gz file may hold several members one after another (as `cat a.gz b.gz` makes).
-      inflateReset(&zs_);
-    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      fail(path_, ": corrupt gzip data near byte ", bytes_read_, " (", zs_.msg ? zs_.msg : "zlib error", ")");
-    }
+    chunk = std::move(chunks_.front());
+    chunks_.pop_front();
+    bytes_read_ = compressed_read_;
+  }
+  changed_.notify_all();
+  if (buffer_.size() - kPadding - end_ < chunk.size()) buffer_.resize(end_ + chunk.size() + kPadding);
+  std::memcpy(buffer_.data() + end_, chunk.data(), chunk.size());
+  end_ += chunk.size();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    spare_.push_back(std::move(chunk));
   }
   return true;
 }

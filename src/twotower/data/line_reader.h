@@ -2,10 +2,15 @@
 // not its name) with no per-line allocation.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
+#include <exception>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -40,6 +45,8 @@ class LineReader {
  private:
   /// Appends decompressed or raw bytes after buffer_[end_]; false when nothing is left.
   bool fill();
+  /// Background thread: inflates the file into chunks_ (at most kQueuedChunks waiting).
+  void inflate_loop();
 
   std::string path_;
   std::FILE* file_ = nullptr;
@@ -47,6 +54,15 @@ class LineReader {
   bool eof_ = false;
   z_stream zs_{};
   std::vector<unsigned char> in_;  // compressed input chunk
+  // Decompression runs on its own thread, overlapping the parsing of the previous chunk.
+  std::thread inflater_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<char>> chunks_;  // decompressed, waiting to be read
+  std::vector<std::vector<char>> spare_;  // returned chunks, reused
+  bool producer_done_ = false, stop_ = false;
+  std::exception_ptr producer_error_;
+  int64_t compressed_read_ = 0;  // written by the inflater under mutex_
   std::vector<char> buffer_;       // decoded bytes [begin_, end_) not yet returned
   size_t begin_ = 0, end_ = 0;
   int64_t line_number_ = 0;
