@@ -240,7 +240,7 @@ GeneratedFiles generate_dataset(const GeneratorOptions& o, const std::filesystem
     int64_t cluster = i % c;
     const char* adjective = kAdjectives[static_cast<size_t>(cluster) % kAdjectives.size()];
     const char* noun = kNouns[static_cast<size_t>(i / c) % kNouns.size()];
-    std::string title = std::string(adjective) + " " + noun + " " + std::to_string(i);
+    std::string title = str_cat(adjective, " ", noun, " ", i);
     if (i % 5 == 0) title += " &amp; Co";
     if (o.format == ReviewFormat::kRecBoleInter) {
       m += item_id(i), m += '\t', m += title, m += '\n';
@@ -248,13 +248,13 @@ GeneratedFiles generate_dataset(const GeneratorOptions& o, const std::filesystem
       continue;
     }
     bool v2023 = o.format == ReviewFormat::kAmazon2023;
-    std::string category = "Cluster " + std::to_string(cluster);
+    std::string category = str_cat("Cluster ", cluster);
     std::string sub = std::string(adjective) + " things";
-    std::string description = "<p>A " + std::string(adjective) + " " + noun + " for every day.</p>";
+    std::string description = str_cat("<p>A ", adjective, " ", noun, " for every day.</p>");
     m += v2023 ? "{\"main_category\": \"Generated\", \"title\": \"" : "{\"title\": \"";
     m += title;
     m += v2023 ? "\", \"store\": \"" : "\", \"brand\": \"";
-    if (i % 7 != 3) m += "Brand " + std::to_string(cluster) + "-" + std::to_string(i % 3);
+    if (i % 7 != 3) m += str_cat("Brand ", cluster, "-", i % 3);
     m += v2023 ? "\", \"categories\": [\"" : "\", \"category\": [\"";
     m += category, m += "\", \"", m += sub, m += "\"], \"description\": [\"", m += description, m += "\"], ";
     m += v2023 ? "\"parent_asin\": \"" : "\"main_cat\": \"Generated\", \"asin\": \"";
@@ -263,7 +263,7 @@ GeneratedFiles generate_dataset(const GeneratorOptions& o, const std::filesystem
   }
   meta.close();
 
-  std::string clusters = "{\"clusters\": " + std::to_string(c) + ", \"rule\": \"user AU<n> and item B0<n> belong to cluster n % clusters\"}\n";
+  std::string clusters = str_cat("{\"clusters\": ", c, ", \"rule\": \"user AU<n> and item B0<n> belong to cluster n % clusters\"}\n");
   Writer cw(files.clusters, false);
   cw.buffer() = clusters;
   cw.close();

@@ -131,12 +131,12 @@ void read_json_meta(LineReader& reader, Metadata& meta) {
     simdjson::dom::element doc;
     auto error = parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc);
     if (error) {
-      bad("", "malformed JSON (" + std::string(simdjson::error_message(error)) + ")", "one JSON object per line");
+      bad("", str_cat("malformed JSON (", simdjson::error_message(error), ")"), "one JSON object per line");
       continue;
     }
     simdjson::dom::object object;
     if (doc.get_object().get(object)) {
-      bad("", "a JSON " + std::string(doc.is_array() ? "array" : "scalar"), "one JSON object per line");
+      bad("", str_cat("a JSON ", doc.is_array() ? "array" : "scalar"), "one JSON object per line");
       continue;
     }
     RawMeta m;

@@ -47,7 +47,7 @@ class TempFolder {
     if (fs::exists(target)) {
       if (!overwrite) fail(target.string(), ": already exists; pass --overwrite to replace it");
       fs::path old = target;
-      old += ".old-" + std::to_string(getpid());
+      old += str_cat(".old-", getpid());
       fs::rename(target, old, ec);
       if (ec) fail(target.string(), ": cannot move the existing folder aside: ", ec.message());
       fs::rename(path_, target, ec);
@@ -167,7 +167,7 @@ PrepareResult prepare(const PrepareOptions& o) {
   }
 
   bool times = table.has_timestamps;
-  nlohmann::json summary_stats = dataset_stats(data, catalogue.reviewed, times);
+  nlohmann::json summary_stats = dataset_stats(data, catalogue.reviewed, times, filtered ? -1 : raw_repeats);
   summary_stats["input"] = input;
   summary_stats["raw"] = stats["raw"];
   summary_stats["filters"] = stats["filters"];
@@ -178,7 +178,7 @@ PrepareResult prepare(const PrepareOptions& o) {
   fs::path out = fs::absolute(o.out).lexically_normal();
   if (out.filename().empty()) out = out.parent_path();
   fs::create_directories(out.parent_path());
-  TempFolder tmp(out.parent_path() / ("." + out.filename().string() + ".tmp-" + std::to_string(getpid())));
+  TempFolder tmp(out.parent_path() / str_cat(".", out.filename().string(), ".tmp-", getpid()));
   data.stats["seconds"] = {{"read_reviews", round3(read_seconds)}, {"total", round3(since(start))}};
   save_dataset(data, tmp.path());
   tmp.commit(out, o.overwrite);

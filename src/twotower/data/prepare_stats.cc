@@ -46,7 +46,8 @@ std::string percent(double f) {
 
 }  // namespace
 
-nlohmann::json dataset_stats(const Dataset& data, int64_t items_with_interactions, bool timestamps_are_times) {
+nlohmann::json dataset_stats(const Dataset& data, int64_t items_with_interactions, bool timestamps_are_times,
+                             int64_t repeated_pairs) {
   const Interactions& in = data.interactions;
   nlohmann::json s;
   auto n = static_cast<int64_t>(in.size());
@@ -64,7 +65,7 @@ nlohmann::json dataset_stats(const Dataset& data, int64_t items_with_interaction
   }
   s["interactions_per_user"] = distribution(std::move(per_user));
   s["interactions_per_item"] = distribution(std::move(per_item));
-  s["repeated_pairs"] = count_repeated_pairs(in, data.num_users());
+  s["repeated_pairs"] = repeated_pairs >= 0 ? repeated_pairs : count_repeated_pairs(in, data.num_users());
 
   std::map<float, int64_t> histogram;
   int64_t rated = 0;

@@ -14,7 +14,9 @@ namespace twotower {
 /// and per item (min, median, mean, max), rating histogram (null without ratings), time range,
 /// split counts, metadata coverage (share of items with a non-empty title, brand, category,
 /// description), and repeated (user, item) pairs.
-nlohmann::json dataset_stats(const Dataset& data, int64_t items_with_interactions, bool timestamps_are_times);
+/// `repeated_pairs` < 0 computes the count; pass it when already known.
+nlohmann::json dataset_stats(const Dataset& data, int64_t items_with_interactions, bool timestamps_are_times,
+                             int64_t repeated_pairs = -1);
 
 /// A few lines for a person: sizes, splits, coverage, bad lines, where the folder is.
 std::string format_summary(const nlohmann::json& stats, const std::string& out_dir);

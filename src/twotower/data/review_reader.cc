@@ -53,8 +53,18 @@ class Sink {
 
   void add(std::string_view user, std::string_view item, float rating, int64_t timestamp) {
     auto& r = t_.rows;
-    r.user.push_back(t_.users.intern(user));
-    r.item.push_back(t_.items.intern(item));
+    // Review files are often grouped by user (RecBole) or by item (Amazon): a run of one id
+    // skips the hash lookup. The cached views point into the id maps' arenas, which never move.
+    if (user != last_user_) {
+      last_user_index_ = t_.users.intern(user);
+      last_user_ = t_.users.id(last_user_index_);
+    }
+    if (item != last_item_) {
+      last_item_index_ = t_.items.intern(item);
+      last_item_ = t_.items.id(last_item_index_);
+    }
+    r.user.push_back(last_user_index_);
+    r.item.push_back(last_item_index_);
     r.rating.push_back(rating);
     r.timestamp.push_back(timestamp);
   }
@@ -71,6 +81,8 @@ class Sink {
 
  private:
   ReviewTable& t_;
+  std::string_view last_user_, last_item_;
+  int32_t last_user_index_ = -1, last_item_index_ = -1;
   int64_t text_bytes_;
   size_t sample_bytes_ = 0, sample_lines_ = 0;
   bool reserved_ = false;
@@ -108,12 +120,12 @@ void read_json(LineReader& reader, ReviewTable& t, Sink& sink, const JsonKeys& k
     simdjson::dom::element doc;
     auto error = parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc);
     if (error) {
-      bad("", "malformed JSON (" + std::string(simdjson::error_message(error)) + ")", "one JSON object per line");
+      bad("", str_cat("malformed JSON (", simdjson::error_message(error), ")"), "one JSON object per line");
       continue;
     }
     simdjson::dom::object object;
     if (doc.get_object().get(object)) {
-      bad("", "a JSON " + std::string(doc.is_array() ? "array" : "scalar"), "one JSON object per line");
+      bad("", str_cat("a JSON ", doc.is_array() ? "array" : "scalar"), "one JSON object per line");
       continue;
     }
     std::string_view user, item, item_fallback;
@@ -264,7 +276,7 @@ void read_recbole(LineReader& reader, ReviewTable& t, Sink& sink, Progress* prog
   const size_t columns = f.size();
   if (user_col < 0 || item_col < 0) {
     fail(input_error(reader.path(), reader.line_number(), user_col < 0 ? "user_id" : "item_id",
-                     "a header without it (" + quote_token(line) + ")",
+                     str_cat("a header without it (", quote_token(line), ")"),
                      "a RecBole .inter header naming user_id:token and item_id:token"));
   }
   t.has_timestamps = time_col >= 0;
