@@ -25,6 +25,16 @@ struct Expected {
 // (with reviews) and repeated (user, item) pairs; ids round-trip through the written maps.
 class SharedDataCounts : public ::testing::TestWithParam<Expected> {};
 
+void PrintTo(const Expected& e, std::ostream* os) { *os << e.reviews; }
+
+std::string case_name(const ::testing::TestParamInfo<Expected>& info) {
+  std::string name = fs::path(info.param.reviews).filename().string();
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
 TEST_P(SharedDataCounts, MatchTheReadme) {
   const Expected& e = GetParam();
   TWOTOWER_REQUIRE_SHARED(amazon(e.reviews));
@@ -59,7 +69,8 @@ INSTANTIATE_TEST_SUITE_P(
                                "magazine/meta_Magazine_Subscriptions.json.gz", 2375, 348, 157, 73},
                       Expected{"magazine/Magazine_Subscriptions.csv.gz", "", 89689, 72098, 2428, 1371},
                       Expected{"fashion/AMAZON_FASHION_5.json.gz", "", 3176, 406, 31, 134},
-                      Expected{"games/Games.inter.gz", "games/Games.item.gz", 440264, 50546, 16859, 0}));
+                      Expected{"games/Games.inter.gz", "games/Games.item.gz", 440264, 50546, 16859, 0}),
+    case_name);
 
 // Gift Cards: the metadata lists 1,547 items, 148 reviewed, so 1,399 are catalogue only and
 // get indices 148..1546; reviewed items keep theirs.
@@ -115,6 +126,8 @@ TEST(Prepare, GamesHasNullRatingsAndPositionTimestamps) {
   o.out = dir / "games";
   PrepareResult r = prepare(o);
   EXPECT_TRUE(r.stats["ratings"].is_null());
+  EXPECT_FALSE(r.stats["timestamps"]["are_times"].get<bool>());
+  EXPECT_EQ(r.stats["timestamps"]["max"], 49);  // histories are capped at 50 items
   // Leave-last-out on Games: one test and one valid row per user (every history has >= 3).
   EXPECT_EQ(r.stats["splits"]["test"], 50546);
   EXPECT_EQ(r.stats["splits"]["valid"], 50546);

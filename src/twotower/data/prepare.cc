@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -145,8 +146,14 @@ PrepareResult prepare(const PrepareOptions& o) {
   table.users = IdMap();
   table.items = IdMap();
 
-  if (o.split.method == SplitMethod::kTime && !table.has_timestamps) {
-    log_warn("the review file has no timestamp column: the time split uses file positions");
+  // RecBole files may hold positions (0, 1, 2, ...) instead of times, as the Games release does;
+  // anything before 1973 is taken as a position, so the summary does not print 1970 dates.
+  constexpr int64_t kPlausibleTime = 100000000;
+  bool times = table.has_timestamps &&
+               (in.size() == 0 || *std::max_element(in.timestamp.begin(), in.timestamp.end()) >= kPlausibleTime);
+  if (o.split.method == SplitMethod::kTime && !times) {
+    log_warn("the timestamps look like positions, not times (all before 1973): a global time split over them "
+             "is an order split; --split loo is the customary choice");
   }
   data.splits = split_interactions(in, data.num_users(), o.split);
   data.splits["id_order"] = "users and items numbered in order of first appearance in the review file (after "
@@ -166,7 +173,6 @@ PrepareResult prepare(const PrepareOptions& o) {
     catalogue = build_items(reviewed_items, nullptr, o.reviewed_items_only, data);
   }
 
-  bool times = table.has_timestamps;
   nlohmann::json summary_stats = dataset_stats(data, catalogue.reviewed, times, filtered ? -1 : raw_repeats);
   summary_stats["input"] = input;
   summary_stats["raw"] = stats["raw"];
