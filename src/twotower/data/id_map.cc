@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <cstring>
 
+#include "twotower/common/error.h"
+
 namespace twotower {
 namespace {
 
 constexpr size_t kBlockBytes = 1 << 20;
 constexpr size_t kInitialSlots = 1 << 12;
 
+}  // namespace
+
 // FNV-1a, then a final mix so that linear probing sees well-spread low bits.
-uint64_t hash_id(std::string_view s) {
+uint64_t IdMap::hash(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) {
     h ^= c;
@@ -22,7 +26,13 @@ uint64_t hash_id(std::string_view s) {
   return h;
 }
 
-}  // namespace
+bool IdMap::matches(const Slot& s, uint64_t h, std::string_view id) const {
+  if (s.hash != h || s.size != id.size()) return false;
+  size_t head = std::min(id.size(), kInline);
+  if (std::memcmp(s.prefix, id.data(), head) != 0) return false;
+  return id.size() <= kInline ||
+         std::memcmp(ids_[static_cast<size_t>(s.index)].data() + kInline, id.data() + kInline, id.size() - kInline) == 0;
+}
 
 IdMap::IdMap() : slots_(kInitialSlots) {}
 
@@ -52,27 +62,31 @@ void IdMap::grow() {
 }
 
 int32_t IdMap::find(std::string_view id) const {
-  uint64_t h = hash_id(id);
+  uint64_t h = hash(id);
   size_t mask = slots_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.index < 0) return -1;
-    if (s.hash == h && ids_[static_cast<size_t>(s.index)] == id) return s.index;
+    if (matches(s, h, id)) return s.index;
   }
 }
 
-int32_t IdMap::intern(std::string_view id) {
-  uint64_t h = hash_id(id);
+int32_t IdMap::intern(std::string_view id, uint64_t h) {
   size_t mask = slots_.size() - 1;
   size_t i = h & mask;
   for (;; i = (i + 1) & mask) {
-    Slot& s = slots_[i];
+    const Slot& s = slots_[i];
     if (s.index < 0) break;
-    if (s.hash == h && ids_[static_cast<size_t>(s.index)] == id) return s.index;
+    if (matches(s, h, id)) return s.index;
   }
+  if (id.size() > UINT32_MAX) fail("id of ", id.size(), " bytes, expected fewer than 2^32");
   auto index = static_cast<int32_t>(ids_.size());
   ids_.push_back(store(id));
-  slots_[i] = Slot{h, index};
+  Slot& slot = slots_[i];
+  slot.hash = h;
+  slot.index = index;
+  slot.size = static_cast<uint32_t>(id.size());
+  std::memcpy(slot.prefix, id.data(), std::min(id.size(), kInline));
   // Keep the load factor under 1/2.
   if (ids_.size() * 2 > slots_.size()) grow();
   return index;

@@ -51,22 +51,41 @@ class Sink {
  public:
   Sink(ReviewTable& table, const std::filesystem::path& path) : t_(table), text_bytes_(estimated_text_size(path)) {}
 
+  /// Queues one row. Rows are resolved one line late: the id-table slots of this row are
+  /// prefetched now and looked up after the next line is parsed, hiding the cache miss.
   void add(std::string_view user, std::string_view item, float rating, int64_t timestamp) {
+    bool same_user = pending_ && user == next_.user;
+    bool same_item = pending_ && item == next_.item;
+    resolve();
+    next_.same_user = same_user;
+    next_.same_item = same_item;
+    if (!same_user) {
+      next_.user.assign(user);
+      next_.user_hash = IdMap::hash(user);
+      t_.users.prefetch(next_.user_hash);
+    }
+    if (!same_item) {
+      next_.item.assign(item);
+      next_.item_hash = IdMap::hash(item);
+      t_.items.prefetch(next_.item_hash);
+    }
+    next_.rating = rating;
+    next_.timestamp = timestamp;
+    pending_ = true;
+  }
+
+  /// Stores the queued row; call once after the last add().
+  void resolve() {
+    if (!pending_) return;
+    pending_ = false;
+    // Files are often grouped by user (RecBole) or item (Amazon): a run of one id skips the lookup.
+    if (!next_.same_user) user_index_ = t_.users.intern(next_.user, next_.user_hash);
+    if (!next_.same_item) item_index_ = t_.items.intern(next_.item, next_.item_hash);
     auto& r = t_.rows;
-    // Review files are often grouped by user (RecBole) or by item (Amazon): a run of one id
-    // skips the hash lookup. The cached views point into the id maps' arenas, which never move.
-    if (user != last_user_) {
-      last_user_index_ = t_.users.intern(user);
-      last_user_ = t_.users.id(last_user_index_);
-    }
-    if (item != last_item_) {
-      last_item_index_ = t_.items.intern(item);
-      last_item_ = t_.items.id(last_item_index_);
-    }
-    r.user.push_back(last_user_index_);
-    r.item.push_back(last_item_index_);
-    r.rating.push_back(rating);
-    r.timestamp.push_back(timestamp);
+    r.user.push_back(user_index_);
+    r.item.push_back(item_index_);
+    r.rating.push_back(next_.rating);
+    r.timestamp.push_back(next_.timestamp);
   }
 
   void saw_line(size_t length) {
@@ -80,9 +99,17 @@ class Sink {
   }
 
  private:
+  struct Row {
+    std::string user, item;  // reused buffers: no allocation once they are long enough
+    uint64_t user_hash = 0, item_hash = 0;
+    bool same_user = false, same_item = false;
+    float rating = 0;
+    int64_t timestamp = 0;
+  };
   ReviewTable& t_;
-  std::string_view last_user_, last_item_;
-  int32_t last_user_index_ = -1, last_item_index_ = -1;
+  Row next_;
+  bool pending_ = false;
+  int32_t user_index_ = -1, item_index_ = -1;
   int64_t text_bytes_;
   size_t sample_bytes_ = 0, sample_lines_ = 0;
   bool reserved_ = false;
@@ -337,6 +364,7 @@ ReviewTable read_reviews(const std::filesystem::path& path, const ReviewReadOpti
     case ReviewFormat::kRecBoleInter: read_recbole(reader, t, sink, progress.get()); break;
     case ReviewFormat::kAuto: fail("internal: review format not resolved");
   }
+  sink.resolve();
   if (progress) {
     progress->add(t.lines % kProgressEvery);
     progress->finish();
