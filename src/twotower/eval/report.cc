@@ -1,5 +1,6 @@
 #include "twotower/eval/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <vector>
@@ -128,9 +129,16 @@ nlohmann::json evaluate_all(const EvalData& data, const Scorer& scorer, const Ev
 }
 
 std::string format_table(const nlohmann::json& report) {
-  std::vector<std::pair<std::string, const nlohmann::json*>> columns{{report.value("model", "model"), &report}};
+  std::vector<std::pair<std::string, const nlohmann::json*>> columns;
+  if (report.contains("model")) columns.emplace_back(report["model"].get<std::string>(), &report);
   if (report.contains("baselines")) {
-    for (const auto& [name, value] : report["baselines"].items()) columns.emplace_back(name, &value);
+    const nlohmann::json& baselines = report["baselines"];
+    for (const char* name : {"popularity", "itemknn"}) {
+      if (baselines.contains(name)) columns.emplace_back(name, &baselines[name]);
+    }
+    for (const auto& [name, value] : baselines.items()) {
+      if (value.is_object() && name != "popularity" && name != "itemknn") columns.emplace_back(name, &value);
+    }
   }
   std::vector<std::string> rows;
   for (const auto& K : report.value("k", nlohmann::json::array())) {
@@ -163,8 +171,21 @@ std::string format_table(const nlohmann::json& report) {
                      " (", c.value("users_without_targets", 0), " without targets, ",
                      c.value("cold_users_evaluated", 0), " cold); items ", c.value("items", 0), "\n");
   }
-  for (const auto& [key, reason] : report.value("unavailable", nlohmann::json::object()).items()) {
-    table += str_cat("n/a ", key, ": ", reason.get<std::string>(), "\n");
+  // One line per distinct reason, naming the metrics it covers, over every column.
+  std::vector<std::pair<std::string, std::vector<std::string>>> reasons;
+  for (const auto& [name, col] : columns) {
+    const nlohmann::json unavailable = col->value("unavailable", nlohmann::json::object());
+    for (const auto& [key, reason] : unavailable.items()) {
+      const std::string text = reason.get<std::string>();
+      auto it = std::find_if(reasons.begin(), reasons.end(), [&](const auto& r) { return r.first == text; });
+      if (it == reasons.end()) it = reasons.insert(reasons.end(), {text, {}});
+      if (std::find(it->second.begin(), it->second.end(), key) == it->second.end()) it->second.push_back(key);
+    }
+  }
+  for (const auto& [reason, keys] : reasons) {
+    std::string names;
+    for (const auto& k : keys) names += (names.empty() ? "" : ", ") + k;
+    table += str_cat("n/a (", names, "): ", reason, "\n");
   }
   return table;
 }
