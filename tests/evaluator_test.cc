@@ -364,5 +364,30 @@ TEST(DotProductScorer, MatchesExplicitDotProducts) {
   }
 }
 
+// Partial register tiles (13 users = 6 + 6 + 1 rows; 37 items = 16 + 16 + 5 columns), an odd
+// width, and 1 or 2 threads: every score equals the explicit dot product.
+TEST(DotProductScorer, PartialTilesAndThreads) {
+  std::mt19937_64 rng(2);
+  std::normal_distribution<float> g;
+  const int64_t U = 20, I = 37, D = 7;
+  std::vector<float> u(U * D), v(I * D);
+  for (float& x : u) x = g(rng);
+  for (float& x : v) x = g(rng);
+  Ids users(13);
+  for (size_t r = 0; r < users.size(); ++r) users[r] = static_cast<int64_t>((r * 7) % U);
+  for (int threads : {1, 2}) {
+    DotProductScorer s({u.data(), U, D}, {v.data(), I, D}, "t", threads);
+    std::vector<float> out(users.size() * I, NAN);
+    s.score_users(users, out.data());
+    for (size_t r = 0; r < users.size(); ++r) {
+      for (int64_t i = 0; i < I; ++i) {
+        double want = 0;
+        for (int64_t k = 0; k < D; ++k) want += static_cast<double>(u[users[r] * D + k]) * v[i * D + k];
+        EXPECT_NEAR(out[r * I + i], want, 1e-5) << "threads " << threads << " row " << r << " item " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace twotower

@@ -11,6 +11,10 @@
 #include "twotower/common/progress.h"
 #include "twotower/eval/metrics.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace twotower {
 namespace {
 
@@ -26,6 +30,20 @@ bool ranks_before(const Candidate& a, const Candidate& b) {
   if (a.score != b.score) return a.score > b.score;
   if (a.target != b.target) return !a.target;
   return a.item < b.item;
+}
+
+// True when one of the 16 values at `p` is >= threshold or NaN (the negation of `<`).
+inline bool any_not_below(const float* p, float threshold) {
+#ifdef __SSE2__
+  const __m128 t = _mm_set1_ps(threshold);
+  const __m128 m = _mm_or_ps(_mm_or_ps(_mm_cmpnlt_ps(_mm_loadu_ps(p), t), _mm_cmpnlt_ps(_mm_loadu_ps(p + 4), t)),
+                             _mm_or_ps(_mm_cmpnlt_ps(_mm_loadu_ps(p + 8), t), _mm_cmpnlt_ps(_mm_loadu_ps(p + 12), t)));
+  return _mm_movemask_ps(m) != 0;
+#else
+  bool any = false;
+  for (int i = 0; i < 16; ++i) any |= !(p[i] < threshold);
+  return any;
+#endif
 }
 
 [[noreturn]] void nan_score(int64_t item) {
@@ -121,11 +139,23 @@ std::vector<int64_t> ranked_list(const float* scores, int64_t num_items, std::sp
     heap.back() = c;
     std::push_heap(heap.begin(), heap.end(), ranks_before);
   };
-  // Visit the items between consecutive excluded ids; `excluded` is sorted.
+  // Visit the items between consecutive excluded ids (`excluded` is sorted). Once the heap is
+  // full, blocks of 16 scores all below its last entry are skipped with one vectorisable test;
+  // NaN fails `<` and so reaches visit(), which reports it.
+  constexpr int64_t kBlock = 16;
+  auto scan = [&](int64_t lo, int64_t hi) {
+    int64_t j = lo;
+    while (j < hi && static_cast<int64_t>(heap.size()) < k) visit(j++);
+    for (; j + kBlock <= hi; j += kBlock) {
+      if (!any_not_below(scores + j, heap.front().score)) continue;
+      for (int64_t t = 0; t < kBlock; ++t) visit(j + t);
+    }
+    for (; j < hi; ++j) visit(j);
+  };
   int64_t begin = 0;
   for (size_t e = 0; e <= excluded.size(); ++e) {
     const int64_t end = e < excluded.size() ? excluded[e] : num_items;
-    for (int64_t j = begin; j < end; ++j) visit(j);
+    if (end > begin) scan(begin, end);
     begin = std::max(begin, end + 1);
   }
   std::sort_heap(heap.begin(), heap.end(), ranks_before);
@@ -181,7 +211,9 @@ RankingMetrics evaluate_ranking(const EvalData& data, const Scorer& scorer, cons
   for (size_t first = 0; first < users.size(); first += static_cast<size_t>(chunk)) {
     const size_t n = std::min(users.size() - first, static_cast<size_t>(chunk));
     std::span<const int64_t> chunk_users(users.data() + first, n);
+    const auto score_start = std::chrono::steady_clock::now();
     scorer.score_users(chunk_users, scores.data());
+    result.score_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - score_start).count();
 
     std::vector<double> values(n * per_user), cold_values(n * per_user_cold, NAN);
     std::vector<std::vector<int64_t>> lists(n);
@@ -275,6 +307,7 @@ RankingMetrics evaluate_ranking(const EvalData& data, const Scorer& scorer, cons
         data.num_items > 0 ? static_cast<double>(covered) / static_cast<double>(data.num_items) : 0.0;
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.rank_seconds = result.seconds - result.score_seconds;
   return result;
 }
 

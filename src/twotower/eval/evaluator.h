@@ -49,7 +49,9 @@ struct RankingMetrics {
   int64_t users_without_targets = 0;
   int64_t targets = 0;
   int64_t cold_item_targets = 0;
-  double seconds = 0.0;
+  double seconds = 0.0;        // wall time of the whole evaluation
+  double score_seconds = 0.0;  // of which in Scorer::score_users
+  double rank_seconds = 0.0;   // the rest: lists, metrics, sums
 
   /// all.values.at(name), with an error naming the metrics that exist.
   double value(const std::string& name) const;

@@ -114,7 +114,7 @@ nlohmann::json evaluate_all(const EvalData& data, const Scorer& scorer, const Ev
                      {"targets_already_seen", data.targets_already_seen},
                      {"interactions_in_split", data.eval_interactions}};
     if (item_vectors != nullptr) out["diversity_vectors"] = vectors_source;
-    out["ranking_seconds"] = r.seconds;
+    out["seconds"] = {{"total", r.seconds}, {"scoring", r.score_seconds}, {"ranking", r.rank_seconds}};
   } catch (const std::exception& e) {
     for (int64_t K : options.ks) {
       for (const char* name : kRankingNames) {
