@@ -259,11 +259,12 @@ TEST(Evaluator, KLargerThanCatalogue) {
   EvalData d = make_eval_data(in, 1, 3, Split::kTest);
   MatrixScorer scorer(1, 3, {0.0f, 0.2f, 0.1f});
   EvalOptions o;
-  o.ks = {100};
+  o.ks = {100, 1000000000};
   RankingMetrics m = evaluate_ranking(d, scorer, o);
-  // list = [1, 2]: target at position 1.
+  // list = [1, 2]: target at position 1. (K = 1e9 allocates nothing of that size.)
   EXPECT_DOUBLE_EQ(m.value("recall@100"), 1.0);
   EXPECT_DOUBLE_EQ(m.value("precision@100"), 0.01);
+  EXPECT_DOUBLE_EQ(m.value("precision@1000000000"), 1e-9);
   EXPECT_NEAR(m.value("ndcg@100"), 1.0 / std::log2(3.0), 1e-12);
   EXPECT_DOUBLE_EQ(m.value("coverage@100"), 2.0 / 3.0);
 }

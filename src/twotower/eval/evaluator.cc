@@ -119,9 +119,9 @@ double RankingMetrics::value(const std::string& name) const {
 
 std::vector<int64_t> ranked_list(const float* scores, int64_t num_items, std::span<const int64_t> excluded,
                                  std::span<const int64_t> targets, int64_t k) {
-  std::vector<Candidate> heap;  // heap.front() is the candidate ranked last
-  heap.reserve(static_cast<size_t>(std::max<int64_t>(k, 0)));
   if (k <= 0) return {};
+  std::vector<Candidate> heap;  // heap.front() is the candidate ranked last
+  heap.reserve(static_cast<size_t>(std::min(k, num_items)));
   auto is_target = [&](int64_t j) { return std::binary_search(targets.begin(), targets.end(), j); };
   auto visit = [&](int64_t j) {
     const float s = scores[j];
