@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <string>
@@ -43,6 +44,15 @@ std::vector<float> random_matrix(int64_t rows, int64_t cols, uint64_t seed) {
   return m;
 }
 
+// CPU seconds of every thread of the process: with other jobs sharing the cores, wall time
+// overstates the cost and this does not (an idle 2-core machine needs about cpu_s / 2).
+double process_cpu_seconds() {
+  rusage r{};
+  getrusage(RUSAGE_SELF, &r);
+  return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+         static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
 double peak_rss_gib() {
   rusage r{};
   getrusage(RUSAGE_SELF, &r);
@@ -58,10 +68,12 @@ void BM_EvaluateEmbeddings(benchmark::State& state) {
   o.ks = {10, 20};
   o.chunk_users = chunk;
   RankingMetrics m;
+  const double cpu_start = process_cpu_seconds();
   for (auto _ : state) {
     m = evaluate_embeddings(data, {u.data(), users, dim}, {v.data(), items, dim}, o);
     benchmark::DoNotOptimize(m);
   }
+  state.counters["process_cpu_s"] = process_cpu_seconds() - cpu_start;
   state.counters["users_per_s"] = benchmark::Counter(static_cast<double>(m.all.users), benchmark::Counter::kIsRate);
   state.counters["GFLOP_per_s"] = benchmark::Counter(2.0 * static_cast<double>(users) * static_cast<double>(items) *
                                                          static_cast<double>(dim) / 1e9,
@@ -81,6 +93,7 @@ void BM_ScoreOnly(benchmark::State& state) {
   std::vector<int64_t> ids(static_cast<size_t>(users));
   for (int64_t i = 0; i < users; ++i) ids[static_cast<size_t>(i)] = i;
   std::vector<float> out(static_cast<size_t>(chunk * items));
+  const double cpu_start = process_cpu_seconds();
   for (auto _ : state) {
     for (int64_t first = 0; first < users; first += chunk) {
       const int64_t n = std::min(chunk, users - first);
@@ -91,6 +104,7 @@ void BM_ScoreOnly(benchmark::State& state) {
   state.counters["GFLOP_per_s"] = benchmark::Counter(2.0 * static_cast<double>(users) * static_cast<double>(items) *
                                                          static_cast<double>(dim) / 1e9,
                                                      benchmark::Counter::kIsRate);
+  state.counters["process_cpu_s"] = process_cpu_seconds() - cpu_start;
 }
 
 constexpr int64_t kGamesUsers = 50546, kGamesItems = 16859;
@@ -126,6 +140,9 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("command", command);
   benchmark::AddCustomContext("machine", twotower::cpu_model() + ", " +
                                              std::to_string(std::thread::hardware_concurrency()) + " cores");
+  // Other jobs on the same cores inflate wall time; the load average says how much.
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) > 0) benchmark::AddCustomContext("load_average_1min", std::to_string(load[0]));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
