@@ -78,6 +78,24 @@ TEST(EvaluateAll, AFailingMetricDoesNotHideTheOthers) {
   EXPECT_NEAR(r["regression"]["a"].get<double>(), 2.0, 1e-12);
 }
 
+// No user has a target: nothing is averaged, so the ranking metrics are null with the reason and
+// the counts say why.
+TEST(EvaluateAll, NoEvaluatedUsers) {
+  Interactions in;
+  add(in, 0, 0, Split::kTrain);
+  EvalData d = make_eval_data(in, 1, 2, Split::kTest);
+  MatrixScorer scorer(1, 2, {0.0f, 1.0f});
+  EvalOptions o;
+  o.ks = {10};
+  nlohmann::json r = evaluate_all(d, scorer, o);
+  EXPECT_TRUE(r["recall@10"].is_null());
+  EXPECT_EQ(r["unavailable"]["recall@10"], "no user has a target in the test split");
+  EXPECT_EQ(r["counts"]["users_evaluated"], 0);
+  EXPECT_EQ(r["counts"]["users_without_targets"], 1);
+  // Coverage is defined without users: nothing recommended, 0.
+  EXPECT_EQ(r["coverage@10"].get<double>(), 0.0);
+}
+
 // The table has one column per model and prints n/a with the reason for nulls.
 TEST(FormatTable, ModelAndBaselineColumns) {
   nlohmann::json r = {{"model", "two-tower"}, {"split", "test"}, {"k", {10}}, {"recall@10", 0.25},

@@ -96,9 +96,11 @@ nlohmann::json evaluate_all(const EvalData& data, const Scorer& scorer, const Ev
         auto it = r.all.values.find(key);
         out[key] = it != r.all.values.end() ? nlohmann::json(it->second) : nlohmann::json(nullptr);
         if (it != r.all.values.end()) continue;
-        out["unavailable"][key] = std::string(name) == "diversity" && item_vectors == nullptr
-                                      ? "no item vectors (text or item embeddings) were given"
-                                      : "no evaluated user had a list to measure";
+        out["unavailable"][key] =
+            r.all.users == 0 ? str_cat("no user has a target in the ", split_name(data.split), " split")
+            : std::string(name) == "diversity" && item_vectors == nullptr
+                ? "no item vectors (text or item embeddings) were given"
+                : "no evaluated user had a list long enough to measure";
       }
     }
     out["segments"] = {{"warm_users", segment_json(r.warm_users)},
