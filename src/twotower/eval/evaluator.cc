@@ -32,16 +32,20 @@ bool ranks_before(const Candidate& a, const Candidate& b) {
   return a.item < b.item;
 }
 
-// True when one of the 16 values at `p` is >= threshold or NaN (the negation of `<`).
-inline bool any_not_below(const float* p, float threshold) {
+// True when one of the 16 values at `p` may enter the list: is NaN, or > threshold, or (unless
+// `strict`) == threshold.
+inline bool any_candidate(const float* p, float threshold, bool strict) {
 #ifdef __SSE2__
   const __m128 t = _mm_set1_ps(threshold);
-  const __m128 m = _mm_or_ps(_mm_or_ps(_mm_cmpnlt_ps(_mm_loadu_ps(p), t), _mm_cmpnlt_ps(_mm_loadu_ps(p + 4), t)),
-                             _mm_or_ps(_mm_cmpnlt_ps(_mm_loadu_ps(p + 8), t), _mm_cmpnlt_ps(_mm_loadu_ps(p + 12), t)));
+  const __m128 a = _mm_loadu_ps(p), b = _mm_loadu_ps(p + 4), c = _mm_loadu_ps(p + 8), d = _mm_loadu_ps(p + 12);
+  const __m128 m = strict ? _mm_or_ps(_mm_or_ps(_mm_cmpnle_ps(a, t), _mm_cmpnle_ps(b, t)),
+                                      _mm_or_ps(_mm_cmpnle_ps(c, t), _mm_cmpnle_ps(d, t)))
+                          : _mm_or_ps(_mm_or_ps(_mm_cmpnlt_ps(a, t), _mm_cmpnlt_ps(b, t)),
+                                      _mm_or_ps(_mm_cmpnlt_ps(c, t), _mm_cmpnlt_ps(d, t)));
   return _mm_movemask_ps(m) != 0;
 #else
   bool any = false;
-  for (int i = 0; i < 16; ++i) any |= !(p[i] < threshold);
+  for (int i = 0; i < 16; ++i) any |= strict ? !(p[i] <= threshold) : !(p[i] < threshold);
   return any;
 #endif
 }
@@ -140,14 +144,18 @@ std::vector<int64_t> ranked_list(const float* scores, int64_t num_items, std::sp
     std::push_heap(heap.begin(), heap.end(), ranks_before);
   };
   // Visit the items between consecutive excluded ids (`excluded` is sorted). Once the heap is
-  // full, blocks of 16 scores all below its last entry are skipped with one vectorisable test;
-  // NaN fails `<` and so reaches visit(), which reports it.
+  // full, blocks of 16 scores that cannot enter are skipped with one vector test; NaN passes
+  // the test and reaches visit(), which reports it.
   constexpr int64_t kBlock = 16;
   auto scan = [&](int64_t lo, int64_t hi) {
     int64_t j = lo;
     while (j < hi && static_cast<int64_t>(heap.size()) < k) visit(j++);
     for (; j + kBlock <= hi; j += kBlock) {
-      if (!any_not_below(scores + j, heap.front().score)) continue;
+      // Items come in increasing id, so an item tied with a non-target at the end of the list
+      // ranks after it (a non-target by id, a target by the tie rule): only a higher score
+      // enters. A target at the end loses ties to any non-target.
+      const Candidate& last = heap.front();
+      if (!any_candidate(scores + j, last.score, !last.target)) continue;
       for (int64_t t = 0; t < kBlock; ++t) visit(j + t);
     }
     for (; j < hi; ++j) visit(j);
