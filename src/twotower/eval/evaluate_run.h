@@ -24,7 +24,7 @@ struct EvaluateOptions {
   std::vector<int64_t> ks{5, 10, 20, 50};
   bool baselines_only = false;         // score only popularity and item-kNN
   bool baselines = true;               // also score the baselines beside the model
-  int64_t chunk_users = 256;           // users scored at once, >= 1
+  int64_t chunk_users = 1024;          // users scored at once, >= 1
   int64_t knn_neighbours = 100;        // item-kNN neighbours per item, >= 1
   int threads = 0;                     // ranking threads, 0 = all cores
   bool progress = true;

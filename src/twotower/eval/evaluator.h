@@ -24,7 +24,7 @@ namespace twotower {
 
 struct EvalOptions {
   std::vector<int64_t> ks{5, 10, 20, 50};  // cutoffs, each >= 1
-  int64_t chunk_users = 256;               // users scored at once, >= 1
+  int64_t chunk_users = 1024;              // users scored at once, >= 1
   int num_threads = 0;                     // ranking threads; 0 = hardware concurrency
   bool progress = false;                   // progress bar on stderr
 };
