@@ -156,7 +156,10 @@ std::vector<int64_t> ranked_list(const float* scores, int64_t num_items, std::sp
       // enters. A target at the end loses ties to any non-target.
       const Candidate& last = heap.front();
       if (!any_candidate(scores + j, last.score, !last.target)) continue;
-      for (int64_t t = 0; t < kBlock; ++t) visit(j + t);
+      for (int64_t t = 0; t < kBlock; ++t) {
+        const float s = scores[j + t];
+        if (!(s < heap.front().score)) visit(j + t);  // NaN included
+      }
     }
     for (; j < hi; ++j) visit(j);
   };

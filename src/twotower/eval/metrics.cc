@@ -99,21 +99,21 @@ double coverage(const std::vector<std::vector<int64_t>>& lists, int64_t num_item
 double intra_list_diversity(std::span<const int64_t> items, const float* unit_vectors, int64_t dim) {
   const auto n = static_cast<int64_t>(items.size());
   if (n < 2) return 0.0;
-  // Per-dimension sums of u and of u*u: both loops run along d and vectorise.
-  std::vector<double> sum(static_cast<size_t>(2 * dim), 0.0);
-  double* s = sum.data();
-  double* sq = sum.data() + dim;
+  // Per-dimension sums of u and of u*u in float (a few dozen unit components each): both loops
+  // run along d and vectorise; the totals are summed in double.
+  std::vector<float> sum(static_cast<size_t>(2 * dim), 0.0f);
+  float* s = sum.data();
+  float* sq = sum.data() + dim;
   for (int64_t item : items) {
     const float* v = unit_vectors + item * dim;
     for (int64_t d = 0; d < dim; ++d) {
-      const double x = v[d];
-      s[d] += x;
-      sq[d] += x * x;
+      s[d] += v[d];
+      sq[d] += v[d] * v[d];
     }
   }
   double total = 0.0, self = 0.0;  // |sum_i u_i|^2 and sum_i |u_i|^2
   for (int64_t d = 0; d < dim; ++d) {
-    total += s[d] * s[d];
+    total += static_cast<double>(s[d]) * s[d];
     self += sq[d];
   }
   const double mean_cos = (total - self) / (static_cast<double>(n) * static_cast<double>(n - 1));
