@@ -1,0 +1,40 @@
+// `twotower evaluate`: load a run's embeddings (or given files) and the prepared data, score the
+// model and the baselines on one split, write metrics_<split>.json and print the table.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "twotower/data/dataset.h"
+
+namespace twotower {
+
+struct EvaluateOptions {
+  std::filesystem::path run_dir;       // config.yaml (data.data_path), user/item_embeddings.npy
+  std::filesystem::path data_dir;      // a prepared folder; overrides the run's data.data_path
+  std::filesystem::path user_emb;      // [U, D] float32 .npy; default run_dir/user_embeddings.npy
+  std::filesystem::path item_emb;      // [I, D] float32 .npy; default run_dir/item_embeddings.npy
+  std::filesystem::path item_vectors;  // [I, D'] .npy for diversity; default: the item embeddings
+  std::filesystem::path output;        // default: run_dir (or the embeddings' folder, or data_dir)
+                                       //   / metrics_<split>.json
+  Split split = Split::kTest;          // valid | test
+  std::vector<int64_t> ks{5, 10, 20, 50};
+  bool baselines_only = false;         // score only popularity and item-kNN
+  bool baselines = true;               // also score the baselines beside the model
+  int64_t chunk_users = 1024;          // users scored at once, >= 1
+  int64_t knn_neighbours = 100;        // item-kNN neighbours per item, >= 1
+  int threads = 0;                     // ranking threads, 0 = all cores
+  bool progress = true;
+};
+
+/// data.data_path of run_dir/config.yaml, relative paths taken from the working directory
+/// when they exist there, else from run_dir. Throws naming the file and the key.
+std::filesystem::path data_path_from_run(const std::filesystem::path& run_dir);
+
+/// Runs the evaluation, writes the JSON file, prints the table on stdout; returns the report.
+nlohmann::json run_evaluate(const EvaluateOptions& options);
+
+}  // namespace twotower

@@ -1,0 +1,140 @@
+// `twotower evaluate` end to end: a prepared folder, a run folder, the CLI, the JSON it writes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "eval_test_util.h"
+#include "test_util.h"
+#include "twotower/common/error.h"
+#include "twotower/data/dataset.h"
+#include "twotower/data/npy.h"
+#include "twotower/eval/evaluate_run.h"
+
+namespace twotower {
+namespace {
+
+using testing::add;
+using testing::TempDir;
+
+// 3 users, 4 items. u0: train i0, valid i1, test i2; u1: train i1, test i3; u2: train i0 only.
+Dataset tiny() {
+  Dataset d;
+  d.user_ids = {"u0", "u1", "u2"};
+  d.item_ids = {"i0", "i1", "i2", "i3"};
+  add(d.interactions, 0, 0, Split::kTrain);
+  add(d.interactions, 0, 1, Split::kValid);
+  add(d.interactions, 0, 2, Split::kTest);
+  add(d.interactions, 1, 1, Split::kTrain);
+  add(d.interactions, 1, 3, Split::kTest);
+  add(d.interactions, 2, 0, Split::kTrain);
+  d.items.resize(4);
+  d.splits = {{"method", "leave_last_out"}};
+  return d;
+}
+
+// Embeddings (D = 2) that rank u0's test item first and u1's test item last:
+// u0 = (1, 0), u1 = (0, 1); items i0 (0, 0), i1 (0, 0), i2 (1, 0), i3 (0, -1).
+// u0, test: i0, i1 excluded; candidates i2 (1), i3 (0) -> i2 first: hit at 1.
+// u1, test: i1 excluded; i0 (0), i2 (0), i3 (-1) -> i3 third: miss at 1 and 2, hit at 5.
+void write_run(const TempDir& dir, const std::filesystem::path& data) {
+  write_npy(Matrix{3, 2, {1, 0, 0, 1, 0.5f, 0.5f}}, dir / "user_embeddings.npy");
+  write_npy(Matrix{4, 2, {0, 0, 0, 0, 1, 0, 0, -1}}, dir / "item_embeddings.npy");
+  testing::write_file(dir / "config.yaml", "data:\n  data_path: " + data.string() + "\ntraining:\n  epochs: 1\n");
+}
+
+TEST(EvaluateCommand, RunFolderWritesMetricsJson) {
+  TempDir data, run;
+  save_dataset(tiny(), data.path());
+  write_run(run, data.path());
+  std::string out;
+  int rc = testing::run_command(testing::cli_path().string() + " evaluate --run " + run.path().string() + " --k 1,2,5", &out);
+  ASSERT_EQ(rc, 0) << out;
+  nlohmann::json r = read_json_file(run / "metrics_test.json");
+  EXPECT_EQ(r["split"], "test");
+  EXPECT_EQ(r["counts"]["users_evaluated"], 2);
+  EXPECT_EQ(r["counts"]["users_without_targets"], 1);
+  EXPECT_DOUBLE_EQ(r["recall@1"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(r["recall@2"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(r["recall@5"].get<double>(), 1.0);
+  EXPECT_TRUE(r["mse"].is_null());
+  EXPECT_TRUE(r["baselines"]["popularity"].contains("recall@5"));
+  EXPECT_TRUE(r["baselines"]["itemknn"].contains("ndcg@5"));
+  EXPECT_NE(out.find("recall@1"), std::string::npos) << out;
+  EXPECT_NE(out.find("popularity"), std::string::npos) << out;
+}
+
+// --data with explicit embeddings on the valid split, and --baselines-only.
+TEST(EvaluateCommand, DataAndEmbeddingFlagsAndBaselinesOnly) {
+  TempDir data, run;
+  save_dataset(tiny(), data.path());
+  write_run(run, data.path());
+  const std::string cli = testing::cli_path().string();
+  std::string out;
+  ASSERT_EQ(testing::run_command(cli + " evaluate --data " + data.path().string() + " --user-emb " +
+                                     (run / "user_embeddings.npy").string() + " --item-emb " +
+                                     (run / "item_embeddings.npy").string() + " --split valid --k 1 --no-baselines",
+                                 &out),
+            0)
+      << out;
+  nlohmann::json r = read_json_file(run / "metrics_valid.json");
+  // valid: only u0 (target i1, i0 excluded): i1 (0), i2 (1), i3 (0) -> i2 first: miss at 1.
+  EXPECT_EQ(r["counts"]["users_evaluated"], 1);
+  EXPECT_DOUBLE_EQ(r["recall@1"].get<double>(), 0.0);
+  EXPECT_FALSE(r.contains("baselines"));
+
+  ASSERT_EQ(testing::run_command(cli + " evaluate --baselines-only --data " + data.path().string() + " --k 1", &out), 0)
+      << out;
+  nlohmann::json b = read_json_file(data / "metrics_baselines_test.json");
+  // Popularity on test (train + valid): i0 2, i1 2, i2 0, i3 0. u0 excludes i0, i1: i2, i3 tie at 0,
+  // target i2 ranks after i3 -> miss. u1 excludes i1: i0 first -> miss.
+  EXPECT_DOUBLE_EQ(b["baselines"]["popularity"]["recall@1"].get<double>(), 0.0);
+  EXPECT_FALSE(b.contains("recall@1"));
+}
+
+TEST(EvaluateCommand, ErrorsNameTheProblem) {
+  TempDir data, run;
+  save_dataset(tiny(), data.path());
+  testing::write_file(run / "config.yaml", "data:\n  other: 1\n");
+  EvaluateOptions o;
+  o.run_dir = run.path();
+  try {
+    run_evaluate(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              (run / "config.yaml").string() + ":1: field \"data.data_path\": got nothing, expected the prepared data folder");
+  }
+  write_run(run, data.path());
+  write_npy(Matrix{2, 2, {1, 0, 0, 1}}, run / "user_embeddings.npy");
+  try {
+    run_evaluate(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), (run / "user_embeddings.npy").string() +
+                                         ": user embeddings: got 2 rows, expected 3 (one per user of the data set)");
+  }
+  std::string out;
+  EXPECT_NE(testing::run_command(testing::cli_path().string() + " evaluate --run " + run.path().string(), &out), 0);
+  EXPECT_NE(out.find("got 2 rows, expected 3"), std::string::npos) << out;
+}
+
+// Through the CLI on the real Games data (written as a prepared folder): the popularity check.
+TEST(EvaluateCommand, GamesBaselinesThroughTheCli) {
+  const auto path = testing::shared_data() / "amazon-2018/games/Games.inter.gz";
+  TWOTOWER_REQUIRE_SHARED(path);
+  TempDir data;
+  save_dataset(testing::load_recbole_leave_last_out(path.string()), data.path());
+  std::string out;
+  ASSERT_EQ(testing::run_command(testing::cli_path().string() + " evaluate --baselines-only --data " +
+                                     data.path().string() + " --k 10,20",
+                                 &out),
+            0)
+      << out;
+  nlohmann::json b = read_json_file(data / "metrics_baselines_test.json");
+  EXPECT_NEAR(b["baselines"]["popularity"]["recall@10"].get<double>(), 0.0122, 0.00005);
+  EXPECT_NEAR(b["baselines"]["popularity"]["ndcg@10"].get<double>(), 0.0065, 0.00005);
+  std::printf("%s", out.c_str());
+}
+
+}  // namespace
+}  // namespace twotower
