@@ -35,7 +35,8 @@ std::string number_key(float v) {
 std::string with_commas(int64_t v) {
   std::string s = std::to_string(v < 0 ? -v : v);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return v < 0 ? "-" + s : s;
+  if (v < 0) s.insert(s.begin(), '-');
+  return s;
 }
 
 std::string percent(double f) {
