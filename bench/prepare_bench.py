@@ -8,7 +8,8 @@ that the comparison fits in memory on a small machine). Each side runs as its ow
 /usr/bin/time (wall time, peak RSS). twotower's figure is the whole process: reading, filtering,
 splitting and writing the folder, plus loading its shared libraries; pandas' is the read call
 only (interpreter start and import excluded), so that ratio is conservative for twotower. The
-"in process" figures subtract the start-up time of an idle `twotower --version`.
+"in process" figures are prepare's own clock (the last line of its summary): reading, filtering,
+splitting and writing, without the start-up of the process (loading LibTorch and Arrow).
 
 usage: bench/prepare_bench.py [--cli build/twotower] [--shared ../shared/data]
                               [--generated-reviews 5000000] [--work /tmp/twotower-prepare-bench]
@@ -41,19 +42,19 @@ def machine():
 
 
 def timed(cmd):
-    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS MiB, stdout)."""
-    out = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M", *map(str, cmd)], capture_output=True, text=True)
+    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS MiB, stdout, CPU seconds)."""
+    out = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M %U %S", *map(str, cmd)], capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"failed: {' '.join(map(str, cmd))}\n{out.stderr[-2000:]}")
     line = [l for l in out.stderr.splitlines() if l.startswith("TIME ")][-1]
-    _, wall, rss_kb = line.split()
-    return float(wall), int(rss_kb) / 1024, out.stdout
+    _, wall, rss_kb, user, system = line.split()
+    return float(wall), int(rss_kb) / 1024, out.stdout, float(user) + float(system)
 
 
 PANDAS_SNIPPET = """
 import sys, time, pandas as pd
 path, kind = sys.argv[1], sys.argv[2]
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 if kind == 'inter':
     n = len(pd.read_csv(path, sep='\\t'))
 elif kind == 'csv':
@@ -62,7 +63,7 @@ elif kind == 'json':
     n = len(pd.read_json(path, lines=True))
 else:  # json in chunks of 500,000 lines
     n = sum(len(c) for c in pd.read_json(path, lines=True, chunksize=500000))
-print(n, time.perf_counter() - t)
+print(n, time.perf_counter() - t, time.process_time() - c)
 """
 
 
@@ -77,17 +78,18 @@ def text_bytes(path):
 
 def bench(name, cli, path, pandas_kind, work, python, meta=None):
     out = work / f"prepared-{name}"
-    cmd = [cli, "prepare", "-q", "--reviews", path, "--out", out, "--overwrite"]
+    cmd = [cli, "prepare", "--reviews", path, "--out", out, "--overwrite"]
     if meta:
         cmd += ["--meta", meta]
-    wall, rss, _ = timed(cmd)
+    wall, rss, stdout, cpu = timed(cmd)
+    cpu = max(1e-3, cpu - BASE_CPU)
     stats = json.loads((out / "stats.json").read_text())
     rows = stats["interactions"]
-    # The process minus the start-up of an idle twotower process (loading its shared libraries).
-    inside = max(1e-3, wall - BASE_WALL)
-    pwall, prss, pout = timed([python, "-c", PANDAS_SNIPPET, path, pandas_kind])
-    prows, pread = pout.split()
-    prows, pread = int(prows), float(pread)
+    # The summary's last line is the time prepare() took in the process: read, filter, split, write.
+    inside = float(stdout.strip().splitlines()[-1].split()[0])
+    pwall, prss, pout, _ = timed([python, "-c", PANDAS_SNIPPET, path, pandas_kind])
+    prows, pread, pcpu = pout.split()
+    prows, pread, pcpu = int(prows), float(pread), float(pcpu)
     mb = text_bytes(path) / 1e6
     columns_mib = rows * COLUMN_BYTES_PER_ROW / 2**20
     print(f"\n## {name}: {path} ({Path(path).stat().st_size / 1e6:.1f} MB on disk, {mb:.1f} MB of text, {rows:,} reviews)")
@@ -98,12 +100,15 @@ def bench(name, cli, path, pandas_kind, work, python, meta=None):
     print(f"   pandas read:      {pread:7.2f} s ({prows / pread:,.0f} reviews/s, {mb / pread:,.1f} MB/s), "
           f"peak RSS {prss:,.0f} MiB (process {pwall:.2f} s)")
     print(f"   ratio (pandas read / twotower): {pread / wall:.1f}x by process, {pread / inside:.1f}x in process")
+    print(f"   CPU seconds (robust to other load): twotower {cpu:.2f} (process minus idle start-up), pandas read "
+          f"{pcpu:.2f}, ratio {pcpu / cpu:.1f}x")
     print(f"   interaction columns {columns_mib:,.0f} MiB ({COLUMN_BYTES_PER_ROW} B/row); twotower peak RSS "
           f"{rss / columns_mib:.2f}x of them, {(rss - BASE_RSS) / columns_mib:.2f}x above the "
           f"{BASE_RSS:.0f} MiB an idle twotower process holds")
     if prows != rows:
         print(f"   WARNING: pandas read {prows:,} rows, twotower {rows:,}")
-    return {"name": name, "rows": rows, "wall": wall, "inside": inside, "rss": rss, "pandas": pread, "pandas_rss": prss}
+    return {"name": name, "rows": rows, "wall": wall, "inside": inside, "rss": rss, "pandas": pread,
+            "pandas_rss": prss, "cpu": cpu, "pandas_cpu": pcpu}
 
 
 def pandas_label(kind):
@@ -115,10 +120,11 @@ def pandas_label(kind):
 
 BASE_RSS = 0.0
 BASE_WALL = 0.0
+BASE_CPU = 0.0
 
 
 def main():
-    global BASE_RSS, BASE_WALL
+    global BASE_RSS, BASE_WALL, BASE_CPU
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", default=str(ROOT / "build" / "twotower"))
     ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
@@ -131,9 +137,8 @@ def main():
     print("# twotower prepare vs pandas")
     print("command: " + " ".join([sys.executable, *sys.argv]))
     print("machine: " + machine())
-    BASE_WALL, BASE_RSS, _ = min(timed([a.cli, "--version"]) for _ in range(3))
-    print(f"idle start-up of {a.cli} --version: {BASE_WALL:.2f} s, peak RSS {BASE_RSS:.0f} MiB "
-          "(subtracted for the 'in process' figures)")
+    BASE_WALL, BASE_RSS, _, BASE_CPU = min(timed([a.cli, "--version"]) for _ in range(3))
+    print(f"idle start-up of {a.cli} --version: {BASE_WALL:.2f} s, {BASE_CPU:.2f} CPU s, peak RSS {BASE_RSS:.0f} MiB")
     results = []
     amazon = Path(a.shared) / "amazon-2018"
     cases = [("games", amazon / "games" / "Games.inter.gz", "inter", amazon / "games" / "Games.item.gz"),
@@ -156,11 +161,13 @@ def main():
             print(f"\n(generated {n:,} reviews in {time.time() - t:.1f} s)")
         results.append(bench(f"generated-{n}", a.cli, gen / "reviews.json.gz",
                              "json-chunks" if n > 1_000_000 else "json", work, a.python))
-    print("\n| case | reviews | twotower s (process / in process) | pandas s | ratio (process / in process) | twotower peak RSS MiB | pandas peak RSS MiB |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| case | reviews | twotower s (process / in process) | pandas s | ratio (process / in process) | CPU s twotower / pandas (ratio) | twotower peak RSS MiB | pandas peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['name']} | {r['rows']:,} | {r['wall']:.2f} / {r['inside']:.2f} | {r['pandas']:.2f} | "
-              f"{r['pandas'] / r['wall']:.1f}x / {r['pandas'] / r['inside']:.1f}x | {r['rss']:,.0f} | {r['pandas_rss']:,.0f} |")
+              f"{r['pandas'] / r['wall']:.1f}x / {r['pandas'] / r['inside']:.1f}x | "
+              f"{r['cpu']:.2f} / {r['pandas_cpu']:.2f} ({r['pandas_cpu'] / r['cpu']:.1f}x) | "
+              f"{r['rss']:,.0f} | {r['pandas_rss']:,.0f} |")
     for name in [p.name for p in work.glob("prepared-*")]:
         shutil.rmtree(work / name, ignore_errors=True)
 
