@@ -47,7 +47,8 @@ bool plot_history(const nlohmann::json& epochs, const std::vector<std::string>& 
     out << "set terminal pngcairo size 900," << (metrics.empty() ? 450 : 800) << " font 'sans,10'\n"
         << "set output '" << png.string() << "'\n"
         << "set datafile missing 'NaN'\n"
-        << "set key outside right top\nset grid\nset xlabel 'epoch'\nset xtics 1\n";
+        << "set key outside right top\nset grid\nset xlabel 'epoch'\nset xtics 1\n"
+        << "set xrange [0.5:" << static_cast<double>(epochs.size()) + 0.5 << "]\n";
     if (!metrics.empty()) out << "set multiplot layout 2,1\n";
     out << "set title 'loss'\nset ylabel 'BCE'\n"
         << "plot '" << dat.string() << "' using 1:2 with linespoints title 'train', '' using 1:3 with linespoints "
