@@ -118,10 +118,11 @@ TEST(Config, Overrides) {
   EXPECT_EQ(c.training.batch_size, 512);
   EXPECT_EQ(c.model.user_mlp_hidden, (std::vector<int64_t>{64, 32}));
   EXPECT_EQ(c.data.data_path, "other");
-  std::string msg = error_of("data: {data_path: d}", {"training.batch_size=-1", "batch_size=3", "training.bogus=1"});
+  std::string msg = error_of("data: {data_path: d}", {"training.batch_size=-1", "batch_size=3", "training.bogus=1", "eval.k=5"});
   EXPECT_CONTAINS(msg, "override \"training.batch_size=-1\": field \"training.batch_size\": got \"-1\"");
   EXPECT_CONTAINS(msg, "override \"batch_size=3\": expected section.key=value");
   EXPECT_CONTAINS(msg, "override \"training.bogus=1\": field \"training.bogus\"");
+  EXPECT_CONTAINS(msg, "override \"eval.k=5\": field \"eval\": got \"eval\", expected a section");
 }
 
 // The resolved YAML reads back into the same configuration.

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -71,6 +72,10 @@ class Reader {
 
   void problem(const std::string& key, const YAML::Node& node, const std::string& expected) {
     auto it = overridden_.find(key);
+    if (it == overridden_.end() && key.find('.') == std::string::npos) {  // a section made by an override
+      it = std::find_if(overridden_.begin(), overridden_.end(),
+                        [&](const auto& kv) { return kv.first.rfind(key + ".", 0) == 0; });
+    }
     if (it != overridden_.end()) {
       problems_.push_back(input_error("override \"" + it->second + "\"", 0, key, describe(node), expected));
       return;
