@@ -187,8 +187,12 @@ TEST(Trainer, WritesOutputsAndLearns) {
   EXPECT_EQ(users.rows, 24);
   EXPECT_EQ(users.cols, 8);
   EXPECT_EQ(items.rows, 16);
-  // The resolved config reads back as the one that ran.
-  EXPECT_EQ(config_to_yaml(load_config(dir / "run" / "config.yaml")), config_to_yaml(c));
+  // The resolved config reads back as the one that ran, with the data path made absolute.
+  Config saved = load_config(dir / "run" / "config.yaml");
+  EXPECT_TRUE(fs::path(saved.data.data_path).is_absolute());
+  EXPECT_EQ(fs::canonical(saved.data.data_path), fs::canonical(dir / "data"));
+  saved.data.data_path = c.data.data_path;
+  EXPECT_EQ(config_to_yaml(saved), config_to_yaml(c));
   // Each (epoch, pairs/s) record is present: 144 training positives * 3 pairs per epoch.
   EXPECT_GT(s.history[0]["pairs_per_s"].get<double>(), 0.0);
   EXPECT_EQ(s.history[0]["steps"].get<int64_t>(), 9);  // ceil(144 / 16)
@@ -254,6 +258,26 @@ TEST(Trainer, BestEpochAndEarlyStoppingFromHook) {
   ModelSizes sizes{24, 16, 3, 1, 4};
   TwoTowerModel best(c.model, sizes);
   EXPECT_EQ(load_checkpoint(dir / "run" / "checkpoints" / "best.pt", best, nullptr).epoch, 2);
+}
+
+// SGD with momentum and the cosine schedule: epoch 2 of 2 runs at (0.02 + 0.002) / 2 = 0.011,
+// and the embeddings' own rate does not change the dense group's rate that history reports.
+TEST(Trainer, SgdCosineAndEmbeddingRate) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  Config c = tiny_config(dir / "data", dir / "run");
+  c.training.optimizer = OptimizerKind::kSgd;
+  c.training.scheduler = SchedulerKind::kCosine;
+  c.training.learning_rate = 0.02;
+  c.training.min_learning_rate = 0.002;
+  c.training.embedding_learning_rate = 0.5;
+  c.model.use_text = false;
+  TrainSummary s = run_training(c);
+  ASSERT_EQ(s.history.size(), 2u);
+  EXPECT_DOUBLE_EQ(s.history[0]["learning_rate"].get<double>(), 0.02);
+  EXPECT_NEAR(s.history[1]["learning_rate"].get<double>(), 0.011, 1e-12);
+  EXPECT_TRUE(std::isfinite(s.history[1]["train_loss"].get<double>()));
 }
 
 // Bad inputs are errors naming what was wrong.

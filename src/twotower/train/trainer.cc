@@ -166,8 +166,19 @@ bool improves(double value, const TrainState& state, bool lower) {
   return lower ? value < state.best_value : value > state.best_value;
 }
 
+// The config as saved with the run: data paths made absolute, so that readers of
+// OUTPUT_DIR/config.yaml (the evaluator) find the data from any working directory.
+Config resolved_paths(Config c) {
+  c.data.data_path = fs::absolute(c.data.data_path).lexically_normal().string();
+  if (!c.data.text_embeddings.empty()) {
+    c.data.text_embeddings = fs::absolute(c.data.text_embeddings).lexically_normal().string();
+  }
+  return c;
+}
+
 // Keys that may change between a run and its resumption without breaking exactness.
 std::string comparable_yaml(Config c, const Config& now) {
+  c = resolved_paths(c);
   c.training.num_epochs = now.training.num_epochs;
   c.training.early_stopping_patience = now.training.early_stopping_patience;
   c.training.output_dir = now.training.output_dir;
@@ -243,7 +254,8 @@ class EpochRunner {
 
 }  // namespace
 
-TrainSummary run_training(const Config& config, const TrainOptions& options) {
+TrainSummary run_training(const Config& given, const TrainOptions& options) {
+  const Config config = resolved_paths(given);
   const TrainingConfig& t = config.training;
   const fs::path out = t.output_dir;
   const fs::path last_path = out / "checkpoints" / "last.pt", best_path = out / "checkpoints" / "best.pt";
@@ -367,7 +379,11 @@ TrainSummary run_training(const Config& config, const TrainOptions& options) {
       fs::copy_file(last_path, tmp, fs::copy_options::overwrite_existing);
       fs::rename(tmp, best_path);
     }
-    write_json_file({{"best_metric", t.best_metric}, {"best_epoch", state.best_epoch}, {"epochs", history}},
+    write_json_file({{"best_metric", t.best_metric},
+                     {"best_epoch", state.best_epoch},
+                     {"clamped_user_ids", model->clamped_user_ids()},
+                     {"clamped_item_ids", model->clamped_item_ids()},
+                     {"epochs", history}},
                     out / "history.json");
     if (t.early_stopping_patience > 0 && state.epochs_without_improvement >= t.early_stopping_patience) {
       log_info("early stopping: ", t.best_metric, " has not improved for ", state.epochs_without_improvement,
