@@ -104,7 +104,8 @@ TwoTowerModelImpl::TwoTowerModelImpl(const ModelConfig& config, const ModelSizes
   // Unknown features (index 0) until set_item_features gives the real table.
   features_.category = torch::zeros({sizes.num_items}, torch::kLong);
   features_.brand = torch::zeros({sizes.num_items}, torch::kLong);
-  if (config.use_text) features_.text = torch::zeros({sizes.num_items, sizes.text_dim});
+  // A broadcast view of one zero row: no memory per item.
+  if (config.use_text) features_.text = torch::zeros({1, sizes.text_dim}).expand({sizes.num_items, sizes.text_dim});
 }
 
 void TwoTowerModelImpl::set_item_features(ItemFeatureTable f) {

@@ -50,7 +50,8 @@ torch::Tensor long_tensor(const std::vector<int64_t>& values) {
 // The [num_items, width] text matrix: the configured .npy, or zeros of width emb_dim.
 torch::Tensor load_text(const Config& config, int64_t num_items) {
   const std::string& path = config.data.text_embeddings;
-  if (path.empty()) return torch::zeros({num_items, config.data.emb_dim});
+  // No file: the reference's zero text, as a broadcast view of one zero row (no memory per item).
+  if (path.empty()) return torch::zeros({1, config.data.emb_dim}).expand({num_items, config.data.emb_dim});
   Matrix m = read_npy(path);
   if (m.rows != num_items) {
     fail("data.text_embeddings: ", path, " has ", m.rows, " rows, expected one per item of iid2idx.json (",
