@@ -1,8 +1,41 @@
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "commands.h"
+#include "twotower/common/log.h"
+#include "twotower/config/config.h"
+#include "twotower/train/trainer.h"
 
 namespace twotower::cli {
+namespace {
 
-// Registered by the issue that builds it; until then the subcommand is absent from --help.
-void add_train_command(CLI::App& /*app*/) {}
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  bool resume = false;
+};
+
+void run_train(const TrainArgs& args) {
+  Config config = load_config(args.config, args.overrides);
+  TrainOptions options;
+  options.resume = args.resume;
+  TrainSummary summary = run_training(config, options);
+  log_info("train: ", summary.epochs_done, " epochs, best epoch ", summary.best_epoch, " (",
+           config.training.best_metric, " ", summary.best_value, "), outputs in ", config.training.output_dir);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a two-tower model from a YAML config");
+  cmd->add_option("--config", args->config, "YAML config (configs/default.yaml lists every key)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("overrides", args->overrides, "section.key=value overrides, e.g. training.num_epochs=1");
+  cmd->add_flag("--resume", args->resume, "continue from OUTPUT_DIR/checkpoints/last.pt");
+  cmd->callback([args] { run_train(*args); });
+}
 
 }  // namespace twotower::cli

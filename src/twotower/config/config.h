@@ -1,0 +1,102 @@
+// The run configuration: typed structs parsed once from YAML (plus key=value overrides).
+//
+// Key names follow the reference system (data.data_path, data.neg_ratio, model.embedding_dim,
+// training.batch_size, ...); every departure from the reference design is a named key here, with
+// its default and allowed range beside it. configs/default.yaml lists every key with a comment;
+// configs/reference.yaml holds the reference design's values.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace twotower {
+
+enum class OptimizerKind { kAdam, kSgd };
+enum class SchedulerKind { kNone, kStep, kCosine };
+enum class LossKind { kBce };
+enum class DeviceKind { kAuto, kCpu, kCuda };
+/// What the model does with a user or item id outside its vocabulary.
+enum class IdPolicy { kError, kClamp };
+/// Whether a larger or a smaller value of the best-epoch metric is better; kAuto: smaller when
+/// the metric's name contains "loss", larger otherwise.
+enum class MetricMode { kAuto, kMin, kMax };
+
+struct DataConfig {
+  std::string data_path;                     // prepared folder (required)
+  std::string text_embeddings;               // .npy [num_items, d] float32; "" = zeros [num_items, emb_dim]
+  int64_t emb_dim = 768;                     // text width, >= 1; must equal the .npy's width
+  int64_t neg_ratio = 1;                     // uniform negatives per positive, >= 1
+  uint64_t seed = 42;                        // seeds every generator of a run
+  bool negatives_exclude_positive = false;   // resample a negative equal to its positive (reference: no)
+  std::vector<std::string> train_splits{"train"};  // each of train | valid | test
+  std::string valid_split = "valid";               // train | valid | test; validation loss and metrics
+};
+
+struct ModelConfig {
+  int64_t embedding_dim = 128;                     // >= 1; every embedding and the output width
+  std::vector<int64_t> user_mlp_hidden{256, 128};  // each >= 1; may be empty
+  std::vector<int64_t> item_mlp_hidden{256, 128};
+  double dropout = 0.1;                            // [0, 1)
+  bool use_item_id = true;                         // item tower inputs
+  bool use_category = true;
+  bool use_brand = true;
+  bool use_text = true;
+  bool last_layer_activation = true;   // ReLU + dropout after the last hidden layer (reference: yes)
+  bool output_layer = true;            // Linear(hidden[-1] -> embedding_dim) (reference: yes)
+  double embedding_init_std = 1.0;     // > 0; id embeddings ~ N(0, std^2) (torch default 1)
+  IdPolicy out_of_range_ids = IdPolicy::kError;  // error | clamp (clamps are counted and reported)
+};
+
+struct TrainingConfig {
+  int64_t batch_size = 1024;             // positives per step, >= 1
+  int64_t num_epochs = 5;                // >= 1
+  double learning_rate = 1e-3;           // > 0
+  double embedding_learning_rate = 0.0;  // >= 0; id embeddings' rate, 0 = learning_rate
+  double weight_decay = 1e-5;            // >= 0, L2 added to the gradient (torch's Adam/SGD)
+  OptimizerKind optimizer = OptimizerKind::kAdam;  // adam | sgd
+  double momentum = 0.9;                 // [0, 1), SGD only
+  SchedulerKind scheduler = SchedulerKind::kNone;  // none | step | cosine, stepped once per epoch
+  int64_t step_size = 1;                 // >= 1, step: epochs between decays
+  double gamma = 0.1;                    // (0, 1], step: decay factor
+  double min_learning_rate = 0.0;        // >= 0, cosine: the floor reached after num_epochs
+  double clip_grad_norm = 1.0;           // >= 0, global L2 norm; 0 = off
+  LossKind loss = LossKind::kBce;        // bce
+  double logit_scale = 1.0;              // > 0, BCE logit = scale * cosine
+  std::string best_metric = "val_loss";  // val_loss or a metric of the metrics hook
+  MetricMode best_metric_mode = MetricMode::kAuto;  // auto | min | max
+  int64_t early_stopping_patience = 0;   // >= 0, epochs without improvement; 0 = off
+  int64_t max_steps_per_epoch = 0;       // >= 0, 0 = whole epoch (speed runs)
+  std::string output_dir = "runs/default";
+  DeviceKind device = DeviceKind::kAuto;  // auto | cpu | cuda
+  int64_t threads = 0;                    // >= 0, intra-op threads; 0 = all cores
+};
+
+struct Config {
+  DataConfig data;
+  ModelConfig model;
+  TrainingConfig training;
+};
+
+/// Parses YAML text; `source` names it in messages. Unknown keys and bad values are errors, all
+/// listed in one exception: `source:line: field "training.batch_size": got "x", expected ...`.
+/// @param overrides  "section.key=value" strings (value in YAML syntax) applied before checking
+Config parse_config(const std::string& yaml_text, const std::string& source,
+                    const std::vector<std::string>& overrides = {});
+/// Reads a YAML file and parses it as above.
+Config load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
+
+/// The resolved configuration as YAML with every key (parse_config reads it back unchanged).
+std::string config_to_yaml(const Config& config);
+/// Writes config_to_yaml to a temporary file beside `path`, then renames it.
+void save_config(const Config& config, const std::filesystem::path& path);
+
+const char* to_string(OptimizerKind kind);
+const char* to_string(SchedulerKind kind);
+const char* to_string(LossKind kind);
+const char* to_string(DeviceKind kind);
+const char* to_string(IdPolicy policy);
+const char* to_string(MetricMode mode);
+
+}  // namespace twotower

@@ -1,0 +1,216 @@
+#include "twotower/model/two_tower.h"
+
+#include <sstream>
+
+#include "twotower/common/error.h"
+
+namespace twotower {
+namespace {
+
+torch::nn::Embedding make_embedding(int64_t rows, int64_t dim, double init_std) {
+  torch::nn::Embedding e(torch::nn::EmbeddingOptions(rows, dim));
+  torch::NoGradGuard no_grad;
+  e->weight.normal_(0.0, init_std);
+  return e;
+}
+
+std::string thousands(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+int64_t numel_of(const torch::nn::Embedding& e) { return e ? e->weight.numel() : 0; }
+
+}  // namespace
+
+torch::nn::Sequential make_mlp(int64_t in, const std::vector<int64_t>& hidden, double dropout, int64_t out,
+                               bool last_activation, bool output_layer) {
+  torch::nn::Sequential seq;
+  for (size_t k = 0; k < hidden.size(); ++k) {
+    seq->push_back(torch::nn::Linear(in, hidden[k]));
+    if (last_activation || k + 1 < hidden.size()) {
+      seq->push_back(torch::nn::ReLU());
+      seq->push_back(torch::nn::Dropout(dropout));
+    }
+    in = hidden[k];
+  }
+  if (output_layer) seq->push_back(torch::nn::Linear(in, out));
+  return seq;
+}
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
+UserTowerImpl::UserTowerImpl(const ModelConfig& c, int64_t num_users)
+    : embedding(register_module("embedding", make_embedding(num_users, c.embedding_dim, c.embedding_init_std))),
+      mlp(register_module("mlp", make_mlp(c.embedding_dim, c.user_mlp_hidden, c.dropout, c.embedding_dim,
+                                          c.last_layer_activation, c.output_layer))) {}
+
+torch::Tensor UserTowerImpl::forward(const torch::Tensor& users) {
+  torch::Tensor x = embedding(users);
+  if (!mlp->is_empty()) x = mlp->forward(x);
+  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+}
+
+ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s) {
+  const int64_t d = c.embedding_dim;
+  int64_t inputs = 0;
+  if (c.use_item_id) {
+    embedding = register_module("embedding", make_embedding(s.num_items, d, c.embedding_init_std));
+    ++inputs;
+  }
+  if (c.use_category) {
+    category_embedding = register_module("category_embedding", make_embedding(s.num_categories, d, c.embedding_init_std));
+    ++inputs;
+  }
+  if (c.use_brand) {
+    brand_embedding = register_module("brand_embedding", make_embedding(s.num_brands, d, c.embedding_init_std));
+    ++inputs;
+  }
+  if (c.use_text) {
+    text_projection = register_module("text_projection", torch::nn::Linear(s.text_dim, d));
+    ++inputs;
+  }
+  mlp = register_module("mlp", make_mlp(inputs * d, c.item_mlp_hidden, c.dropout, d, c.last_layer_activation,
+                                        c.output_layer));
+}
+
+torch::Tensor ItemTowerImpl::forward(const torch::Tensor& items, const torch::Tensor& categories,
+                                     const torch::Tensor& brands, const torch::Tensor& text) {
+  std::vector<torch::Tensor> parts;
+  if (embedding) parts.push_back(embedding(items));
+  if (category_embedding) parts.push_back(category_embedding(categories));
+  if (brand_embedding) parts.push_back(brand_embedding(brands));
+  if (text_projection) parts.push_back(text_projection(text));
+  torch::Tensor x = parts.size() == 1 ? parts[0] : torch::cat(parts, -1);
+  if (!mlp->is_empty()) x = mlp->forward(x);
+  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+}
+
+TwoTowerModelImpl::TwoTowerModelImpl(const ModelConfig& config, const ModelSizes& sizes)
+    : config_(config), sizes_(sizes) {
+  if (sizes.num_users < 1 || sizes.num_items < 1) {
+    fail("model: got ", sizes.num_users, " users and ", sizes.num_items, " items, expected at least one of each");
+  }
+  user_tower = register_module("user_tower", UserTower(config, sizes.num_users));
+  item_tower = register_module("item_tower", ItemTower(config, sizes));
+  // Unknown features (index 0) until set_item_features gives the real table.
+  features_.category = torch::zeros({sizes.num_items}, torch::kLong);
+  features_.brand = torch::zeros({sizes.num_items}, torch::kLong);
+  // A broadcast view of one zero row: no memory per item.
+  if (config.use_text) features_.text = torch::zeros({1, sizes.text_dim}).expand({sizes.num_items, sizes.text_dim});
+}
+
+void TwoTowerModelImpl::set_item_features(ItemFeatureTable f) {
+  auto check_rows = [&](const torch::Tensor& t, const char* what) {
+    if (t.defined() && t.size(0) != sizes_.num_items) {
+      fail("item ", what, ": got ", t.size(0), " rows, expected one per item (", sizes_.num_items, ")");
+    }
+  };
+  check_rows(f.category, "categories");
+  check_rows(f.brand, "brands");
+  if (config_.use_text) {
+    if (!f.text.defined()) fail("item text: got none, expected [", sizes_.num_items, ", ", sizes_.text_dim, "]");
+    check_rows(f.text, "text embeddings");
+    if (f.text.dim() != 2 || f.text.size(1) != sizes_.text_dim) {
+      fail("item text embeddings: got width ", f.text.dim() == 2 ? f.text.size(1) : -1, ", expected ",
+           sizes_.text_dim);
+    }
+  }
+  auto check_range = [](const torch::Tensor& ids, int64_t size, const char* what) {
+    if (ids.numel() == 0) return;
+    int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+    if (lo < 0 || hi >= size) fail("item ", what, ": got index ", lo < 0 ? lo : hi, ", expected [0, ", size, ")");
+  };
+  check_range(f.category, sizes_.num_categories, "categories");
+  check_range(f.brand, sizes_.num_brands, "brands");
+  torch::Device device = user_tower->embedding->weight.device();
+  features_.category = f.category.to(device, torch::kLong);
+  features_.brand = f.brand.to(device, torch::kLong);
+  features_.text = config_.use_text ? f.text.to(device, torch::kFloat) : torch::Tensor();
+}
+
+void TwoTowerModelImpl::move_to(const torch::Device& device) {
+  to(device);
+  features_.category = features_.category.to(device);
+  features_.brand = features_.brand.to(device);
+  if (features_.text.defined()) features_.text = features_.text.to(device);
+}
+
+torch::Tensor TwoTowerModelImpl::checked(const torch::Tensor& ids, int64_t size, const char* what,
+                                         std::atomic<int64_t>& clamped) {
+  if (ids.numel() == 0) return ids;
+  torch::Tensor bad = (ids < 0).logical_or(ids >= size);
+  if (config_.out_of_range_ids == IdPolicy::kError) {
+    if (bad.any().item<bool>()) {
+      int64_t id = ids.masked_select(bad)[0].item<int64_t>();
+      fail(what, " id ", id, " is outside the vocabulary of ", size, " ", what,
+           "s (set model.out_of_range_ids: clamp to clamp and count such ids)");
+    }
+    return ids;
+  }
+  int64_t n = bad.sum().item<int64_t>();
+  if (n == 0) return ids;
+  clamped += n;
+  return ids.clamp(0, size - 1);
+}
+
+torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users) {
+  return user_tower(checked(users, sizes_.num_users, "user", clamped_users_));
+}
+
+torch::Tensor TwoTowerModelImpl::item_embeddings(const torch::Tensor& items) {
+  torch::Tensor ids = checked(items, sizes_.num_items, "item", clamped_items_);
+  torch::Tensor cat = config_.use_category ? features_.category.index_select(0, ids) : torch::Tensor();
+  torch::Tensor brand = config_.use_brand ? features_.brand.index_select(0, ids) : torch::Tensor();
+  torch::Tensor text = config_.use_text ? features_.text.index_select(0, ids) : torch::Tensor();
+  return item_tower(ids, cat, brand, text);
+}
+
+torch::Tensor TwoTowerModelImpl::compute_similarity(const torch::Tensor& users, const torch::Tensor& items) {
+  return torch::matmul(user_embeddings(users), item_embeddings(items).t());
+}
+
+torch::Tensor TwoTowerModelImpl::pair_scores(const torch::Tensor& users, const torch::Tensor& items) {
+  return (user_embeddings(users) * item_embeddings(items)).sum(-1);
+}
+
+std::vector<torch::Tensor> TwoTowerModelImpl::embedding_parameters() {
+  std::vector<torch::Tensor> out{user_tower->embedding->weight};
+  for (const auto& e : {item_tower->embedding, item_tower->category_embedding, item_tower->brand_embedding}) {
+    if (e) out.push_back(e->weight);
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> TwoTowerModelImpl::dense_parameters() {
+  std::vector<torch::Tensor> emb = embedding_parameters(), out;
+  for (const auto& p : parameters()) {
+    bool is_embedding = false;
+    for (const auto& e : emb) is_embedding = is_embedding || p.is_same(e);
+    if (!is_embedding) out.push_back(p);
+  }
+  return out;
+}
+
+std::string TwoTowerModelImpl::describe_parameters() {
+  int64_t user_emb = numel_of(user_tower->embedding);
+  int64_t item_emb = numel_of(item_tower->embedding) + numel_of(item_tower->category_embedding) +
+                     numel_of(item_tower->brand_embedding);
+  int64_t user_total = count_parameters(*user_tower), item_total = count_parameters(*item_tower);
+  std::ostringstream out;
+  out << "user tower " << thousands(user_total) << " parameters (embeddings " << thousands(user_emb) << ", mlp "
+      << thousands(user_total - user_emb) << "); item tower " << thousands(item_total) << " parameters (embeddings "
+      << thousands(item_emb) << ", text projection and mlp " << thousands(item_total - item_emb) << "); total "
+      << thousands(user_total + item_total);
+  return out.str();
+}
+
+}  // namespace twotower

@@ -1,0 +1,118 @@
+// The two-tower model: a user tower and an item tower that each map ids (and item features) to
+// L2-normalized vectors. The model only encodes; losses and ranking live outside it.
+//
+// Submodule names are the checkpoint keys: user_tower.{embedding,mlp}, item_tower.{embedding,
+// category_embedding,brand_embedding,text_projection,mlp}; mlp is a Sequential of
+// [Linear, ReLU, Dropout] per hidden layer then the output Linear (indices 0, 1, 2, ...), as in
+// the reference system.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "twotower/config/config.h"
+
+namespace twotower {
+
+/// Vocabulary sizes and text width, taken from the prepared data.
+struct ModelSizes {
+  int64_t num_users = 0;
+  int64_t num_items = 0;
+  int64_t num_categories = 1;  // category vocabulary, index 0 = unknown
+  int64_t num_brands = 1;
+  int64_t text_dim = 768;
+};
+
+/// The hidden layers (Linear, ReLU, Dropout each; the last one's ReLU and Dropout only when
+/// `last_activation`) and, when `output_layer`, a final Linear to `out`.
+torch::nn::Sequential make_mlp(int64_t in, const std::vector<int64_t>& hidden, double dropout, int64_t out,
+                               bool last_activation, bool output_layer);
+
+/// Number of elements of all parameters of `module` (and its children).
+int64_t count_parameters(const torch::nn::Module& module);
+
+struct UserTowerImpl : torch::nn::Module {
+  UserTowerImpl(const ModelConfig& config, int64_t num_users);
+  /// @param users  [B] int64 in [0, num_users)
+  /// @return       [B, D] float32, rows of unit L2 norm
+  torch::Tensor forward(const torch::Tensor& users);
+
+  torch::nn::Embedding embedding{nullptr};
+  torch::nn::Sequential mlp{nullptr};
+};
+TORCH_MODULE(UserTower);
+
+struct ItemTowerImpl : torch::nn::Module {
+  ItemTowerImpl(const ModelConfig& config, const ModelSizes& sizes);
+  /// Inputs the config does not use may be undefined tensors.
+  /// @param items       [B] int64 item ids
+  /// @param categories  [B] int64 category ids
+  /// @param brands      [B] int64 brand ids
+  /// @param text        [B, text_dim] float32
+  /// @return            [B, D] float32, rows of unit L2 norm
+  torch::Tensor forward(const torch::Tensor& items, const torch::Tensor& categories, const torch::Tensor& brands,
+                        const torch::Tensor& text);
+
+  torch::nn::Embedding embedding{nullptr};           // null unless use_item_id
+  torch::nn::Embedding category_embedding{nullptr};  // null unless use_category
+  torch::nn::Embedding brand_embedding{nullptr};     // null unless use_brand
+  torch::nn::Linear text_projection{nullptr};        // null unless use_text
+  torch::nn::Sequential mlp{nullptr};
+};
+TORCH_MODULE(ItemTower);
+
+/// Per-item inputs that are data, not parameters (kept out of the checkpoint).
+struct ItemFeatureTable {
+  torch::Tensor category;  // [num_items] int64
+  torch::Tensor brand;     // [num_items] int64
+  torch::Tensor text;      // [num_items, text_dim] float32 (undefined when the model uses no text)
+};
+
+struct TwoTowerModelImpl : torch::nn::Module {
+  TwoTowerModelImpl(const ModelConfig& config, const ModelSizes& sizes);
+
+  /// Sets the per-item features; sizes must match (num_items rows, text_dim columns).
+  void set_item_features(ItemFeatureTable features);
+  /// Moves parameters and the item feature table to `device`.
+  void move_to(const torch::Device& device);
+
+  /// @param users  [B] int64 user ids  @return [B, D] float32 unit rows
+  torch::Tensor user_embeddings(const torch::Tensor& users);
+  /// @param items  [B] int64 item ids  @return [B, D] float32 unit rows
+  torch::Tensor item_embeddings(const torch::Tensor& items);
+  /// Cosine scores of every (user, item): [U] x [I] ids -> [U, I] float32.
+  torch::Tensor compute_similarity(const torch::Tensor& users, const torch::Tensor& items);
+  /// Cosine score of each (users[b], items[b]) pair: [B], [B] -> [B] float32.
+  torch::Tensor pair_scores(const torch::Tensor& users, const torch::Tensor& items);
+
+  /// Id embeddings (user, item, category, brand), for their own learning rate.
+  std::vector<torch::Tensor> embedding_parameters();
+  /// Every other parameter (the MLPs and the text projection).
+  std::vector<torch::Tensor> dense_parameters();
+
+  /// Ids clamped so far under out_of_range_ids: clamp.
+  int64_t clamped_user_ids() const { return clamped_users_.load(); }
+  int64_t clamped_item_ids() const { return clamped_items_.load(); }
+  const ModelSizes& sizes() const { return sizes_; }
+  /// "user tower 12,055,936 parameters (embedding 11,973,504), item tower ...".
+  std::string describe_parameters();
+
+  UserTower user_tower{nullptr};
+  ItemTower item_tower{nullptr};
+
+ private:
+  // Checks ids against [0, size): throws naming the first bad id, or clamps and counts them.
+  torch::Tensor checked(const torch::Tensor& ids, int64_t size, const char* what, std::atomic<int64_t>& clamped);
+
+  ModelConfig config_;
+  ModelSizes sizes_;
+  ItemFeatureTable features_;
+  std::atomic<int64_t> clamped_users_{0};
+  std::atomic<int64_t> clamped_items_{0};
+};
+TORCH_MODULE(TwoTowerModel);
+
+}  // namespace twotower

@@ -1,0 +1,135 @@
+#include "twotower/train/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "twotower/common/error.h"
+
+namespace fs = std::filesystem;
+
+namespace twotower {
+namespace {
+
+torch::Tensor string_tensor(const std::string& s) {
+  torch::Tensor t = torch::empty({static_cast<int64_t>(s.size())}, torch::kUInt8);
+  if (!s.empty()) std::memcpy(t.data_ptr<uint8_t>(), s.data(), s.size());
+  return t;
+}
+
+std::string tensor_string(const torch::Tensor& t) {
+  torch::Tensor c = t.to(torch::kCPU).contiguous();
+  return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<size_t>(c.numel()));
+}
+
+torch::Tensor int_tensor(int64_t v) { return torch::tensor({v}, torch::kLong); }
+torch::Tensor real_tensor(double v) { return torch::tensor({v}, torch::kDouble); }
+
+int64_t read_int(torch::serialize::InputArchive& in, const char* key) {
+  torch::Tensor t;
+  in.read(key, t);
+  return t.to(torch::kCPU).item<int64_t>();
+}
+
+double read_real(torch::serialize::InputArchive& in, const char* key) {
+  torch::Tensor t;
+  in.read(key, t);
+  return t.to(torch::kCPU).item<double>();
+}
+
+std::string read_string(torch::serialize::InputArchive& in, const char* key) {
+  torch::Tensor t;
+  in.read(key, t);
+  return tensor_string(t);
+}
+
+}  // namespace
+
+void capture_rng_state(TrainState& state) {
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    state.cpu_rng_state = gen.get_state();
+  }
+  if (torch::cuda::is_available()) {
+    auto gen = at::globalContext().defaultGenerator(c10::DeviceType::CUDA);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    state.cuda_rng_state = gen.get_state();
+  }
+}
+
+void restore_rng_state(const TrainState& state) {
+  if (state.cpu_rng_state.defined()) {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state.cpu_rng_state);
+  }
+  if (state.cuda_rng_state.defined() && state.cuda_rng_state.numel() > 0 && torch::cuda::is_available()) {
+    auto gen = at::globalContext().defaultGenerator(c10::DeviceType::CUDA);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state.cuda_rng_state);
+  }
+}
+
+void save_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer& optimizer,
+                     const TrainState& state) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive, optimizer_archive;
+  model->save(model_archive);
+  optimizer.save(optimizer_archive);
+  archive.write("model", model_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("epoch", int_tensor(state.epoch));
+  archive.write("step", int_tensor(state.step));
+  archive.write("scheduler_step", int_tensor(state.scheduler_step));
+  archive.write("best_epoch", int_tensor(state.best_epoch));
+  archive.write("best_value", real_tensor(state.best_value));
+  archive.write("epochs_without_improvement", int_tensor(state.epochs_without_improvement));
+  archive.write("config_yaml", string_tensor(state.config_yaml));
+  archive.write("history_json", string_tensor(state.history_json));
+  archive.write("sampler_state", string_tensor(state.sampler_state));
+  archive.write("cpu_rng_state", state.cpu_rng_state.defined() ? state.cpu_rng_state : string_tensor(""));
+  archive.write("cuda_rng_state", state.cuda_rng_state.defined() ? state.cuda_rng_state.cpu() : string_tensor(""));
+  fs::path tmp = path;
+  tmp += ".tmp";
+  archive.save_to(tmp.string());
+  fs::rename(tmp, path);
+}
+
+TrainState load_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer* optimizer) {
+  if (!fs::exists(path)) fail(path.string(), ": no such checkpoint");
+  torch::Device device = model->parameters().front().device();
+  TrainState state;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path.string(), device);
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    model->load(model_archive);
+    if (optimizer != nullptr) {
+      torch::serialize::InputArchive optimizer_archive;
+      archive.read("optimizer", optimizer_archive);
+      optimizer->load(optimizer_archive);
+    }
+    state.epoch = read_int(archive, "epoch");
+    state.step = read_int(archive, "step");
+    state.scheduler_step = read_int(archive, "scheduler_step");
+    state.best_epoch = read_int(archive, "best_epoch");
+    state.best_value = read_real(archive, "best_value");
+    state.epochs_without_improvement = read_int(archive, "epochs_without_improvement");
+    state.config_yaml = read_string(archive, "config_yaml");
+    state.history_json = read_string(archive, "history_json");
+    state.sampler_state = read_string(archive, "sampler_state");
+    archive.read("cpu_rng_state", state.cpu_rng_state);
+    archive.read("cuda_rng_state", state.cuda_rng_state);
+    state.cpu_rng_state = state.cpu_rng_state.cpu();
+    state.cuda_rng_state = state.cuda_rng_state.cpu();
+  } catch (const c10::Error& e) {
+    fail(path.string(), ": cannot read the checkpoint into this model (", e.what_without_backtrace(), ")");
+  }
+  return state;
+}
+
+}  // namespace twotower

@@ -1,0 +1,427 @@
+#include "twotower/train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "twotower/common/error.h"
+#include "twotower/common/log.h"
+#include "twotower/common/progress.h"
+#include "twotower/model/two_tower.h"
+#include "twotower/train/checkpoint.h"
+#include "twotower/train/history_plot.h"
+#include "twotower/train/loss.h"
+#include "twotower/train/negative_sampler.h"
+#include "twotower/train/schedule.h"
+
+namespace fs = std::filesystem;
+
+namespace twotower {
+namespace {
+
+constexpr int64_t kEmbedChunk = 8192;  // rows per forward when embedding the whole vocabulary
+
+// Restores the log file sink on every exit path of a run.
+struct LogFileGuard {
+  explicit LogFileGuard(const fs::path& path) { set_log_file(path); }
+  ~LogFileGuard() { set_log_file({}); }
+  LogFileGuard(const LogFileGuard&) = delete;
+  LogFileGuard& operator=(const LogFileGuard&) = delete;
+};
+
+torch::Device pick_device(DeviceKind kind) {
+  bool cuda = torch::cuda::is_available();
+  if (kind == DeviceKind::kCuda && !cuda) {
+    fail("training.device: got cuda, expected auto or cpu (no CUDA device is available to LibTorch)");
+  }
+  if (kind == DeviceKind::kCpu || !cuda) return torch::kCPU;
+  return torch::Device(torch::kCUDA, 0);
+}
+
+torch::Tensor long_tensor(const std::vector<int64_t>& values) {
+  return torch::from_blob(const_cast<int64_t*>(values.data()), {static_cast<int64_t>(values.size())}, torch::kLong)
+      .clone();
+}
+
+// The [num_items, width] text matrix: the configured .npy, or zeros of width emb_dim.
+torch::Tensor load_text(const Config& config, int64_t num_items) {
+  const std::string& path = config.data.text_embeddings;
+  // No file: the reference's zero text, as a broadcast view of one zero row (no memory per item).
+  if (path.empty()) return torch::zeros({1, config.data.emb_dim}).expand({num_items, config.data.emb_dim});
+  Matrix m = read_npy(path);
+  if (m.rows != num_items) {
+    fail("data.text_embeddings: ", path, " has ", m.rows, " rows, expected one per item of iid2idx.json (",
+         num_items, ")");
+  }
+  if (m.cols != config.data.emb_dim) {
+    fail("data.emb_dim: got ", config.data.emb_dim, ", expected the width of ", path, " (", m.cols, ")");
+  }
+  return torch::from_blob(m.data.data(), {m.rows, m.cols}, torch::kFloat).clone();
+}
+
+std::vector<int64_t> rows_in(const Dataset& data, const std::vector<std::string>& splits) {
+  std::vector<bool> wanted(3, false);
+  for (const auto& s : splits) wanted[static_cast<size_t>(parse_split(s))] = true;
+  std::vector<int64_t> rows;
+  const auto& split = data.interactions.split;
+  for (size_t i = 0; i < split.size(); ++i) {
+    if (wanted[static_cast<size_t>(split[i])]) rows.push_back(static_cast<int64_t>(i));
+  }
+  return rows;
+}
+
+// The (user, item) columns of the given rows.
+struct PairColumns {
+  torch::Tensor users;  // [n] int64, CPU
+  torch::Tensor items;  // [n] int64, CPU
+  int64_t size() const { return users.numel(); }
+};
+
+PairColumns pairs_of(const Dataset& data, const std::vector<int64_t>& rows) {
+  std::vector<int64_t> u(rows.size()), i(rows.size());
+  for (size_t k = 0; k < rows.size(); ++k) {
+    u[k] = data.interactions.user[static_cast<size_t>(rows[k])];
+    i[k] = data.interactions.item[static_cast<size_t>(rows[k])];
+  }
+  return {long_tensor(u), long_tensor(i)};
+}
+
+// Every user's or item's embedding in eval mode, [n, D] float32 on the CPU.
+Matrix embed_all(TwoTowerModel& model, int64_t n, bool users, const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  bool was_training = model->is_training();
+  model->eval();
+  std::vector<torch::Tensor> parts;
+  for (int64_t s = 0; s < n; s += kEmbedChunk) {
+    torch::Tensor ids = torch::arange(s, std::min(n, s + kEmbedChunk), torch::TensorOptions(torch::kLong).device(device));
+    parts.push_back((users ? model->user_embeddings(ids) : model->item_embeddings(ids)).to(torch::kCPU));
+  }
+  torch::Tensor all = torch::cat(parts).contiguous();
+  if (was_training) model->train();
+  Matrix m;
+  m.rows = all.size(0);
+  m.cols = all.size(1);
+  m.data.resize(static_cast<size_t>(all.numel()));
+  std::memcpy(m.data.data(), all.data_ptr<float>(), m.data.size() * sizeof(float));
+  return m;
+}
+
+// The reference's validation loss: BCE on positive pairs only (label 1), mean over pairs;
+// NaN when the split is empty.
+double validation_loss(TwoTowerModel& model, const PairColumns& valid, const Config& config,
+                       const torch::Device& device) {
+  if (valid.size() == 0) return NAN;
+  torch::NoGradGuard no_grad;
+  model->eval();
+  double total = 0;
+  const int64_t batch = config.training.batch_size;
+  for (int64_t s = 0; s < valid.size(); s += batch) {
+    int64_t e = std::min(valid.size(), s + batch);
+    torch::Tensor scores = model->pair_scores(valid.users.slice(0, s, e).to(device), valid.items.slice(0, s, e).to(device));
+    total += bce_loss(scores, torch::ones_like(scores), config.training.logit_scale).item<double>() *
+             static_cast<double>(e - s);
+  }
+  model->train();
+  return total / static_cast<double>(valid.size());
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(TwoTowerModel& model, const TrainingConfig& t) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(model->embedding_parameters());
+  groups.emplace_back(model->dense_parameters());
+  if (t.optimizer == OptimizerKind::kAdam) {
+    return std::make_unique<torch::optim::Adam>(
+        groups, torch::optim::AdamOptions(t.learning_rate).weight_decay(t.weight_decay));
+  }
+  return std::make_unique<torch::optim::SGD>(
+      groups, torch::optim::SGDOptions(t.learning_rate).momentum(t.momentum).weight_decay(t.weight_decay));
+}
+
+// Base learning rates of the two parameter groups: id embeddings, then the rest.
+std::vector<double> base_rates(const TrainingConfig& t) {
+  return {t.embedding_learning_rate > 0 ? t.embedding_learning_rate : t.learning_rate, t.learning_rate};
+}
+
+void set_learning_rates(torch::optim::Optimizer& optimizer, const TrainingConfig& t, int64_t step) {
+  std::vector<double> base = base_rates(t);
+  auto& groups = optimizer.param_groups();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    groups[g].options().set_lr(scheduled_learning_rate(t, base[g], step));
+  }
+}
+
+bool lower_is_better(const TrainingConfig& t) {
+  if (t.best_metric_mode == MetricMode::kMin) return true;
+  if (t.best_metric_mode == MetricMode::kMax) return false;
+  return t.best_metric.find("loss") != std::string::npos;
+}
+
+bool improves(double value, const TrainState& state, bool lower) {
+  if (state.best_epoch == 0) return true;
+  if (!std::isfinite(value)) return false;
+  if (!std::isfinite(state.best_value)) return true;
+  return lower ? value < state.best_value : value > state.best_value;
+}
+
+// The config as saved with the run: data paths made absolute, so that readers of
+// OUTPUT_DIR/config.yaml (the evaluator) find the data from any working directory.
+Config resolved_paths(Config c) {
+  c.data.data_path = fs::absolute(c.data.data_path).lexically_normal().string();
+  if (!c.data.text_embeddings.empty()) {
+    c.data.text_embeddings = fs::absolute(c.data.text_embeddings).lexically_normal().string();
+  }
+  return c;
+}
+
+// Keys that may change between a run and its resumption without breaking exactness.
+std::string comparable_yaml(Config c, const Config& now) {
+  c = resolved_paths(c);
+  c.training.num_epochs = now.training.num_epochs;
+  c.training.early_stopping_patience = now.training.early_stopping_patience;
+  c.training.output_dir = now.training.output_dir;
+  c.training.threads = now.training.threads;
+  return config_to_yaml(c);
+}
+
+// One epoch's BCE training with uniform negatives; returns the mean loss and counts the pairs.
+class EpochRunner {
+ public:
+  EpochRunner(TwoTowerModel& model, torch::optim::Optimizer& optimizer, NegativeSampler& sampler,
+              const Config& config, const torch::Device& device)
+      : model_(model), optimizer_(optimizer), sampler_(sampler), config_(config), device_(device),
+        parameters_(model->parameters()) {
+    const int64_t b = config.training.batch_size, k = config.data.neg_ratio;
+    negatives_ = torch::empty({k * b}, torch::kLong);
+  }
+
+  // Runs one epoch over `train`; `steps` counts optimizer steps across epochs.
+  double run(const PairColumns& train, int64_t epoch, int64_t& steps, int64_t& pairs) {
+    const TrainingConfig& t = config_.training;
+    const int64_t b = t.batch_size, k = config_.data.neg_ratio, n = train.size();
+    int64_t num_batches = (n + b - 1) / b;
+    if (t.max_steps_per_epoch > 0) num_batches = std::min(num_batches, t.max_steps_per_epoch);
+    torch::Tensor perm = torch::randperm(n, torch::kLong);
+    model_->train();
+    Progress progress(str_cat("epoch ", epoch, "/", t.num_epochs), std::min(n, num_batches * b) * (1 + k), "pairs");
+    double total = 0;
+    for (int64_t s = 0, batch = 0; batch < num_batches; s += b, ++batch) {
+      int64_t e = std::min(n, s + b), m = e - s;
+      torch::Tensor idx = perm.slice(0, s, e);
+      torch::Tensor pos_users = train.users.index_select(0, idx);
+      torch::Tensor pos_items = train.items.index_select(0, idx);
+      sampler_.sample(pos_items.data_ptr<int64_t>(), m, k, config_.data.negatives_exclude_positive,
+                      negatives_.data_ptr<int64_t>());
+      torch::Tensor users = torch::cat({pos_users, pos_users.repeat({k})}).to(device_);
+      torch::Tensor items = torch::cat({pos_items, negatives_.slice(0, 0, k * m)}).to(device_);
+      torch::Tensor loss = bce_loss(model_->pair_scores(users, items), labels(m), t.logit_scale);
+      optimizer_.zero_grad();
+      loss.backward();
+      if (t.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(parameters_, t.clip_grad_norm);
+      optimizer_.step();
+      double value = loss.item<double>();
+      total += value;
+      ++steps;
+      pairs += m * (1 + k);
+      progress.add(m * (1 + k), str_cat("loss ", total / static_cast<double>(batch + 1)));
+    }
+    progress.finish(str_cat("loss ", num_batches ? total / static_cast<double>(num_batches) : NAN));
+    return num_batches ? total / static_cast<double>(num_batches) : NAN;
+  }
+
+ private:
+  // [m ones, k*m zeros] on the device, cached for the last batch size asked for.
+  const torch::Tensor& labels(int64_t m) {
+    if (!labels_.defined() || labels_m_ != m) {
+      labels_ = torch::cat({torch::ones({m}), torch::zeros({m * config_.data.neg_ratio})}).to(device_);
+      labels_m_ = m;
+    }
+    return labels_;
+  }
+
+  TwoTowerModel& model_;
+  torch::optim::Optimizer& optimizer_;
+  NegativeSampler& sampler_;
+  const Config& config_;
+  torch::Device device_;
+  std::vector<torch::Tensor> parameters_;
+  torch::Tensor negatives_;  // [neg_ratio * batch_size] int64, CPU, reused every step
+  torch::Tensor labels_;
+  int64_t labels_m_ = -1;
+};
+
+}  // namespace
+
+TrainSummary run_training(const Config& given, const TrainOptions& options) {
+  const Config config = resolved_paths(given);
+  const TrainingConfig& t = config.training;
+  const fs::path out = t.output_dir;
+  const fs::path last_path = out / "checkpoints" / "last.pt", best_path = out / "checkpoints" / "best.pt";
+  fs::create_directories(out / "checkpoints");
+  LogFileGuard log_file(out / "train.log");
+  if (!options.resume && fs::exists(last_path)) {
+    log_warn(out.string(), " holds checkpoints of an earlier run: starting over (use --resume to continue it)");
+  }
+  if (options.resume && !fs::exists(last_path)) fail("--resume: ", last_path.string(), " does not exist");
+  save_config(config, out / "config.yaml");
+
+  if (t.threads > 0) torch::set_num_threads(static_cast<int>(t.threads));
+  torch::Device device = pick_device(t.device);
+  log_info("train: output ", out.string(), ", device ", device.str(), ", ", torch::get_num_threads(), " threads");
+
+  Dataset data = load_dataset(config.data.data_path);
+  ModelSizes sizes;
+  sizes.num_users = data.num_users();
+  sizes.num_items = data.num_items();
+  sizes.num_categories = static_cast<int64_t>(data.items.category_vocab.size());
+  sizes.num_brands = static_cast<int64_t>(data.items.brand_vocab.size());
+  sizes.text_dim = config.data.emb_dim;
+
+  torch::manual_seed(config.data.seed);
+  TwoTowerModel model(config.model, sizes);
+  ItemFeatureTable features;
+  std::vector<int64_t> category(data.items.category_idx.begin(), data.items.category_idx.end());
+  std::vector<int64_t> brand(data.items.brand_idx.begin(), data.items.brand_idx.end());
+  features.category = long_tensor(category);
+  features.brand = long_tensor(brand);
+  if (config.model.use_text) features.text = load_text(config, sizes.num_items);
+  model->set_item_features(std::move(features));
+  model->move_to(device);
+  log_info("model: ", model->describe_parameters());
+
+  std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(model, t);
+  NegativeSampler sampler(sizes.num_items, config.data.seed);
+  TrainState state;
+  state.config_yaml = config_to_yaml(config);
+  nlohmann::json history = nlohmann::json::array();
+  if (options.resume) {
+    state = load_checkpoint(last_path, model, optimizer.get());
+    Config saved = parse_config(state.config_yaml, last_path.string() + " (config)");
+    if (comparable_yaml(saved, config) != comparable_yaml(config, config)) {
+      log_warn("--resume: the configuration differs from the checkpoint's beyond num_epochs, "
+               "early_stopping_patience, output_dir and threads; the continuation is not an exact one");
+    }
+    state.config_yaml = config_to_yaml(config);
+    history = nlohmann::json::parse(state.history_json);
+    sampler.set_state(state.sampler_state);
+    restore_rng_state(state);
+    log_info("resumed from ", last_path.string(), " after epoch ", state.epoch, " (step ", state.step, ")");
+  }
+
+  PairColumns train = pairs_of(data, rows_in(data, config.data.train_splits));
+  PairColumns valid = pairs_of(data, rows_in(data, {config.data.valid_split}));
+  if (train.size() == 0) fail("data.train_splits: no interaction of ", config.data.data_path, " is in them");
+  log_info("data: ", sizes.num_users, " users, ", sizes.num_items, " items, ", train.size(), " training pairs, ",
+           valid.size(), " validation pairs");
+
+  const bool lower = lower_is_better(t);
+  EpochRunner runner(model, *optimizer, sampler, config, device);
+  TrainSummary summary;
+  double train_seconds = 0;
+  int64_t pairs_this_run = 0;
+  std::vector<std::string> metric_names;
+  for (int64_t epoch = state.epoch; epoch < t.num_epochs; ++epoch) {
+    set_learning_rates(*optimizer, t, state.scheduler_step);
+    auto start = std::chrono::steady_clock::now();
+    int64_t pairs = 0;
+    double train_loss = runner.run(train, epoch + 1, state.step, pairs);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    train_seconds += seconds;
+    pairs_this_run += pairs;
+    double val_loss = validation_loss(model, valid, config, device);
+
+    nlohmann::json record = {{"epoch", epoch + 1},
+                             {"train_loss", train_loss},
+                             {"val_loss", val_loss},
+                             {"learning_rate", optimizer->param_groups().back().options().get_lr()},
+                             {"seconds", seconds},
+                             {"pairs_per_s", seconds > 0 ? static_cast<double>(pairs) / seconds : 0.0},
+                             {"steps", state.step}};
+    if (options.metrics) {
+      Matrix users = embed_all(model, sizes.num_users, true, device);
+      Matrix items = embed_all(model, sizes.num_items, false, device);
+      for (const auto& [name, value] : options.metrics(EpochEmbeddings{users, items, data, config, epoch + 1})) {
+        record[name] = value;
+        if (std::find(metric_names.begin(), metric_names.end(), name) == metric_names.end()) {
+          metric_names.push_back(name);
+        }
+      }
+    }
+    auto metric = record.find(t.best_metric);
+    if (metric == record.end() || !(metric->is_number() || metric->is_null())) {
+      std::string names = "val_loss, train_loss";
+      for (const auto& n : metric_names) names += ", " + n;
+      fail("training.best_metric: got \"", t.best_metric, "\", expected one of ", names);
+    }
+    double value = metric->is_number() ? metric->get<double>() : NAN;
+    bool better = improves(value, state, lower);
+    if (better) {
+      state.best_epoch = epoch + 1;
+      state.best_value = value;
+      state.epochs_without_improvement = 0;
+    } else {
+      ++state.epochs_without_improvement;
+    }
+    history.push_back(record);
+    log_info("epoch ", epoch + 1, "/", t.num_epochs, ": ", record.dump(), better ? " (best)" : "");
+
+    state.epoch = epoch + 1;
+    state.scheduler_step = epoch + 1;
+    state.history_json = history.dump();
+    state.sampler_state = sampler.state();
+    capture_rng_state(state);
+    save_checkpoint(last_path, model, *optimizer, state);
+    if (better) {
+      fs::path tmp = best_path;
+      tmp += ".tmp";
+      fs::copy_file(last_path, tmp, fs::copy_options::overwrite_existing);
+      fs::rename(tmp, best_path);
+    }
+    write_json_file({{"best_metric", t.best_metric},
+                     {"best_epoch", state.best_epoch},
+                     {"clamped_user_ids", model->clamped_user_ids()},
+                     {"clamped_item_ids", model->clamped_item_ids()},
+                     {"epochs", history}},
+                    out / "history.json");
+    if (t.early_stopping_patience > 0 && state.epochs_without_improvement >= t.early_stopping_patience) {
+      log_info("early stopping: ", t.best_metric, " has not improved for ", state.epochs_without_improvement,
+               " epochs (best ", state.best_value, " at epoch ", state.best_epoch, ")");
+      summary.stopped_early = true;
+      break;
+    }
+  }
+  for (const auto& record : history) {
+    for (const auto& [key, value] : record.items()) {
+      static const std::set<std::string> kFixed{"epoch", "train_loss", "val_loss", "learning_rate",
+                                                "seconds", "pairs_per_s", "steps"};
+      if (!kFixed.count(key) && std::find(metric_names.begin(), metric_names.end(), key) == metric_names.end()) {
+        metric_names.push_back(key);
+      }
+    }
+  }
+  plot_history(history, metric_names, out / "training_history.png");
+
+  summary.clamped_user_ids = model->clamped_user_ids();
+  summary.clamped_item_ids = model->clamped_item_ids();
+  if (summary.clamped_user_ids + summary.clamped_item_ids > 0) {
+    log_warn("clamped out-of-range ids: ", summary.clamped_user_ids, " user ids, ", summary.clamped_item_ids,
+             " item ids");
+  }
+  if (fs::exists(best_path)) load_checkpoint(best_path, model, nullptr);
+  write_npy(embed_all(model, sizes.num_users, true, device), out / "user_embeddings.npy");
+  write_npy(embed_all(model, sizes.num_items, false, device), out / "item_embeddings.npy");
+
+  summary.epochs_done = state.epoch;
+  summary.best_epoch = state.best_epoch;
+  summary.best_value = state.best_value;
+  summary.pairs_per_second = train_seconds > 0 ? static_cast<double>(pairs_this_run) / train_seconds : 0.0;
+  summary.history = history;
+  log_info("done: best ", t.best_metric, " ", state.best_value, " at epoch ", state.best_epoch, "; ",
+           summary.pairs_per_second, " pairs/s; embeddings of epoch ", state.best_epoch, " in ", out.string());
+  return summary;
+}
+
+}  // namespace twotower

@@ -1,0 +1,54 @@
+// `twotower train`: the training run from a Config to an output folder.
+//
+// The run writes into training.output_dir: config.yaml (resolved), train.log, history.json,
+// training_history.png, checkpoints/last.pt and checkpoints/best.pt, and at the end the best
+// epoch's user_embeddings.npy [num_users, D] and item_embeddings.npy [num_items, D] (float32,
+// eval mode) for the evaluator.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "twotower/config/config.h"
+#include "twotower/data/dataset.h"
+#include "twotower/data/npy.h"
+
+namespace twotower {
+
+/// What the metrics hook sees after each epoch: the model's embeddings in eval mode.
+struct EpochEmbeddings {
+  const Matrix& users;  // [num_users, D] float32, unit rows
+  const Matrix& items;  // [num_items, D] float32, unit rows
+  const Dataset& data;
+  const Config& config;
+  int64_t epoch;        // 1-based
+};
+
+/// Retrieval metrics on the validation split (e.g. {"recall@10": 0.05}); each name becomes a
+/// column of history.json and the plot, and may be training.best_metric.
+using MetricsHook = std::function<std::map<std::string, double>(const EpochEmbeddings&)>;
+
+struct TrainOptions {
+  bool resume = false;  // continue from output_dir/checkpoints/last.pt
+  MetricsHook metrics;  // optional
+};
+
+struct TrainSummary {
+  int64_t epochs_done = 0;   // epochs finished, resumed ones included
+  int64_t best_epoch = 0;    // 1-based
+  double best_value = 0.0;   // training.best_metric at best_epoch
+  bool stopped_early = false;
+  double pairs_per_second = 0.0;  // over the epochs of this invocation
+  int64_t clamped_user_ids = 0;
+  int64_t clamped_item_ids = 0;
+  nlohmann::json history;    // one object per epoch: epoch, train_loss, val_loss, learning_rate, ...
+};
+
+/// Trains as `config` says; throws twotower::Error on bad data or configuration.
+TrainSummary run_training(const Config& config, const TrainOptions& options = {});
+
+}  // namespace twotower

@@ -1,0 +1,156 @@
+#include "twotower/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+#include "twotower/common/error.h"
+
+namespace twotower {
+namespace {
+
+std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  try {
+    parse_config(yaml, "run.yaml", overrides);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << "message: " << (haystack)
+
+// Keys absent from the file keep the reference design's defaults.
+TEST(Config, DefaultsAreTheReferenceValues) {
+  Config c = parse_config("data:\n  data_path: d\n", "run.yaml");
+  EXPECT_EQ(c.data.data_path, "d");
+  EXPECT_EQ(c.data.emb_dim, 768);
+  EXPECT_EQ(c.data.neg_ratio, 1);
+  EXPECT_EQ(c.model.embedding_dim, 128);
+  EXPECT_EQ(c.model.user_mlp_hidden, (std::vector<int64_t>{256, 128}));
+  EXPECT_EQ(c.model.item_mlp_hidden, (std::vector<int64_t>{256, 128}));
+  EXPECT_DOUBLE_EQ(c.model.dropout, 0.1);
+  EXPECT_EQ(c.training.batch_size, 1024);
+  EXPECT_EQ(c.training.num_epochs, 5);
+  EXPECT_DOUBLE_EQ(c.training.learning_rate, 0.001);
+  EXPECT_DOUBLE_EQ(c.training.weight_decay, 0.00001);
+  EXPECT_EQ(c.training.optimizer, OptimizerKind::kAdam);
+}
+
+// Every value of a file is read into its typed field.
+TEST(Config, ReadsEveryKind) {
+  Config c = parse_config(R"(
+data: {data_path: /x, text_embeddings: t.npy, emb_dim: 384, neg_ratio: 4, seed: 7,
+       negatives_exclude_positive: true, train_splits: [train, valid], valid_split: test}
+model: {embedding_dim: 64, user_mlp_hidden: [32], item_mlp_hidden: [32], dropout: 0,
+        use_brand: false, last_layer_activation: false, embedding_init_std: 0.1, out_of_range_ids: clamp}
+training: {optimizer: sgd, momentum: 0.5, scheduler: cosine, min_learning_rate: 1e-5,
+           clip_grad_norm: 0, logit_scale: 10, best_metric: recall@10, device: cpu, threads: 2}
+)",
+                          "run.yaml");
+  EXPECT_EQ(c.data.text_embeddings, "t.npy");
+  EXPECT_EQ(c.data.emb_dim, 384);
+  EXPECT_EQ(c.data.neg_ratio, 4);
+  EXPECT_EQ(c.data.seed, 7u);
+  EXPECT_TRUE(c.data.negatives_exclude_positive);
+  EXPECT_EQ(c.data.train_splits, (std::vector<std::string>{"train", "valid"}));
+  EXPECT_EQ(c.data.valid_split, "test");
+  EXPECT_EQ(c.model.user_mlp_hidden, (std::vector<int64_t>{32}));
+  EXPECT_FALSE(c.model.use_brand);
+  EXPECT_FALSE(c.model.last_layer_activation);
+  EXPECT_DOUBLE_EQ(c.model.embedding_init_std, 0.1);
+  EXPECT_EQ(c.model.out_of_range_ids, IdPolicy::kClamp);
+  EXPECT_EQ(c.training.optimizer, OptimizerKind::kSgd);
+  EXPECT_EQ(c.training.scheduler, SchedulerKind::kCosine);
+  EXPECT_DOUBLE_EQ(c.training.min_learning_rate, 1e-5);
+  EXPECT_DOUBLE_EQ(c.training.clip_grad_norm, 0.0);
+  EXPECT_DOUBLE_EQ(c.training.logit_scale, 10.0);
+  EXPECT_EQ(c.training.best_metric, "recall@10");
+  EXPECT_EQ(c.training.device, DeviceKind::kCpu);
+}
+
+// Every problem of a file is listed in one message, each with file, line, key, value and range.
+TEST(Config, ListsEveryProblemAtOnce) {
+  std::string msg = error_of(
+      "data:\n"
+      "  data_path: d\n"
+      "  neg_ratio: 0\n"
+      "model:\n"
+      "  dropout: 1.5\n"
+      "  embeding_dim: 64\n"
+      "training:\n"
+      "  batch_size: big\n"
+      "  optimizer: adagrad\n");
+  EXPECT_CONTAINS(msg, "5 problems");
+  EXPECT_CONTAINS(msg, "run.yaml:3: field \"data.neg_ratio\": got \"0\", expected an integer >= 1");
+  EXPECT_CONTAINS(msg, "run.yaml:5: field \"model.dropout\": got \"1.5\", expected a number in [0, 1)");
+  EXPECT_CONTAINS(msg, "run.yaml:6: field \"model.embeding_dim\": got \"embeding_dim\", expected a known key of model");
+  EXPECT_CONTAINS(msg, "run.yaml:8: field \"training.batch_size\": got \"big\", expected an integer >= 1");
+}
+
+// The remaining value checks, one message each.
+TEST(Config, EachCheckHasItsMessage) {
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {optimizer: adagrad}"),
+                  "field \"training.optimizer\": got \"adagrad\", expected one of adam, sgd");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {user_mlp_hidden: [256, 0]}"),
+                  "field \"model.user_mlp_hidden\": got a list, expected a list of integers >= 1");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {use_text: maybe}"),
+                  "field \"model.use_text\": got \"maybe\", expected true or false");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\nevaluation: {k: 10}"),
+                  "field \"evaluation\": got \"evaluation\", expected a section: data, model or training");
+  EXPECT_CONTAINS(error_of("data: {emb_dim: 8}"), "field \"data.data_path\": got nothing, expected a prepared data folder");
+  EXPECT_CONTAINS(error_of("data: {data_path: d, train_splits: [train, dev]}"),
+                  "expected a non-empty list of train, valid, test");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {learning_rate: 0}"),
+                  "field \"training.learning_rate\": got \"0\", expected a number > 0");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {use_item_id: false, use_category: false, "
+                           "use_brand: false, use_text: false}"),
+                  "expected at least one of use_item_id");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {output_layer: false, user_mlp_hidden: [64]}"),
+                  "user width 64 and item width 128");
+  EXPECT_CONTAINS(error_of("data: [1, 2"), "run.yaml:1: not valid YAML");
+}
+
+// Overrides replace file values, can add keys, and their problems name the override.
+TEST(Config, Overrides) {
+  Config c = parse_config("data: {data_path: d}\ntraining: {batch_size: 8}", "run.yaml",
+                          {"training.batch_size=512", "model.user_mlp_hidden=[64, 32]", "data.data_path=other"});
+  EXPECT_EQ(c.training.batch_size, 512);
+  EXPECT_EQ(c.model.user_mlp_hidden, (std::vector<int64_t>{64, 32}));
+  EXPECT_EQ(c.data.data_path, "other");
+  std::string msg = error_of("data: {data_path: d}", {"training.batch_size=-1", "batch_size=3", "training.bogus=1", "eval.k=5"});
+  EXPECT_CONTAINS(msg, "override \"training.batch_size=-1\": field \"training.batch_size\": got \"-1\"");
+  EXPECT_CONTAINS(msg, "override \"batch_size=3\": expected section.key=value");
+  EXPECT_CONTAINS(msg, "override \"training.bogus=1\": field \"training.bogus\"");
+  EXPECT_CONTAINS(msg, "override \"eval.k=5\": field \"eval\": got \"eval\", expected a section");
+}
+
+// The resolved YAML reads back into the same configuration.
+TEST(Config, ResolvedYamlRoundTrips) {
+  Config c = parse_config("data: {data_path: /a b/c, seed: 18446744073709551615}", "run.yaml",
+                          {"training.learning_rate=3e-4", "model.item_mlp_hidden=[7]", "model.user_mlp_hidden=[7]",
+                           "model.output_layer=false", "training.scheduler=step", "data.text_embeddings=t.npy"});
+  std::string yaml = config_to_yaml(c);
+  Config back = parse_config(yaml, "resolved.yaml");
+  EXPECT_EQ(config_to_yaml(back), yaml);
+  EXPECT_EQ(back.data.data_path, "/a b/c");
+  EXPECT_EQ(back.data.seed, 18446744073709551615ull);
+  EXPECT_DOUBLE_EQ(back.training.learning_rate, 3e-4);
+  EXPECT_FALSE(back.model.output_layer);
+  EXPECT_EQ(back.data.text_embeddings, "t.npy");
+  EXPECT_EQ(back.training.scheduler, SchedulerKind::kStep);
+}
+
+// The shipped configs parse, and reference.yaml holds the reference values.
+TEST(Config, ShippedConfigsParse) {
+  std::string root = TWOTOWER_SOURCE_DIR;
+  Config ref = load_config(root + "/configs/reference.yaml");
+  EXPECT_EQ(config_to_yaml(ref), config_to_yaml(parse_config("data: {data_path: " + ref.data.data_path + "}\n"
+                                                              "training: {output_dir: " + ref.training.output_dir + "}",
+                                                              "x")));
+  Config def = load_config(root + "/configs/default.yaml");
+  EXPECT_FALSE(def.data.data_path.empty());
+}
+
+}  // namespace
+}  // namespace twotower

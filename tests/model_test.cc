@@ -1,0 +1,238 @@
+#include "twotower/model/two_tower.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "twotower/common/error.h"
+#include "twotower/data/npy.h"
+#include "twotower/train/loss.h"
+
+namespace twotower {
+namespace {
+
+ModelConfig small_config() {
+  ModelConfig c;
+  c.embedding_dim = 4;
+  c.user_mlp_hidden = {8};
+  c.item_mlp_hidden = {8};
+  c.dropout = 0.0;
+  return c;
+}
+
+ModelSizes small_sizes() {
+  ModelSizes s;
+  s.num_users = 3;
+  s.num_items = 5;
+  s.num_categories = 2;
+  s.num_brands = 3;
+  s.text_dim = 6;
+  return s;
+}
+
+// Both towers give [B, D] rows of unit norm; similarity is [U, I] and equals the dot products.
+TEST(TwoTowerModel, ShapesAndUnitNorm) {
+  torch::manual_seed(0);
+  TwoTowerModel model(small_config(), small_sizes());
+  model->eval();
+  torch::Tensor users = torch::tensor({0, 2, 1, 2}, torch::kLong);
+  torch::Tensor items = torch::tensor({4, 0, 3}, torch::kLong);
+  torch::Tensor u = model->user_embeddings(users), v = model->item_embeddings(items);
+  EXPECT_EQ(u.sizes(), (std::vector<int64_t>{4, 4}));
+  EXPECT_EQ(v.sizes(), (std::vector<int64_t>{3, 4}));
+  EXPECT_TRUE(torch::allclose(u.norm(2, -1), torch::ones({4}), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(v.norm(2, -1), torch::ones({3}), 1e-5, 1e-5));
+  torch::Tensor sim = model->compute_similarity(users, items);
+  EXPECT_EQ(sim.sizes(), (std::vector<int64_t>{4, 3}));
+  EXPECT_TRUE(torch::allclose(sim, u.matmul(v.t()), 1e-6, 1e-6));
+  torch::Tensor pairs = model->pair_scores(users.slice(0, 0, 3), items);
+  EXPECT_NEAR(pairs[1].item<double>(), sim[1][1].item<double>(), 1e-6);
+}
+
+// d=4, hidden [8], 3 users, 5 items, 2 categories, 3 brands, text 6:
+// user: 3*4 + (4*8+8) + (8*4+4) = 12 + 40 + 36 = 88
+// item: (5+2+3)*4 + (6*4+4) + (16*8+8) + (8*4+4) = 40 + 28 + 136 + 36 = 240
+TEST(TwoTowerModel, ParameterCountByHand) {
+  TwoTowerModel model(small_config(), small_sizes());
+  EXPECT_EQ(count_parameters(*model->user_tower), 88);
+  EXPECT_EQ(count_parameters(*model->item_tower), 240);
+  EXPECT_EQ(count_parameters(*model), 328);
+  EXPECT_NE(model->describe_parameters().find("total 328"), std::string::npos) << model->describe_parameters();
+}
+
+// The reference's sizes give its reported 32,723,072 parameters:
+// user 93,543*128 + (128*256+256) + (256*128+128) + (128*128+128) = 11,973,504 + 82,432
+// item (159,279+1+1)*128 + (768*128+128) + (512*256+256) + 32,896 + 16,512 = 20,387,968 + 98,432 + 180,736
+TEST(TwoTowerModel, ReferenceParameterCount) {
+  ModelSizes s{93543, 159279, 1, 1, 768};
+  TwoTowerModel model(ModelConfig{}, s);
+  EXPECT_EQ(count_parameters(*model->user_tower), 11973504 + 82432);
+  EXPECT_EQ(count_parameters(*model->item_tower), 20387968 + 98432 + 180736);
+  EXPECT_EQ(count_parameters(*model), 32723072);
+}
+
+// Without the last activation and the output layer the mlp is Linear, ReLU, Dropout, Linear.
+TEST(TwoTowerModel, ArchitectureKeys) {
+  ModelConfig c = small_config();
+  c.user_mlp_hidden = c.item_mlp_hidden = {8, 4};
+  c.last_layer_activation = false;
+  c.output_layer = false;
+  c.use_brand = false;
+  TwoTowerModel model(c, small_sizes());
+  EXPECT_EQ(model->user_tower->mlp->size(), 4u);
+  EXPECT_FALSE(model->item_tower->brand_embedding);
+  EXPECT_EQ(model->embedding_parameters().size(), 3u);  // user, item, category
+  EXPECT_EQ(model->item_embeddings(torch::tensor({1}, torch::kLong)).sizes(), (std::vector<int64_t>{1, 4}));
+}
+
+// Id embeddings start at N(0, init_std^2).
+TEST(TwoTowerModel, EmbeddingInitStd) {
+  ModelConfig c = small_config();
+  c.embedding_init_std = 0.1;
+  torch::manual_seed(3);
+  TwoTowerModel model(c, ModelSizes{2000, 10, 1, 1, 6});
+  double std = model->user_tower->embedding->weight.std().item<double>();
+  EXPECT_NEAR(std, 0.1, 0.005);
+}
+
+// By default an out-of-range id is an error naming the id and the vocabulary size.
+TEST(TwoTowerModel, OutOfRangeIdIsAnError) {
+  TwoTowerModel model(small_config(), small_sizes());
+  try {
+    model->item_embeddings(torch::tensor({1, 7}, torch::kLong));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("item id 7 is outside the vocabulary of 5 items"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(model->user_embeddings(torch::tensor({-1}, torch::kLong)), Error);
+}
+
+// With out_of_range_ids: clamp, bad ids map to the nearest valid id and are counted.
+TEST(TwoTowerModel, OutOfRangeIdsClampedAndCounted) {
+  ModelConfig c = small_config();
+  c.out_of_range_ids = IdPolicy::kClamp;
+  TwoTowerModel model(c, small_sizes());
+  model->eval();
+  torch::Tensor clamped = model->user_embeddings(torch::tensor({5, -2, 1}, torch::kLong));
+  torch::Tensor direct = model->user_embeddings(torch::tensor({2, 0, 1}, torch::kLong));
+  EXPECT_TRUE(torch::equal(clamped, direct));
+  EXPECT_EQ(model->clamped_user_ids(), 2);
+  EXPECT_EQ(model->clamped_item_ids(), 0);
+}
+
+// Item features with the wrong number of rows are rejected naming both counts.
+TEST(TwoTowerModel, ItemFeatureRowsChecked) {
+  TwoTowerModel model(small_config(), small_sizes());
+  ItemFeatureTable f{torch::zeros({4}, torch::kLong), torch::zeros({5}, torch::kLong), torch::zeros({5, 6})};
+  try {
+    model->set_item_features(f);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("got 4 rows, expected one per item (5)"), std::string::npos) << e.what();
+  }
+}
+
+// bce_loss on hand values: scores (1, -1), labels (1, 0), scale 1 -> both terms log(1 + e^-1).
+TEST(Loss, BceByHand) {
+  torch::Tensor loss = bce_loss(torch::tensor({1.0f, -1.0f}), torch::tensor({1.0f, 0.0f}), 1.0);
+  EXPECT_NEAR(loss.item<double>(), std::log1p(std::exp(-1.0)), 1e-6);
+  // scale 2 on score 0.5 with label 0: log(1 + e^1)
+  EXPECT_NEAR(bce_loss(torch::tensor({0.5f}), torch::tensor({0.0f}), 2.0).item<double>(), std::log1p(std::exp(1.0)),
+              1e-6);
+}
+
+// At initialization, positives and random negatives score alike, so BCE with neg_ratio 1 is
+// near ln 2 (any common score c gives ln 2 + c^2/8 + ...).
+TEST(Loss, NearLn2AtInitialization) {
+  torch::manual_seed(1);
+  TwoTowerModel model(ModelConfig{}, ModelSizes{500, 800, 1, 1, 32});
+  model->eval();
+  torch::Tensor users = torch::randint(500, {2048}, torch::kLong);
+  torch::Tensor items = torch::randint(800, {2048}, torch::kLong);
+  torch::Tensor labels = torch::cat({torch::ones({1024}), torch::zeros({1024})});
+  double loss = bce_loss(model->pair_scores(users, items), labels, 1.0).item<double>();
+  EXPECT_NEAR(loss, std::log(2.0), 0.02);
+}
+
+// On a GPU the model gives the CPU's embeddings; skipped where LibTorch sees no CUDA device.
+TEST(TwoTowerModel, CudaMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device available to LibTorch";
+  torch::manual_seed(0);
+  TwoTowerModel model(small_config(), small_sizes());
+  model->eval();
+  torch::Tensor items = torch::tensor({0, 1, 2, 3, 4}, torch::kLong);
+  torch::Tensor cpu = model->item_embeddings(items);
+  model->move_to(torch::Device(torch::kCUDA, 0));
+  torch::Tensor gpu = model->item_embeddings(items.cuda()).cpu();
+  EXPECT_TRUE(torch::allclose(cpu, gpu, 1e-5, 1e-5));
+}
+
+torch::Tensor tensor_of(const Matrix& m) {
+  return torch::from_blob(const_cast<float*>(m.data.data()), {m.rows, m.cols}, torch::kFloat).clone();
+}
+
+Matrix matrix_of(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
+  Matrix m;
+  m.rows = c.dim() == 1 ? c.size(0) : c.size(0);
+  m.cols = c.dim() == 1 ? 1 : c.size(1);
+  m.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return m;
+}
+
+// The helper of tests/python/test_model_interop.py, skipped unless it sets TWOTOWER_INTEROP_DIR.
+// That folder holds meta.json (sizes), a batch (users/items/labels.npy) and text.npy, and
+// python_params/<name>.npy: PyTorch weights under twotower's parameter names. This test computes
+// (a) the loss of those weights and (b) exports a freshly initialized model's weights to
+// cpp_params/ with its loss, writing both losses and embeddings for the Python side to compare.
+TEST(ModelInterop, Helper) {
+  const char* dir_env = std::getenv("TWOTOWER_INTEROP_DIR");
+  if (dir_env == nullptr) GTEST_SKIP() << "run by tests/python/test_model_interop.py";
+  std::filesystem::path dir = dir_env;
+  nlohmann::json meta = nlohmann::json::parse(std::ifstream(dir / "meta.json"));
+  ModelConfig c;
+  c.embedding_dim = meta["d"];
+  c.user_mlp_hidden = c.item_mlp_hidden = meta["hidden"].get<std::vector<int64_t>>();
+  c.dropout = 0.1;
+  ModelSizes s{meta["num_users"], meta["num_items"], 1, 1, meta["text_dim"]};
+  double scale = meta["logit_scale"];
+  torch::Tensor users = tensor_of(read_npy(dir / "users.npy")).view({-1}).to(torch::kLong);
+  torch::Tensor items = tensor_of(read_npy(dir / "items.npy")).view({-1}).to(torch::kLong);
+  torch::Tensor labels = tensor_of(read_npy(dir / "labels.npy")).view({-1});
+  ItemFeatureTable features{torch::zeros({s.num_items}, torch::kLong), torch::zeros({s.num_items}, torch::kLong),
+                            tensor_of(read_npy(dir / "text.npy"))};
+  nlohmann::json result;
+
+  TwoTowerModel imported(c, s);
+  imported->set_item_features(features);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : imported->named_parameters()) {
+      torch::Tensor value = tensor_of(read_npy(dir / "python_params" / (p.key() + ".npy")));
+      p.value().copy_(value.view(p.value().sizes()));
+    }
+  }
+  imported->eval();
+  result["imported_loss"] = bce_loss(imported->pair_scores(users, items), labels, scale).item<double>();
+  write_npy(matrix_of(imported->user_embeddings(users)), dir / "imported_user_emb.npy");
+  write_npy(matrix_of(imported->item_embeddings(items)), dir / "imported_item_emb.npy");
+
+  torch::manual_seed(7);
+  TwoTowerModel fresh(c, s);
+  fresh->set_item_features(features);
+  fresh->eval();
+  std::filesystem::create_directories(dir / "cpp_params");
+  for (const auto& p : fresh->named_parameters()) write_npy(matrix_of(p.value().view({p.value().size(0), -1})),
+                                                            dir / "cpp_params" / (p.key() + ".npy"));
+  result["fresh_loss"] = bce_loss(fresh->pair_scores(users, items), labels, scale).item<double>();
+  std::ofstream(dir / "cpp_result.json") << result.dump();
+}
+
+}  // namespace
+}  // namespace twotower

@@ -1,0 +1,317 @@
+#include "twotower/train/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "test_util.h"
+#include "twotower/common/error.h"
+#include "twotower/train/checkpoint.h"
+#include "twotower/train/negative_sampler.h"
+#include "twotower/train/schedule.h"
+
+namespace twotower {
+namespace {
+
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+// 24 users in two groups; group g interacts with items of the same parity (8 items each),
+// 6 training, 1 valid, 1 test interaction per user: a structure a model can learn.
+Dataset grouped_dataset() {
+  Dataset d;
+  const int users = 24, items = 16;
+  for (int u = 0; u < users; ++u) d.user_ids.push_back(str_cat("u", u));
+  for (int i = 0; i < items; ++i) d.item_ids.push_back(str_cat("i", i));
+  auto& in = d.interactions;
+  for (int u = 0; u < users; ++u) {
+    for (int k = 0; k < 8; ++k) {
+      in.user.push_back(u);
+      in.item.push_back(2 * ((u + 3 * k) % 8) + u % 2);
+      in.rating.push_back(NAN);
+      in.timestamp.push_back(k);
+      in.split.push_back(k < 6 ? Split::kTrain : k == 6 ? Split::kValid : Split::kTest);
+    }
+  }
+  d.items.resize(items);
+  d.items.category_vocab = {"<unknown>", "even", "odd"};
+  for (int i = 0; i < items; ++i) d.items.category_idx[static_cast<size_t>(i)] = 1 + i % 2;
+  d.splits = {{"method", "leave_last_out"}};
+  return d;
+}
+
+Config tiny_config(const fs::path& data, const fs::path& out) {
+  Config c;
+  c.data.data_path = data.string();
+  c.data.emb_dim = 4;
+  c.data.neg_ratio = 2;
+  c.data.seed = 5;
+  c.model.embedding_dim = 8;
+  c.model.user_mlp_hidden = c.model.item_mlp_hidden = {16};
+  c.training.batch_size = 16;
+  c.training.num_epochs = 2;
+  c.training.learning_rate = 0.01;
+  c.training.scheduler = SchedulerKind::kStep;
+  c.training.gamma = 0.5;
+  c.training.output_dir = out.string();
+  c.training.threads = 1;
+  c.training.device = DeviceKind::kCpu;
+  return c;
+}
+
+// StepLR and cosine follow torch's formulas: step 0.1 * 0.5^floor(3/2) = 0.05;
+// cosine over 4 epochs at step 2: 0 + 0.1 * (1 + cos(pi/2)) / 2 = 0.05, at step 4: the floor.
+TEST(Schedule, StepAndCosine) {
+  TrainingConfig t;
+  t.scheduler = SchedulerKind::kStep;
+  t.step_size = 2;
+  t.gamma = 0.5;
+  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 0), 0.1);
+  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 3), 0.05);
+  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 4), 0.025);
+  t.scheduler = SchedulerKind::kCosine;
+  t.num_epochs = 4;
+  t.min_learning_rate = 0.001;
+  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 0), 0.1);
+  EXPECT_NEAR(scheduled_learning_rate(t, 0.1, 2), 0.001 + 0.099 / 2, 1e-12);
+  EXPECT_NEAR(scheduled_learning_rate(t, 0.1, 4), 0.001, 1e-12);
+  t.scheduler = SchedulerKind::kNone;
+  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 9), 0.1);
+}
+
+// Negatives lie in [0, n), follow the seed, never equal their positive when excluded, and the
+// saved state continues the same stream.
+TEST(NegativeSampler, RangeSeedExclusionAndState) {
+  std::vector<int64_t> pos{0, 1, 2, 0};
+  std::vector<int64_t> a(12), b(12), c(12);
+  NegativeSampler s1(3, 9), s2(3, 9);
+  s1.sample(pos.data(), 4, 3, true, a.data());
+  s2.sample(pos.data(), 4, 3, true, b.data());
+  EXPECT_EQ(a, b);
+  for (int64_t r = 0; r < 3; ++r) {
+    for (int64_t j = 0; j < 4; ++j) {
+      int64_t v = a[static_cast<size_t>(r * 4 + j)];
+      EXPECT_GE(v, 0);
+      EXPECT_LT(v, 3);
+      EXPECT_NE(v, pos[static_cast<size_t>(j)]);
+    }
+  }
+  std::string state = s1.state();
+  s1.sample(pos.data(), 4, 3, false, a.data());
+  NegativeSampler s3(3, 1);
+  s3.set_state(state);
+  s3.sample(pos.data(), 4, 3, false, c.data());
+  EXPECT_EQ(a, c);
+  EXPECT_THROW(NegativeSampler(1, 0).sample(pos.data(), 1, 1, true, a.data()), Error);
+}
+
+// A checkpoint restores parameters, optimizer moments, counters and strings exactly.
+TEST(Checkpoint, RoundTrip) {
+  TempDir dir;
+  ModelConfig mc;
+  mc.embedding_dim = 4;
+  mc.user_mlp_hidden = mc.item_mlp_hidden = {8};
+  mc.dropout = 0;  // the steps below must not draw dropout masks
+  ModelSizes sizes{3, 5, 1, 1, 6};
+  torch::manual_seed(1);
+  TwoTowerModel a(mc, sizes);
+  torch::optim::Adam opt_a(a->parameters(), torch::optim::AdamOptions(0.1));
+  torch::Tensor loss = a->pair_scores(torch::tensor({0, 1}, torch::kLong), torch::tensor({2, 3}, torch::kLong)).sum();
+  loss.backward();
+  opt_a.step();
+  TrainState state;
+  state.epoch = 3;
+  state.step = 17;
+  state.scheduler_step = 3;
+  state.best_epoch = 2;
+  state.best_value = 0.25;
+  state.config_yaml = "data: {}\n";
+  state.history_json = "[1,2]";
+  state.sampler_state = "42 43";
+  capture_rng_state(state);
+  save_checkpoint(dir / "c.pt", a, opt_a, state);
+  EXPECT_FALSE(fs::exists(dir / "c.pt.tmp"));
+
+  torch::manual_seed(2);
+  TwoTowerModel b(mc, sizes);
+  torch::optim::Adam opt_b(b->parameters(), torch::optim::AdamOptions(0.1));
+  TrainState back = load_checkpoint(dir / "c.pt", b, &opt_b);
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  EXPECT_EQ(back.epoch, 3);
+  EXPECT_EQ(back.step, 17);
+  EXPECT_EQ(back.best_epoch, 2);
+  EXPECT_DOUBLE_EQ(back.best_value, 0.25);
+  EXPECT_EQ(back.config_yaml, state.config_yaml);
+  EXPECT_EQ(back.history_json, "[1,2]");
+  EXPECT_EQ(back.sampler_state, "42 43");
+  EXPECT_TRUE(torch::equal(back.cpu_rng_state, state.cpu_rng_state));
+  // Equal optimizer state: one more identical step keeps the parameters identical.
+  opt_a.zero_grad();
+  opt_b.zero_grad();
+  for (auto* pair : {&a, &b}) {
+    auto& m = *pair;
+    m->pair_scores(torch::tensor({0, 1}, torch::kLong), torch::tensor({2, 3}, torch::kLong)).sum().backward();
+  }
+  opt_a.step();
+  opt_b.step();
+  pb = b->named_parameters();
+  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  EXPECT_THROW(load_checkpoint(dir / "missing.pt", b, nullptr), Error);
+}
+
+// A run writes every output, and the loss falls on data with a learnable structure.
+TEST(Trainer, WritesOutputsAndLearns) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  Config c = tiny_config(dir / "data", dir / "run");
+  c.training.num_epochs = 8;
+  c.training.scheduler = SchedulerKind::kNone;
+  c.training.learning_rate = 0.03;
+  c.training.logit_scale = 5;
+  c.model.dropout = 0;
+  c.model.embedding_init_std = 0.1;
+  TrainSummary s = run_training(c);
+  for (const char* f : {"config.yaml", "train.log", "history.json", "training_history.png", "checkpoints/last.pt",
+                        "checkpoints/best.pt", "user_embeddings.npy", "item_embeddings.npy"}) {
+    EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
+  }
+  EXPECT_EQ(s.epochs_done, 8);
+  ASSERT_EQ(s.history.size(), 8u);
+  double first = s.history[0]["train_loss"], last = s.history[7]["train_loss"];
+  EXPECT_LT(last, first - 0.1) << s.history.dump();
+  Matrix users = read_npy(dir / "run" / "user_embeddings.npy");
+  Matrix items = read_npy(dir / "run" / "item_embeddings.npy");
+  EXPECT_EQ(users.rows, 24);
+  EXPECT_EQ(users.cols, 8);
+  EXPECT_EQ(items.rows, 16);
+  // The resolved config reads back as the one that ran, with the data path made absolute.
+  Config saved = load_config(dir / "run" / "config.yaml");
+  EXPECT_TRUE(fs::path(saved.data.data_path).is_absolute());
+  EXPECT_EQ(fs::canonical(saved.data.data_path), fs::canonical(dir / "data"));
+  saved.data.data_path = c.data.data_path;
+  EXPECT_EQ(config_to_yaml(saved), config_to_yaml(c));
+  // Each (epoch, pairs/s) record is present: 144 training positives * 3 pairs per epoch.
+  EXPECT_GT(s.history[0]["pairs_per_s"].get<double>(), 0.0);
+  EXPECT_EQ(s.history[0]["steps"].get<int64_t>(), 9);  // ceil(144 / 16)
+}
+
+// Two epochs in one run equal one epoch, then --resume for the second, bit for bit.
+TEST(Trainer, ResumeIsExact) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  Config whole = tiny_config(dir / "data", dir / "whole");
+  run_training(whole);
+
+  Config half = tiny_config(dir / "data", dir / "half");
+  half.training.num_epochs = 1;
+  run_training(half);
+  half.training.num_epochs = 2;
+  TrainOptions resume;
+  resume.resume = true;
+  TrainSummary s = run_training(half, resume);
+  EXPECT_EQ(s.epochs_done, 2);
+  ASSERT_EQ(s.history.size(), 2u);
+
+  ModelConfig mc = whole.model;
+  ModelSizes sizes{24, 16, 3, 1, 4};
+  TwoTowerModel a(mc, sizes), b(mc, sizes);
+  TrainState sa = load_checkpoint(dir / "whole" / "checkpoints" / "last.pt", a, nullptr);
+  TrainState sb = load_checkpoint(dir / "half" / "checkpoints" / "last.pt", b, nullptr);
+  auto pb = b->named_parameters();
+  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  EXPECT_EQ(sa.step, sb.step);
+  EXPECT_EQ(sa.sampler_state, sb.sampler_state);
+  EXPECT_TRUE(torch::equal(sa.cpu_rng_state, sb.cpu_rng_state));
+  auto ha = nlohmann::json::parse(sa.history_json), hb = nlohmann::json::parse(sb.history_json);
+  EXPECT_EQ(ha[1]["train_loss"], hb[1]["train_loss"]);
+  EXPECT_EQ(ha[1]["learning_rate"], hb[1]["learning_rate"]);  // StepLR halved it after epoch 1
+  EXPECT_DOUBLE_EQ(ha[1]["learning_rate"].get<double>(), 0.005);
+}
+
+// The metrics hook's values enter the history; best epoch and early stopping follow them.
+TEST(Trainer, BestEpochAndEarlyStoppingFromHook) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  Config c = tiny_config(dir / "data", dir / "run");
+  c.training.num_epochs = 6;
+  c.training.best_metric = "fake@10";
+  c.training.early_stopping_patience = 2;
+  TrainOptions options;
+  std::set<int64_t> seen_users;
+  options.metrics = [&](const EpochEmbeddings& e) {
+    seen_users.insert(e.users.rows);
+    const double by_epoch[] = {0.1, 0.3, 0.2, 0.25, 0.9, 0.9};
+    return std::map<std::string, double>{{"fake@10", by_epoch[e.epoch - 1]}};
+  };
+  TrainSummary s = run_training(c, options);
+  EXPECT_TRUE(s.stopped_early);
+  EXPECT_EQ(s.epochs_done, 4);  // epochs 3 and 4 do not beat epoch 2
+  EXPECT_EQ(s.best_epoch, 2);
+  EXPECT_DOUBLE_EQ(s.best_value, 0.3);
+  EXPECT_EQ(seen_users, std::set<int64_t>{24});
+  EXPECT_DOUBLE_EQ(s.history[3]["fake@10"].get<double>(), 0.25);
+  ModelSizes sizes{24, 16, 3, 1, 4};
+  TwoTowerModel best(c.model, sizes);
+  EXPECT_EQ(load_checkpoint(dir / "run" / "checkpoints" / "best.pt", best, nullptr).epoch, 2);
+}
+
+// SGD with momentum and the cosine schedule: epoch 2 of 2 runs at (0.02 + 0.002) / 2 = 0.011,
+// and the embeddings' own rate does not change the dense group's rate that history reports.
+TEST(Trainer, SgdCosineAndEmbeddingRate) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  Config c = tiny_config(dir / "data", dir / "run");
+  c.training.optimizer = OptimizerKind::kSgd;
+  c.training.scheduler = SchedulerKind::kCosine;
+  c.training.learning_rate = 0.02;
+  c.training.min_learning_rate = 0.002;
+  c.training.embedding_learning_rate = 0.5;
+  c.model.use_text = false;
+  TrainSummary s = run_training(c);
+  ASSERT_EQ(s.history.size(), 2u);
+  EXPECT_DOUBLE_EQ(s.history[0]["learning_rate"].get<double>(), 0.02);
+  EXPECT_NEAR(s.history[1]["learning_rate"].get<double>(), 0.011, 1e-12);
+  EXPECT_TRUE(std::isfinite(s.history[1]["train_loss"].get<double>()));
+}
+
+// Bad inputs are errors naming what was wrong.
+TEST(Trainer, ErrorMessages) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  auto message = [](const Config& c, bool resume = false) {
+    TrainOptions o;
+    o.resume = resume;
+    try {
+      run_training(c, o);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  Config c = tiny_config(dir / "data", dir / "run");
+  c.training.num_epochs = 1;
+  c.training.best_metric = "recall@10";
+  EXPECT_NE(message(c).find("training.best_metric: got \"recall@10\", expected one of val_loss, train_loss"),
+            std::string::npos);
+
+  Matrix text;
+  text.rows = 15;
+  text.cols = 4;
+  text.data.assign(60, 0.5f);
+  write_npy(text, dir / "text.npy");
+  Config t = tiny_config(dir / "data", dir / "run2");
+  t.data.text_embeddings = (dir / "text.npy").string();
+  EXPECT_NE(message(t).find("has 15 rows, expected one per item of iid2idx.json (16)"), std::string::npos)
+      << message(t);
+  EXPECT_NE(message(tiny_config(dir / "data", dir / "fresh"), true).find("--resume: "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace twotower
