@@ -7,6 +7,7 @@
 namespace twotower::cli {
 
 void add_prepare_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
 void add_embed_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);

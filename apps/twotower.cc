@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "twotower 0.1.0");
   twotower::cli::add_prepare_command(app);
+  twotower::cli::add_generate_command(app);
   twotower::cli::add_embed_command(app);
   twotower::cli::add_train_command(app);
   twotower::cli::add_evaluate_command(app);

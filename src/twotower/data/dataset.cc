@@ -96,14 +96,26 @@ std::vector<std::string> read_id_map(const fs::path& path) {
 }
 
 void write_id_map(const std::vector<std::string>& ids, const fs::path& path) {
-  nlohmann::ordered_json map = nlohmann::ordered_json::object();
-  for (size_t i = 0; i < ids.size(); ++i) map[ids[i]] = i;
+  // Written by hand in index order: nlohmann::ordered_json inserts in linear time per key,
+  // which is quadratic over a million ids.
   fs::path tmp = path;
   tmp += ".tmp";
   {
     std::ofstream out(tmp);
     if (!out) fail(tmp.string(), ": cannot open for writing");
-    out << map.dump() << '\n';
+    std::string buffer = "{";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i > 0) buffer += ", ";
+      buffer += nlohmann::json(ids[i]).dump();
+      buffer += ": ";
+      buffer += std::to_string(i);
+      if (buffer.size() > (1 << 20)) {
+        out << buffer;
+        buffer.clear();
+      }
+    }
+    out << buffer << "}\n";
+    if (!out) fail(tmp.string(), ": write failed");
   }
   fs::rename(tmp, path);
 }
@@ -111,14 +123,16 @@ void write_id_map(const std::vector<std::string>& ids, const fs::path& path) {
 void save_dataset(const Dataset& data, const fs::path& dir) {
   const auto& in = data.interactions;
   {
+    // The columns are borrowed, not copied: peak memory stays near the interaction columns.
     ParquetWriter w;
-    w.add_int64("user_idx", in.user);
-    w.add_int64("item_idx", in.item);
-    w.add_float("rating", in.rating, /*nan_as_null=*/true);
-    w.add_int64("timestamp", in.timestamp);
-    std::vector<std::string> split(in.size());
-    for (size_t i = 0; i < in.size(); ++i) split[i] = split_name(in.split[i]);
-    w.add_string("split", split);
+    w.add_int64_view("user_idx", in.user);
+    w.add_int64_view("item_idx", in.item);
+    w.add_float_view_nan_as_null("rating", in.rating);
+    w.add_int64_view("timestamp", in.timestamp);
+    if (in.split.size() != in.size()) fail("interactions: got ", in.split.size(), " split labels for ", in.size(), " rows");
+    std::vector<int8_t> codes(in.size());
+    for (size_t i = 0; i < in.size(); ++i) codes[i] = static_cast<int8_t>(in.split[i]);
+    w.add_string_codes("split", codes, {split_name(Split::kTrain), split_name(Split::kValid), split_name(Split::kTest)});
     w.write(dir / "interactions_mapped.parquet");
   }
   write_id_map(data.user_ids, dir / "uid2idx.json");

@@ -125,6 +125,46 @@ void ParquetWriter::add_float_list(const std::string& name, const std::vector<st
   add(name, unwrap(builder.Finish(), "arrow finish"));
 }
 
+void ParquetWriter::add_int64_view(const std::string& name, const std::vector<int64_t>& values) {
+  auto buffer = std::make_shared<arrow::Buffer>(reinterpret_cast<const uint8_t*>(values.data()),
+                                                static_cast<int64_t>(values.size() * sizeof(int64_t)));
+  add(name, std::make_shared<arrow::Int64Array>(static_cast<int64_t>(values.size()), buffer));
+}
+
+void ParquetWriter::add_float_view_nan_as_null(const std::string& name, const std::vector<float>& values) {
+  auto n = static_cast<int64_t>(values.size());
+  auto data = std::make_shared<arrow::Buffer>(reinterpret_cast<const uint8_t*>(values.data()),
+                                              static_cast<int64_t>(values.size() * sizeof(float)));
+  int64_t nulls = 0;
+  for (float v : values) nulls += std::isnan(v);
+  std::shared_ptr<arrow::Buffer> validity;
+  if (nulls > 0) {
+    auto bitmap = unwrap(arrow::AllocateEmptyBitmap(n), "arrow allocate");
+    for (int64_t i = 0; i < n; ++i) {
+      if (!std::isnan(values[static_cast<size_t>(i)])) arrow::bit_util::SetBit(bitmap->mutable_data(), i);
+    }
+    validity = std::move(bitmap);
+  }
+  add(name, std::make_shared<arrow::FloatArray>(n, data, validity, nulls));
+}
+
+void ParquetWriter::add_string_codes(const std::string& name, const std::vector<int8_t>& codes,
+                                     const std::vector<std::string>& labels) {
+  int64_t chars = 0;
+  for (int8_t c : codes) {
+    if (c < 0 || static_cast<size_t>(c) >= labels.size()) {
+      fail("parquet column \"", name, "\": got code ", static_cast<int>(c), ", expected an index in [0, ",
+           labels.size(), ")");
+    }
+    chars += static_cast<int64_t>(labels[static_cast<size_t>(c)].size());
+  }
+  arrow::StringBuilder builder;
+  check(builder.Reserve(static_cast<int64_t>(codes.size())), "arrow reserve");
+  check(builder.ReserveData(chars), "arrow reserve");
+  for (int8_t c : codes) builder.UnsafeAppend(labels[static_cast<size_t>(c)]);
+  add(name, unwrap(builder.Finish(), "arrow finish"));
+}
+
 void ParquetWriter::write(const std::filesystem::path& path) const {
   auto table = arrow::Table::Make(arrow::schema(fields_), arrays_);
   auto out = unwrap(arrow::io::FileOutputStream::Open(path.string()), "cannot open " + path.string());

@@ -29,6 +29,13 @@ class ParquetWriter {
   void add_float(const std::string& name, const std::vector<float>& values, bool nan_as_null = false);
   void add_string(const std::string& name, const std::vector<std::string>& values);
   void add_int32_list(const std::string& name, const std::vector<std::vector<int32_t>>& values);
+  /// Borrowing variants for large columns: no copy is made, so `values` must stay alive and
+  /// unchanged until write() returns. NaN floats become nulls (only a validity bitmap is built).
+  void add_int64_view(const std::string& name, const std::vector<int64_t>& values);
+  void add_float_view_nan_as_null(const std::string& name, const std::vector<float>& values);
+  /// A string column from small integer codes: row i holds labels[codes[i]] (each code must be
+  /// a valid index), built without one std::string per row.
+  void add_string_codes(const std::string& name, const std::vector<int8_t>& codes, const std::vector<std::string>& labels);
   void add_float_list(const std::string& name, const std::vector<std::vector<float>>& values);
 
   /// Writes all columns (which must have equal lengths) to `path`.

@@ -1,0 +1,119 @@
+#include "twotower/data/filters.h"
+
+#include <algorithm>
+
+#include "twotower/common/error.h"
+#include "twotower/data/user_rows.h"
+
+namespace twotower {
+
+DuplicatePolicy parse_duplicate_policy(const std::string& name) {
+  if (name == "keep" || name == "all") return DuplicatePolicy::kKeepAll;
+  if (name == "first") return DuplicatePolicy::kKeepFirst;
+  if (name == "last") return DuplicatePolicy::kKeepLast;
+  fail("--duplicates: got \"", name, "\", expected keep, first or last");
+}
+
+const char* duplicate_policy_name(DuplicatePolicy policy) {
+  switch (policy) {
+    case DuplicatePolicy::kKeepAll: return "keep";
+    case DuplicatePolicy::kKeepFirst: return "first";
+    case DuplicatePolicy::kKeepLast: return "last";
+  }
+  return "?";
+}
+
+namespace {
+
+// Calls f(begin, end) for each run of one item inside each user's rows, the run in time order.
+template <typename F>
+void for_each_pair_run(const Interactions& in, int64_t num_users, F f) {
+  UserRows g = group_by_user(in, num_users);
+  for (size_t u = 0; u < static_cast<size_t>(num_users); ++u) {
+    auto first = g.rows.begin() + g.offsets[u], last = g.rows.begin() + g.offsets[u + 1];
+    // Already in (time, row) order: a stable sort by item keeps that order inside each run.
+    std::stable_sort(first, last, [&](uint32_t a, uint32_t b) { return in.item[a] < in.item[b]; });
+    for (auto run = first; run != last;) {
+      auto end = run + 1;
+      while (end != last && in.item[*end] == in.item[*run]) ++end;
+      f(run, end);
+      run = end;
+    }
+  }
+}
+
+}  // namespace
+
+int64_t count_repeated_pairs(const Interactions& in, int64_t num_users) {
+  int64_t repeats = 0;
+  for_each_pair_run(in, num_users, [&](auto begin, auto end) { repeats += (end - begin) - 1; });
+  return repeats;
+}
+
+std::vector<uint8_t> duplicate_mask(const Interactions& in, int64_t num_users, DuplicatePolicy policy) {
+  std::vector<uint8_t> keep(in.size(), 1);
+  if (policy == DuplicatePolicy::kKeepAll) return keep;
+  for_each_pair_run(in, num_users, [&](auto begin, auto end) {
+    if (end - begin == 1) return;
+    for (auto it = begin; it != end; ++it) keep[*it] = 0;
+    keep[policy == DuplicatePolicy::kKeepFirst ? *begin : *(end - 1)] = 1;
+  });
+  return keep;
+}
+
+int kcore_mask(const Interactions& in, int64_t num_users, int64_t num_items, int64_t min_user, int64_t min_item,
+               std::vector<uint8_t>& keep) {
+  std::vector<int64_t> user_degree(static_cast<size_t>(num_users)), item_degree(static_cast<size_t>(num_items));
+  int rounds = 0;
+  for (bool changed = true; changed; ++rounds) {
+    changed = false;
+    std::fill(user_degree.begin(), user_degree.end(), 0);
+    std::fill(item_degree.begin(), item_degree.end(), 0);
+    for (size_t r = 0; r < in.size(); ++r) {
+      if (!keep[r]) continue;
+      ++user_degree[static_cast<size_t>(in.user[r])];
+      ++item_degree[static_cast<size_t>(in.item[r])];
+    }
+    for (size_t r = 0; r < in.size(); ++r) {
+      if (keep[r] && (user_degree[static_cast<size_t>(in.user[r])] < min_user ||
+                      item_degree[static_cast<size_t>(in.item[r])] < min_item)) {
+        keep[r] = 0;
+        changed = true;
+      }
+    }
+  }
+  return rounds;
+}
+
+void compact(Interactions& in, const std::vector<uint8_t>& keep, int64_t num_users, int64_t num_items,
+             std::vector<int32_t>& user_order, std::vector<int32_t>& item_order) {
+  std::vector<int32_t> new_user(static_cast<size_t>(num_users), -1), new_item(static_cast<size_t>(num_items), -1);
+  user_order.clear();
+  item_order.clear();
+  size_t w = 0;
+  for (size_t r = 0; r < in.size(); ++r) {
+    if (!keep[r]) continue;
+    auto u = static_cast<size_t>(in.user[r]), i = static_cast<size_t>(in.item[r]);
+    if (new_user[u] < 0) {
+      new_user[u] = static_cast<int32_t>(user_order.size());
+      user_order.push_back(static_cast<int32_t>(u));
+    }
+    if (new_item[i] < 0) {
+      new_item[i] = static_cast<int32_t>(item_order.size());
+      item_order.push_back(static_cast<int32_t>(i));
+    }
+    in.user[w] = new_user[u];
+    in.item[w] = new_item[i];
+    in.rating[w] = in.rating[r];
+    in.timestamp[w] = in.timestamp[r];
+    if (!in.split.empty()) in.split[w] = in.split[r];
+    ++w;
+  }
+  in.user.resize(w);
+  in.item.resize(w);
+  in.rating.resize(w);
+  in.timestamp.resize(w);
+  if (!in.split.empty()) in.split.resize(w);
+}
+
+}  // namespace twotower

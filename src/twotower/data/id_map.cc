@@ -1,0 +1,106 @@
+#include "twotower/data/id_map.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "twotower/common/error.h"
+
+namespace twotower {
+namespace {
+
+constexpr size_t kBlockBytes = 1 << 20;
+constexpr size_t kInitialSlots = 1 << 12;
+
+}  // namespace
+
+// FNV-1a, then a final mix so that linear probing sees well-spread low bits.
+uint64_t IdMap::hash(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+bool IdMap::matches(const Slot& s, uint64_t h, std::string_view id) const {
+  if (s.hash != h || s.size != id.size()) return false;
+  size_t head = std::min(id.size(), kInline);
+  if (std::memcmp(s.prefix, id.data(), head) != 0) return false;
+  return id.size() <= kInline ||
+         std::memcmp(ids_[static_cast<size_t>(s.index)].data() + kInline, id.data() + kInline, id.size() - kInline) == 0;
+}
+
+IdMap::IdMap() : slots_(kInitialSlots) {}
+
+std::string_view IdMap::store(std::string_view id) {
+  if (block_used_ + id.size() > block_size_) {
+    block_size_ = std::max(kBlockBytes, id.size());
+    blocks_.push_back(std::make_unique<char[]>(block_size_));
+    block_used_ = 0;
+    arena_bytes_ += block_size_;
+  }
+  char* dst = blocks_.back().get() + block_used_;
+  if (!id.empty()) std::memcpy(dst, id.data(), id.size());
+  block_used_ += id.size();
+  return {dst, id.size()};
+}
+
+void IdMap::grow() {
+  std::vector<Slot> bigger(slots_.size() * 2);
+  size_t mask = bigger.size() - 1;
+  for (const Slot& s : slots_) {
+    if (s.index < 0) continue;
+    size_t i = s.hash & mask;
+    while (bigger[i].index >= 0) i = (i + 1) & mask;
+    bigger[i] = s;
+  }
+  slots_.swap(bigger);
+}
+
+int32_t IdMap::find(std::string_view id) const {
+  uint64_t h = hash(id);
+  size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.index < 0) return -1;
+    if (matches(s, h, id)) return s.index;
+  }
+}
+
+int32_t IdMap::intern(std::string_view id, uint64_t h) {
+  size_t mask = slots_.size() - 1;
+  size_t i = h & mask;
+  for (;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.index < 0) break;
+    if (matches(s, h, id)) return s.index;
+  }
+  if (id.size() > UINT32_MAX) fail("id of ", id.size(), " bytes, expected fewer than 2^32");
+  auto index = static_cast<int32_t>(ids_.size());
+  ids_.push_back(store(id));
+  Slot& slot = slots_[i];
+  slot.hash = h;
+  slot.index = index;
+  slot.size = static_cast<uint32_t>(id.size());
+  std::memcpy(slot.prefix, id.data(), std::min(id.size(), kInline));
+  // Keep the load factor under 1/2.
+  if (ids_.size() * 2 > slots_.size()) grow();
+  return index;
+}
+
+std::vector<std::string> IdMap::ids() const {
+  std::vector<std::string> out;
+  out.reserve(ids_.size());
+  for (auto s : ids_) out.emplace_back(s);
+  return out;
+}
+
+size_t IdMap::memory_bytes() const {
+  return arena_bytes_ + slots_.capacity() * sizeof(Slot) + ids_.capacity() * sizeof(std::string_view);
+}
+
+}  // namespace twotower

@@ -1,0 +1,54 @@
+// Interns raw string ids (user or item) into dense indices 0, 1, 2, ... in order of first
+// appearance. Strings live in one arena, so adding an id costs no heap allocation per id.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace twotower {
+
+class IdMap {
+ public:
+  IdMap();
+
+  /// The index of `id`, adding it as the next index when it is new.
+  int32_t intern(std::string_view id) { return intern(id, hash(id)); }
+  /// The same with hash(id) computed by the caller, who may have called prefetch(hash) earlier
+  /// so that the table's cache line is on its way while other work is done.
+  int32_t intern(std::string_view id, uint64_t hash);
+  static uint64_t hash(std::string_view id);
+  void prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]); }
+  /// The index of `id`, or -1 when absent.
+  int32_t find(std::string_view id) const;
+
+  size_t size() const { return ids_.size(); }
+  std::string_view id(int32_t index) const { return ids_[static_cast<size_t>(index)]; }
+  /// Copies of every id ordered by index.
+  std::vector<std::string> ids() const;
+  /// Bytes held by the arena and the table (for the memory report).
+  size_t memory_bytes() const;
+
+ private:
+  static constexpr size_t kInline = 16;
+  // The first 16 bytes of the id live in the slot: most ids (asin, reviewerID) compare without
+  // touching the arena, so a lookup costs one cache line.
+  struct Slot {
+    uint64_t hash = 0;
+    int32_t index = -1;
+    uint32_t size = 0;
+    char prefix[kInline] = {};
+  };
+  bool matches(const Slot& s, uint64_t hash, std::string_view id) const;
+  std::string_view store(std::string_view id);
+  void grow();
+
+  std::vector<Slot> slots_;  // open addressing, linear probing, size a power of two
+  std::vector<std::string_view> ids_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_used_ = 0, block_size_ = 0, arena_bytes_ = 0;
+};
+
+}  // namespace twotower

@@ -1,0 +1,198 @@
+#include "twotower/data/prepare.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "twotower/common/error.h"
+#include "twotower/common/log.h"
+#include "twotower/data/dataset.h"
+#include "twotower/data/item_features.h"
+#include "twotower/data/meta_reader.h"
+#include "twotower/data/prepare_stats.h"
+#include "twotower/data/review_reader.h"
+
+namespace fs = std::filesystem;
+
+namespace twotower {
+namespace {
+
+double since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double round3(double x) { return std::round(x * 1000) / 1000; }
+
+/// Removes a temporary folder on scope exit unless it was committed.
+class TempFolder {
+ public:
+  explicit TempFolder(fs::path path) : path_(std::move(path)) {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+    if (!fs::create_directories(path_, ec) || ec) fail(path_.string(), ": cannot create the output folder: ", ec.message());
+  }
+  ~TempFolder() {
+    if (committed_) return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  const fs::path& path() const { return path_; }
+
+  /// Renames the folder to `target`, replacing an existing `target` only when `overwrite`.
+  void commit(const fs::path& target, bool overwrite) {
+    std::error_code ec;
+    if (fs::exists(target)) {
+      if (!overwrite) fail(target.string(), ": already exists; pass --overwrite to replace it");
+      fs::path old = target;
+      old += str_cat(".old-", getpid());
+      fs::rename(target, old, ec);
+      if (ec) fail(target.string(), ": cannot move the existing folder aside: ", ec.message());
+      fs::rename(path_, target, ec);
+      if (ec) {
+        fs::rename(old, target);
+        fail(target.string(), ": cannot rename the new folder into place: ", ec.message());
+      }
+      fs::remove_all(old, ec);
+    } else {
+      fs::rename(path_, target, ec);
+      if (ec) fail(target.string(), ": cannot rename the new folder into place: ", ec.message());
+    }
+    committed_ = true;
+  }
+
+ private:
+  fs::path path_;
+  bool committed_ = false;
+};
+
+std::vector<std::string> ids_in_order(const IdMap& map, const std::vector<int32_t>* order) {
+  std::vector<std::string> ids;
+  if (!order) return map.ids();
+  ids.reserve(order->size());
+  for (int32_t old : *order) ids.emplace_back(map.id(old));
+  return ids;
+}
+
+}  // namespace
+
+PrepareResult prepare(const PrepareOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  if (o.reviews.empty()) fail("--reviews: got nothing, expected a review file");
+  if (o.out.empty()) fail("--out: got nothing, expected an output folder");
+  if (!fs::exists(o.reviews)) fail(o.reviews.string(), ": no such file");
+  if (!o.meta.empty() && !fs::exists(o.meta)) fail(o.meta.string(), ": no such file");
+  if (fs::exists(o.out) && !o.overwrite) fail(o.out.string(), ": already exists; pass --overwrite to replace it");
+  if (fs::exists(o.out) && !fs::is_directory(o.out)) fail(o.out.string(), ": exists and is not a folder");
+  constexpr int64_t kMaxThreshold = int64_t{1} << 31;
+  for (int64_t t : {o.min_user_interactions, o.min_item_interactions}) {
+    if (t < 0 || t >= kMaxThreshold) fail("k-core threshold: got ", t, ", expected a count in [0, 2^31)");
+  }
+  // Check split options before the long read.
+  if (o.split.method == SplitMethod::kTime && !o.split.valid_from && !o.split.test_from &&
+      !(o.split.train_fraction > 0 && o.split.valid_fraction > 0 && o.split.train_fraction + o.split.valid_fraction < 1)) {
+    fail("--train-fraction/--valid-fraction: got ", o.split.train_fraction, " and ", o.split.valid_fraction,
+         ", expected two fractions in (0, 1) whose sum is below 1 (test gets the rest)");
+  }
+
+  ReviewTable table = read_reviews(o.reviews, {o.format, o.skip_bad_lines, o.progress});
+  double read_seconds = since(start);
+  nlohmann::json stats;
+  nlohmann::json input = {{"reviews", o.reviews.string()},
+                          {"format", review_format_name(table.format)},
+                          {"bytes", table.file_bytes},
+                          {"lines", table.lines},
+                          {"bad_lines", table.bad.count()}};
+  if (!table.bad.examples().empty()) input["bad_line_examples"] = table.bad.examples();
+
+  Dataset data;
+  Interactions& in = data.interactions;
+  in = std::move(table.rows);
+  auto num_users = static_cast<int64_t>(table.users.size()), num_items = static_cast<int64_t>(table.items.size());
+  int64_t raw_repeats = count_repeated_pairs(in, num_users);
+  stats["raw"] = {{"interactions", in.size()}, {"users", num_users}, {"items", num_items},
+                  {"repeated_pairs", raw_repeats}};
+
+  std::vector<uint8_t> keep = duplicate_mask(in, num_users, o.duplicates);
+  int64_t removed_duplicates = static_cast<int64_t>(in.size()) - std::count(keep.begin(), keep.end(), 1);
+  int64_t kept_before_kcore = static_cast<int64_t>(in.size()) - removed_duplicates;
+  int rounds = 0;
+  if (o.min_user_interactions > 1 || o.min_item_interactions > 1) {
+    rounds = kcore_mask(in, num_users, num_items, o.min_user_interactions, o.min_item_interactions, keep);
+  }
+  int64_t kept = std::count(keep.begin(), keep.end(), 1);
+  stats["filters"] = {{"duplicates", duplicate_policy_name(o.duplicates)},
+                      {"removed_duplicates", removed_duplicates},
+                      {"min_user_interactions", o.min_user_interactions},
+                      {"min_item_interactions", o.min_item_interactions},
+                      {"kcore_rounds", rounds},
+                      {"removed_by_kcore", kept_before_kcore - kept}};
+  std::vector<int32_t> user_order, item_order;
+  bool filtered = kept < static_cast<int64_t>(in.size());
+  if (filtered) {
+    if (kept == 0) {
+      fail("no interactions are left after filtering (", in.size(), " read; k-core ", o.min_user_interactions,
+           "/", o.min_item_interactions, ", duplicates ", duplicate_policy_name(o.duplicates),
+           "); lower --kcore / --min-user-interactions / --min-item-interactions");
+    }
+    compact(in, keep, num_users, num_items, user_order, item_order);
+  }
+  std::vector<uint8_t>().swap(keep);
+  data.user_ids = ids_in_order(table.users, filtered ? &user_order : nullptr);
+  std::vector<std::string> reviewed_items = ids_in_order(table.items, filtered ? &item_order : nullptr);
+  table.users = IdMap();
+  table.items = IdMap();
+
+  // RecBole files may hold positions (0, 1, 2, ...) instead of times, as the Games release does;
+  // anything before 1973 is taken as a position, so the summary does not print 1970 dates.
+  constexpr int64_t kPlausibleTime = 100000000;
+  bool times = table.has_timestamps &&
+               (in.size() == 0 || *std::max_element(in.timestamp.begin(), in.timestamp.end()) >= kPlausibleTime);
+  if (o.split.method == SplitMethod::kTime && !times) {
+    log_warn("the timestamps look like positions, not times (all before 1973): a global time split over them "
+             "is an order split; --split loo is the customary choice");
+  }
+  data.splits = split_interactions(in, data.num_users(), o.split);
+  data.splits["id_order"] = "users and items numbered in order of first appearance in the review file (after "
+                            "filtering); catalogue-only items follow in metadata file order";
+
+  CatalogueCounts catalogue;
+  if (!o.meta.empty()) {
+    Metadata meta = read_metadata(o.meta, {o.meta_format, o.skip_bad_lines});
+    input["meta"] = o.meta.string();
+    input["meta_format"] = meta_format_name(meta.format);
+    input["meta_lines"] = meta.lines;
+    input["meta_duplicate_ids"] = meta.duplicates;
+    input["meta_bad_lines"] = meta.bad.count();
+    if (!meta.bad.examples().empty()) input["meta_bad_line_examples"] = meta.bad.examples();
+    catalogue = build_items(reviewed_items, &meta, o.reviewed_items_only, data);
+  } else {
+    catalogue = build_items(reviewed_items, nullptr, o.reviewed_items_only, data);
+  }
+
+  nlohmann::json summary_stats = dataset_stats(data, catalogue.reviewed, times, filtered ? -1 : raw_repeats);
+  summary_stats["input"] = input;
+  summary_stats["raw"] = stats["raw"];
+  summary_stats["filters"] = stats["filters"];
+  summary_stats["split_method"] = data.splits["method"];
+  summary_stats["items_with_metadata"] = catalogue.reviewed_with_meta;
+  data.stats = summary_stats;
+
+  fs::path out = fs::absolute(o.out).lexically_normal();
+  if (out.filename().empty()) out = out.parent_path();
+  fs::create_directories(out.parent_path());
+  TempFolder tmp(out.parent_path() / str_cat(".", out.filename().string(), ".tmp-", getpid()));
+  data.stats["seconds"] = {{"read_reviews", round3(read_seconds)}, {"total", round3(since(start))}};
+  save_dataset(data, tmp.path());
+  tmp.commit(out, o.overwrite);
+  PrepareResult result;
+  result.stats = std::move(data.stats);
+  result.stats["seconds"]["total"] = round3(since(start));
+  result.summary = format_summary(result.stats, o.out.string());
+  return result;
+}
+
+}  // namespace twotower

@@ -1,0 +1,174 @@
+#include "twotower/data/review_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "test_util.h"
+#include "twotower/common/error.h"
+
+namespace twotower {
+namespace {
+
+using testing::TempDir;
+
+std::string error_of(const std::filesystem::path& path, ReviewFormat format = ReviewFormat::kAuto) {
+  try {
+    read_reviews(path, {format, false, false});
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// 2018 JSON lines: ids in first-appearance order, ratings and seconds kept, unknown fields skipped.
+TEST(ReviewReader, Amazon2018Json) {
+  TempDir dir;
+  testing::write_file(dir / "r.json.gz",
+                      R"({"overall": 5.0, "reviewerID": "U1", "asin": "I1", "unixReviewTime": 100, "style": {"a": [1]}})"
+                      "\n"
+                      R"({"reviewerID": "U2", "asin": "I1", "overall": 3, "unixReviewTime": 50, "reviewText": "a \"quoted\" }"})"
+                      "\n\n"
+                      R"({"reviewerID": "U1", "asin": "I2", "overall": 4.5, "unixReviewTime": 1.5e2})"
+                      "\n");
+  ReviewTable t = read_reviews(dir / "r.json.gz", {});
+  EXPECT_EQ(t.format, ReviewFormat::kAmazon2018);
+  EXPECT_EQ(t.lines, 3);
+  EXPECT_EQ(t.rows.user, (std::vector<int64_t>{0, 1, 0}));
+  EXPECT_EQ(t.rows.item, (std::vector<int64_t>{0, 0, 1}));
+  EXPECT_EQ(t.rows.rating, (std::vector<float>{5.0f, 3.0f, 4.5f}));
+  EXPECT_EQ(t.rows.timestamp, (std::vector<int64_t>{100, 50, 150}));
+  EXPECT_EQ(t.users.ids(), (std::vector<std::string>{"U1", "U2"}));
+  EXPECT_EQ(t.items.ids(), (std::vector<std::string>{"I1", "I2"}));
+}
+
+// 2023 JSON lines: parent_asin is the item (asin when absent), milliseconds become seconds.
+TEST(ReviewReader, Amazon2023Json) {
+  TempDir dir;
+  testing::write_file(dir / "r.jsonl",
+                      R"({"rating": 4.0, "title": "t", "asin": "B1", "parent_asin": "P1", "user_id": "AG", "timestamp": 1588687728923})"
+                      "\n"
+                      R"({"rating": 2.0, "asin": "B2", "user_id": "AH", "timestamp": 1588687729000})"
+                      "\n");
+  ReviewTable t = read_reviews(dir / "r.jsonl", {});
+  EXPECT_EQ(t.format, ReviewFormat::kAmazon2023);
+  EXPECT_EQ(t.items.ids(), (std::vector<std::string>{"P1", "B2"}));
+  EXPECT_EQ(t.rows.timestamp, (std::vector<int64_t>{1588687728, 1588687729}));
+}
+
+// Ratings-only CSV: item,user,rating,timestamp with no header.
+TEST(ReviewReader, RatingsCsv) {
+  TempDir dir;
+  testing::write_file(dir / "r.csv", "B00005N7P0,AH2IFH762VY5U,5.0,1005177600\nB00005N7OJ,AH2IFH762VY5U,3.0,1174694400\n");
+  ReviewTable t = read_reviews(dir / "r.csv", {});
+  EXPECT_EQ(t.format, ReviewFormat::kRatingsCsv);
+  EXPECT_EQ(t.users.ids(), (std::vector<std::string>{"AH2IFH762VY5U"}));
+  EXPECT_EQ(t.items.ids(), (std::vector<std::string>{"B00005N7P0", "B00005N7OJ"}));
+  EXPECT_EQ(t.rows.rating, (std::vector<float>{5.0f, 3.0f}));
+}
+
+// RecBole .inter without a rating column: ratings are NaN; float timestamps are rounded.
+TEST(ReviewReader, RecBoleInter) {
+  TempDir dir;
+  testing::write_file(dir / "g.inter", "user_id:token\titem_id:token\ttimestamp:float\n0\t10\t0\n0\t11\t1.0\n1\t10\t0\n");
+  ReviewTable t = read_reviews(dir / "g.inter", {});
+  EXPECT_EQ(t.format, ReviewFormat::kRecBoleInter);
+  EXPECT_EQ(t.rows.size(), 3u);
+  EXPECT_TRUE(std::isnan(t.rows.rating[0]));
+  EXPECT_EQ(t.rows.timestamp, (std::vector<int64_t>{0, 1, 0}));
+  EXPECT_TRUE(t.has_timestamps);
+}
+
+// Each bad input stops with file:line: field "x": got ..., expected ...
+TEST(ReviewReader, BadJsonLinesNameFileLineAndField) {
+  TempDir dir;
+  const std::string ok = R"({"reviewerID": "U1", "asin": "I1", "overall": 5.0, "unixReviewTime": 1})";
+  struct Case {
+    std::string line, message;
+  };
+  std::vector<Case> cases{
+      {R"({"reviewerID": "U1", "asin": "I1", "overall": "five", "unixReviewTime": 1})",
+       ":2: field \"overall\": got \"five\", expected a number"},
+      {R"({"reviewerID": "U1", "overall": 5.0, "unixReviewTime": 1})",
+       ":2: field \"asin\": got nothing, expected a string (the item id)"},
+      {R"({"reviewerID": "U1", "asin": "I1", "overall": 5.0})",
+       ":2: field \"unixReviewTime\": got nothing, expected an integer timestamp"},
+      {R"({"reviewerID": "U1", "asin": "I1", "overall": 5.0, "unixReviewTime": "yesterday"})",
+       ":2: field \"unixReviewTime\": got \"yesterday\", expected an integer timestamp"},
+      {R"({"reviewerID": ["U1"], "asin": "I1", "overall": 5.0, "unixReviewTime": 1})",
+       ":2: field \"reviewerID\": got an array, expected a string (an id)"},
+      {R"({"reviewerID": "U1", "asin": "I1", "overall": 5.0, "unixRevi)", ":2: got malformed JSON ("},
+      {R"([1, 2])", ":2: got a JSON array, expected one JSON object per line"},
+  };
+  for (const auto& c : cases) {
+    testing::write_file(dir / "bad.json", ok + "\n" + c.line + "\n");
+    std::string message = error_of(dir / "bad.json");
+    EXPECT_NE(message.find((dir / "bad.json").string() + c.message), std::string::npos) << message;
+  }
+}
+
+TEST(ReviewReader, BadCsvAndRecBoleLines) {
+  TempDir dir;
+  testing::write_file(dir / "r.csv", "I1,U1,5.0,100\nI2,U1,five,100\n");
+  EXPECT_NE(error_of(dir / "r.csv").find("r.csv:2: field \"rating\": got \"five\", expected a number"), std::string::npos)
+      << error_of(dir / "r.csv");
+  testing::write_file(dir / "r2.csv", "I1,U1,5.0,100\nI2,U1,5.0\n");
+  EXPECT_NE(error_of(dir / "r2.csv").find("r2.csv:2: got 3 comma-separated fields, expected 4 (item,user,rating,timestamp)"),
+            std::string::npos)
+      << error_of(dir / "r2.csv");
+  testing::write_file(dir / "r3.csv", "I1,U1,5.0,100\nI2,U1,4.0,noon\n");
+  EXPECT_NE(error_of(dir / "r3.csv").find("r3.csv:2: field \"timestamp\": got \"noon\", expected an integer timestamp"),
+            std::string::npos);
+  testing::write_file(dir / "g.inter", "user_id:token\titem_id:token\ttimestamp:float\n0\t1\t0\n0\t2\n");
+  EXPECT_NE(error_of(dir / "g.inter").find("g.inter:3: got 2 tab-separated fields, expected 3 as in the header"),
+            std::string::npos)
+      << error_of(dir / "g.inter");
+}
+
+// --skip-bad-lines: bad lines are counted, the first five kept as examples, good rows read.
+TEST(ReviewReader, SkipBadLinesCountsThem) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 8; ++i) text += str_cat("I", i, ",U1,bad,1\n");
+  text += "I9,U2,4.0,7\n";
+  testing::write_file(dir / "r.csv", text);
+  ReviewTable t = read_reviews(dir / "r.csv", {ReviewFormat::kAuto, true, false});
+  EXPECT_EQ(t.rows.size(), 1u);
+  EXPECT_EQ(t.bad.count(), 8);
+  ASSERT_EQ(t.bad.examples().size(), BadLines::kMaxExamples);
+  EXPECT_NE(t.bad.examples()[0].find("r.csv:1: field \"rating\""), std::string::npos);
+  // A skipped line adds no id: U1 only occurs on bad lines.
+  EXPECT_EQ(t.users.ids(), (std::vector<std::string>{"U2"}));
+}
+
+// Empty files, files without one usable row, unknown formats and metadata passed as reviews
+// each end in one sentence.
+TEST(ReviewReader, UnusableFilesEndInOneSentence) {
+  TempDir dir;
+  testing::write_file(dir / "empty.json", "");
+  EXPECT_NE(error_of(dir / "empty.json").find("empty.json: the file is empty"), std::string::npos);
+  testing::write_file(dir / "blank.gz", "\n  \n");
+  EXPECT_NE(error_of(dir / "blank.gz").find("blank.gz: the file is empty"), std::string::npos);
+  testing::write_file(dir / "nothing.csv", "I1,U1,x,1\n");
+  EXPECT_NE(error_of(dir / "nothing.csv").find("nothing.csv:1: field \"rating\""), std::string::npos);
+  testing::write_file(dir / "header_only.inter", "user_id:token\titem_id:token\n");
+  EXPECT_NE(error_of(dir / "header_only.inter").find("header_only.inter: no usable review rows (0 data lines, 0 bad)"),
+            std::string::npos)
+      << error_of(dir / "header_only.inter");
+  testing::write_file(dir / "prose.txt", "Dear reader, this is not a data file\n");
+  EXPECT_NE(error_of(dir / "prose.txt").find("prose.txt:1: unknown format: got \"Dear reader"), std::string::npos);
+  testing::write_file(dir / "meta.json", R"({"asin": "I1", "title": "T"})" "\n");
+  EXPECT_NE(error_of(dir / "meta.json").find("holds Amazon item metadata (JSON lines), not reviews: pass it with --meta"),
+            std::string::npos);
+  EXPECT_NE(error_of(dir / "missing.json").find("missing.json: cannot open"), std::string::npos);
+}
+
+// An explicit --format that does not match the content is reported line by line, not guessed.
+TEST(ReviewReader, ExplicitFormatIsTrusted) {
+  TempDir dir;
+  testing::write_file(dir / "r.csv", "I1,U1,5.0,100\n");
+  EXPECT_NE(error_of(dir / "r.csv", ReviewFormat::kAmazon2018).find("r.csv:1: got malformed JSON"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace twotower
