@@ -8,7 +8,6 @@
 #include <utility>
 
 namespace twotower {
-namespace {
 
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
@@ -28,6 +27,9 @@ void append_utf8(std::string& out, uint32_t cp) {
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
 }
+
+namespace {
+
 
 constexpr std::array<std::pair<std::string_view, uint32_t>, 40> kNamedEntities{{
     {"amp", '&'},      {"lt", '<'},        {"gt", '>'},        {"quot", '"'},     {"apos", '\''},

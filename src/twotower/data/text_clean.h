@@ -1,10 +1,15 @@
 // Cleaning of metadata text: HTML tags stripped, character entities decoded, whitespace collapsed.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace twotower {
+
+/// Appends code point `cp` to `out` as UTF-8; NUL, surrogates and values past U+10FFFF become
+/// U+FFFD so the output is always valid UTF-8.
+void append_utf8(std::string& out, uint32_t cp);
 
 /// Decodes HTML character references: named (&amp; &lt; &gt; &quot; &apos; &nbsp; and the
 /// common Latin-1 and typographic names) and numeric (&#39; &#x27;), written as UTF-8.
