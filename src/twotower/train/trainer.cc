@@ -489,6 +489,9 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
     log_warn("clamped out-of-range ids: ", summary.clamped_user_ids, " user ids, ", summary.clamped_item_ids,
              " item ids");
   }
+  // The optimizers' state (two moments per parameter) is no longer needed: freed before the best
+  // checkpoint is read, so the two never sit in memory together.
+  optimizers = Optimizers();
   if (fs::exists(best_path)) load_checkpoint(best_path, model, nullptr);
   write_npy(embed_all(model, sizes.num_users, true, device), out / "user_embeddings.npy");
   write_npy(embed_all(model, sizes.num_items, false, device), out / "item_embeddings.npy");
