@@ -22,6 +22,9 @@ template <typename E>
 using Choices = std::vector<std::pair<const char*, E>>;
 
 const Choices<OptimizerKind> kOptimizers{{"adam", OptimizerKind::kAdam}, {"sgd", OptimizerKind::kSgd}};
+const Choices<EmbeddingOptimizerKind> kEmbeddingOptimizers{{"dense", EmbeddingOptimizerKind::kDense},
+                                                           {"lazy_adam", EmbeddingOptimizerKind::kLazyAdam},
+                                                           {"adagrad", EmbeddingOptimizerKind::kAdagrad}};
 const Choices<SchedulerKind> kSchedulers{
     {"none", SchedulerKind::kNone}, {"step", SchedulerKind::kStep}, {"cosine", SchedulerKind::kCosine}};
 const Choices<LossKind> kLosses{{"bce", LossKind::kBce}};
@@ -268,6 +271,7 @@ void check_cross_fields(const Config& c, Reader& reader, const std::string& sour
 }  // namespace
 
 const char* to_string(OptimizerKind kind) { return name_of(kOptimizers, kind); }
+const char* to_string(EmbeddingOptimizerKind kind) { return name_of(kEmbeddingOptimizers, kind); }
 const char* to_string(SchedulerKind kind) { return name_of(kSchedulers, kind); }
 const char* to_string(LossKind kind) { return name_of(kLosses, kind); }
 const char* to_string(DeviceKind kind) { return name_of(kDevices, kind); }
@@ -356,6 +360,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   r.read_string("training", "output_dir", t.output_dir, false);
   r.read_choice("training", "device", t.device, kDevices);
   r.read_int("training", "threads", t.threads, 0, "an integer >= 0 (0 = all cores)");
+  r.read_choice("training", "embedding_optimizer", t.embedding_optimizer, kEmbeddingOptimizers);
+  r.read_bool("training", "shared_user_tower", t.shared_user_tower);
+  r.read_bool("training", "prefetch", t.prefetch);
   r.check_unknown();
   check_cross_fields(c, r, source);
 
@@ -460,6 +467,9 @@ std::string config_to_yaml(const Config& c) {
   kv("output_dir", t.output_dir);
   kv("device", to_string(t.device));
   kv("threads", t.threads);
+  kv("embedding_optimizer", to_string(t.embedding_optimizer));
+  kv("shared_user_tower", t.shared_user_tower);
+  kv("prefetch", t.prefetch);
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -22,6 +22,9 @@ enum class IdPolicy { kError, kClamp };
 /// Whether a larger or a smaller value of the best-epoch metric is better; kAuto: smaller when
 /// the metric's name contains "loss", larger otherwise.
 enum class MetricMode { kAuto, kMin, kMax };
+/// How the id embedding tables are updated: by the dense optimizer with the rest (the
+/// reference), or row-wise, only the rows a batch touches (lazy Adam, AdaGrad).
+enum class EmbeddingOptimizerKind { kDense, kLazyAdam, kAdagrad };
 
 struct DataConfig {
   std::string data_path;                     // prepared folder (required)
@@ -71,6 +74,10 @@ struct TrainingConfig {
   std::string output_dir = "runs/default";
   DeviceKind device = DeviceKind::kAuto;  // auto | cpu | cuda
   int64_t threads = 0;                    // >= 0, intra-op threads; 0 = all cores
+  // Speed (issue 7).
+  EmbeddingOptimizerKind embedding_optimizer = EmbeddingOptimizerKind::kDense;  // dense | lazy_adam | adagrad
+  bool shared_user_tower = false;  // each positive's user tower computed once for its negatives (one dropout mask)
+  bool prefetch = true;            // assemble the next batch on a background thread
 };
 
 struct Config {
@@ -98,5 +105,6 @@ const char* to_string(LossKind kind);
 const char* to_string(DeviceKind kind);
 const char* to_string(IdPolicy policy);
 const char* to_string(MetricMode mode);
+const char* to_string(EmbeddingOptimizerKind kind);
 
 }  // namespace twotower

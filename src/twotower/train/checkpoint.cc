@@ -74,13 +74,18 @@ void restore_rng_state(const TrainState& state) {
 }
 
 void save_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer& optimizer,
-                     const TrainState& state) {
+                     const TrainState& state, const RowWiseOptimizer* embedding_optimizer) {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive model_archive, optimizer_archive;
   model->save(model_archive);
   optimizer.save(optimizer_archive);
   archive.write("model", model_archive);
   archive.write("optimizer", optimizer_archive);
+  if (embedding_optimizer != nullptr) {
+    torch::serialize::OutputArchive rows_archive;
+    embedding_optimizer->save(rows_archive);
+    archive.write("embedding_optimizer", rows_archive);
+  }
   archive.write("epoch", int_tensor(state.epoch));
   archive.write("step", int_tensor(state.step));
   archive.write("scheduler_step", int_tensor(state.scheduler_step));
@@ -98,7 +103,8 @@ void save_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::O
   fs::rename(tmp, path);
 }
 
-TrainState load_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer* optimizer) {
+TrainState load_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer* optimizer,
+                           RowWiseOptimizer* embedding_optimizer) {
   if (!fs::exists(path)) fail(path.string(), ": no such checkpoint");
   torch::Device device = model->parameters().front().device();
   TrainState state;
@@ -112,6 +118,11 @@ TrainState load_checkpoint(const fs::path& path, TwoTowerModel& model, torch::op
       torch::serialize::InputArchive optimizer_archive;
       archive.read("optimizer", optimizer_archive);
       optimizer->load(optimizer_archive);
+    }
+    if (embedding_optimizer != nullptr) {
+      torch::serialize::InputArchive rows_archive;
+      archive.read("embedding_optimizer", rows_archive);
+      embedding_optimizer->load(rows_archive);
     }
     state.epoch = read_int(archive, "epoch");
     state.step = read_int(archive, "step");

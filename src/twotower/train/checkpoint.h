@@ -11,6 +11,7 @@
 #include <string>
 
 #include "twotower/model/two_tower.h"
+#include "twotower/train/sparse_optimizer.h"
 
 namespace twotower {
 
@@ -33,13 +34,13 @@ void capture_rng_state(TrainState& state);
 /// Restores torch's default generators from `state` (the CUDA one only where both exist).
 void restore_rng_state(const TrainState& state);
 
-/// Writes `path` via `path`.tmp and rename.
+/// Writes `path` via `path`.tmp and rename; `embedding_optimizer` (row-wise state) when given.
 void save_checkpoint(const std::filesystem::path& path, TwoTowerModel& model, torch::optim::Optimizer& optimizer,
-                     const TrainState& state);
+                     const TrainState& state, const RowWiseOptimizer* embedding_optimizer = nullptr);
 
 /// Reads a checkpoint into `model` (on its current device) and, when given, `optimizer`.
 /// Throws naming the file when it is missing or does not match the model.
 TrainState load_checkpoint(const std::filesystem::path& path, TwoTowerModel& model,
-                           torch::optim::Optimizer* optimizer);
+                           torch::optim::Optimizer* optimizer, RowWiseOptimizer* embedding_optimizer = nullptr);
 
 }  // namespace twotower

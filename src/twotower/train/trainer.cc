@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <future>
 #include <set>
 
 #include "twotower/common/error.h"
@@ -17,6 +18,8 @@
 #include "twotower/train/loss.h"
 #include "twotower/train/negative_sampler.h"
 #include "twotower/train/schedule.h"
+#include "twotower/train/shared_user_scores.h"
+#include "twotower/train/sparse_optimizer.h"
 
 namespace fs = std::filesystem;
 
@@ -129,29 +132,69 @@ double validation_loss(TwoTowerModel& model, const PairColumns& valid, const Con
   return total / static_cast<double>(valid.size());
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(TwoTowerModel& model, const TrainingConfig& t) {
+double embedding_rate(const TrainingConfig& t) {
+  return t.embedding_learning_rate > 0 ? t.embedding_learning_rate : t.learning_rate;
+}
+
+// The optimizers of a run: torch's dense one (every parameter, or the dense ones only when the
+// id embeddings have a row-wise optimizer of their own).
+struct Optimizers {
+  std::unique_ptr<torch::optim::Optimizer> dense;
+  std::unique_ptr<RowWiseOptimizer> rows;  // null for embedding_optimizer: dense
+};
+
+Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t) {
+  Optimizers o;
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(model->embedding_parameters());
+  if (t.embedding_optimizer == EmbeddingOptimizerKind::kDense) {
+    groups.emplace_back(model->embedding_parameters());
+  } else {
+    RowWiseOptions options;
+    options.kind = t.embedding_optimizer;
+    options.learning_rate = embedding_rate(t);
+    options.weight_decay = t.weight_decay;
+    o.rows = std::make_unique<RowWiseOptimizer>(model->embedding_parameters(), options);
+    // Sparse gradients: a step touches the looked-up rows only, never the whole table.
+    for (auto* e : {&model->user_tower->embedding, &model->item_tower->embedding, &model->item_tower->category_embedding,
+                    &model->item_tower->brand_embedding}) {
+      if (*e) (*e)->options.sparse(true);
+    }
+  }
   groups.emplace_back(model->dense_parameters());
   if (t.optimizer == OptimizerKind::kAdam) {
-    return std::make_unique<torch::optim::Adam>(
+    o.dense = std::make_unique<torch::optim::Adam>(
         groups, torch::optim::AdamOptions(t.learning_rate).weight_decay(t.weight_decay));
+  } else {
+    o.dense = std::make_unique<torch::optim::SGD>(
+        groups, torch::optim::SGDOptions(t.learning_rate).momentum(t.momentum).weight_decay(t.weight_decay));
   }
-  return std::make_unique<torch::optim::SGD>(
-      groups, torch::optim::SGDOptions(t.learning_rate).momentum(t.momentum).weight_decay(t.weight_decay));
+  return o;
 }
 
-// Base learning rates of the two parameter groups: id embeddings, then the rest.
-std::vector<double> base_rates(const TrainingConfig& t) {
-  return {t.embedding_learning_rate > 0 ? t.embedding_learning_rate : t.learning_rate, t.learning_rate};
+void set_learning_rates(Optimizers& optimizers, const TrainingConfig& t, int64_t step) {
+  auto& groups = optimizers.dense->param_groups();
+  // Dense groups: [embeddings, rest] with a dense embedding optimizer, else [rest].
+  groups.back().options().set_lr(scheduled_learning_rate(t, t.learning_rate, step));
+  if (groups.size() == 2) groups.front().options().set_lr(scheduled_learning_rate(t, embedding_rate(t), step));
+  if (optimizers.rows) optimizers.rows->set_learning_rate(scheduled_learning_rate(t, embedding_rate(t), step));
 }
 
-void set_learning_rates(torch::optim::Optimizer& optimizer, const TrainingConfig& t, int64_t step) {
-  std::vector<double> base = base_rates(t);
-  auto& groups = optimizer.param_groups();
-  for (size_t g = 0; g < groups.size(); ++g) {
-    groups[g].options().set_lr(scheduled_learning_rate(t, base[g], step));
+// Clips the global L2 norm of every gradient (dense ones and the tables' sparse ones) to
+// max_norm, as torch's clip_grad_norm_ does over dense gradients: g *= max_norm / (norm + 1e-6)
+// when that factor is below 1.
+void clip_with_rows(const std::vector<torch::Tensor>& dense, RowWiseOptimizer& rows, double max_norm) {
+  double squares = rows.coalesce_grads();
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : dense) {
+    if (p.grad().defined()) norms.push_back(p.grad().norm());
   }
+  if (!norms.empty()) squares += torch::stack(norms).pow(2).sum().item<double>();
+  double factor = max_norm / (std::sqrt(squares) + 1e-6);
+  if (factor >= 1) return;
+  for (const auto& p : dense) {
+    if (p.grad().defined()) p.grad().mul_(factor);
+  }
+  rows.scale_grads(factor);
 }
 
 bool lower_is_better(const TrainingConfig& t) {
@@ -184,19 +227,24 @@ std::string comparable_yaml(Config c, const Config& now) {
   c.training.early_stopping_patience = now.training.early_stopping_patience;
   c.training.output_dir = now.training.output_dir;
   c.training.threads = now.training.threads;
+  c.training.prefetch = now.training.prefetch;
   return config_to_yaml(c);
 }
+
+// One step's inputs: the positives of a slice of the permutation and their negatives.
+struct Batch {
+  torch::Tensor users;  // [(1 + k) m] int64: the positives' users, then those users repeated k times
+  torch::Tensor items;  // [(1 + k) m] int64: the positive items, then the negatives (NegativeSampler's layout)
+  int64_t positives = 0;
+};
 
 // One epoch's BCE training with uniform negatives; returns the mean loss and counts the pairs.
 class EpochRunner {
  public:
-  EpochRunner(TwoTowerModel& model, torch::optim::Optimizer& optimizer, NegativeSampler& sampler,
-              const Config& config, const torch::Device& device)
-      : model_(model), optimizer_(optimizer), sampler_(sampler), config_(config), device_(device),
-        parameters_(model->parameters()) {
-    const int64_t b = config.training.batch_size, k = config.data.neg_ratio;
-    negatives_ = torch::empty({k * b}, torch::kLong);
-  }
+  EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeSampler& sampler, const Config& config,
+              const torch::Device& device)
+      : model_(model), optimizers_(optimizers), sampler_(sampler), config_(config), device_(device),
+        parameters_(model->parameters()), dense_parameters_(model->dense_parameters()) {}
 
   // Runs one epoch over `train`; `steps` counts optimizer steps across epochs.
   double run(const PairColumns& train, int64_t epoch, int64_t& steps, int64_t& pairs) {
@@ -208,20 +256,28 @@ class EpochRunner {
     model_->train();
     Progress progress(str_cat("epoch ", epoch, "/", t.num_epochs), std::min(n, num_batches * b) * (1 + k), "pairs");
     double total = 0;
-    for (int64_t s = 0, batch = 0; batch < num_batches; s += b, ++batch) {
-      int64_t e = std::min(n, s + b), m = e - s;
-      torch::Tensor idx = perm.slice(0, s, e);
-      torch::Tensor pos_users = train.users.index_select(0, idx);
-      torch::Tensor pos_items = train.items.index_select(0, idx);
-      sampler_.sample(pos_items.data_ptr<int64_t>(), m, k, config_.data.negatives_exclude_positive,
-                      negatives_.data_ptr<int64_t>());
-      torch::Tensor users = torch::cat({pos_users, pos_users.repeat({k})}).to(device_);
-      torch::Tensor items = torch::cat({pos_items, negatives_.slice(0, 0, k * m)}).to(device_);
-      torch::Tensor loss = bce_loss(model_->pair_scores(users, items), labels(m), t.logit_scale);
-      optimizer_.zero_grad();
+    // Batches are assembled in order (the sampler's draws stay in sequence), the next one on a
+    // background thread while this one trains; a worker's exception surfaces at get().
+    auto assemble = [this, &train, &perm, b, n](int64_t batch) { return make_batch(train, perm, batch * b, std::min(n, (batch + 1) * b)); };
+    std::future<Batch> next;
+    if (num_batches > 0) next = std::async(t.prefetch ? std::launch::async : std::launch::deferred, assemble, 0);
+    for (int64_t batch = 0; batch < num_batches; ++batch) {
+      Batch current = next.get();
+      if (batch + 1 < num_batches) {
+        next = std::async(t.prefetch ? std::launch::async : std::launch::deferred, assemble, batch + 1);
+      }
+      const int64_t m = current.positives;
+      torch::Tensor loss = bce_loss(scores(current), labels(m), t.logit_scale);
+      optimizers_.dense->zero_grad();
+      if (optimizers_.rows) optimizers_.rows->zero_grad();
       loss.backward();
-      if (t.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(parameters_, t.clip_grad_norm);
-      optimizer_.step();
+      if (optimizers_.rows) {
+        if (t.clip_grad_norm > 0) clip_with_rows(dense_parameters_, *optimizers_.rows, t.clip_grad_norm);
+        optimizers_.rows->step();
+      } else if (t.clip_grad_norm > 0) {
+        torch::nn::utils::clip_grad_norm_(parameters_, t.clip_grad_norm);
+      }
+      optimizers_.dense->step();
       double value = loss.item<double>();
       total += value;
       ++steps;
@@ -233,6 +289,28 @@ class EpochRunner {
   }
 
  private:
+  Batch make_batch(const PairColumns& train, const torch::Tensor& perm, int64_t s, int64_t e) {
+    const int64_t m = e - s, k = config_.data.neg_ratio;
+    torch::Tensor idx = perm.slice(0, s, e);
+    torch::Tensor pos_users = train.users.index_select(0, idx);
+    torch::Tensor pos_items = train.items.index_select(0, idx);
+    torch::Tensor negatives = torch::empty({k * m}, torch::kLong);
+    sampler_.sample(pos_items.data_ptr<int64_t>(), m, k, config_.data.negatives_exclude_positive,
+                    negatives.data_ptr<int64_t>());
+    Batch batch;
+    batch.users = torch::cat({pos_users, pos_users.repeat({k})}).to(device_);
+    batch.items = torch::cat({pos_items, negatives}).to(device_);
+    batch.positives = m;
+    return batch;
+  }
+
+  // [(1 + k) m] cosine scores. With shared_user_tower each positive's user tower runs once and
+  // its row is reused for the user's k negatives (repeat's backward sums their gradients).
+  torch::Tensor scores(const Batch& batch) {
+    if (!config_.training.shared_user_tower) return model_->pair_scores(batch.users, batch.items);
+    return shared_user_scores(model_, batch.users.slice(0, 0, batch.positives), batch.items, config_.data.neg_ratio);
+  }
+
   // [m ones, k*m zeros] on the device, cached for the last batch size asked for.
   const torch::Tensor& labels(int64_t m) {
     if (!labels_.defined() || labels_m_ != m) {
@@ -243,12 +321,12 @@ class EpochRunner {
   }
 
   TwoTowerModel& model_;
-  torch::optim::Optimizer& optimizer_;
+  Optimizers& optimizers_;
   NegativeSampler& sampler_;
   const Config& config_;
   torch::Device device_;
   std::vector<torch::Tensor> parameters_;
-  torch::Tensor negatives_;  // [neg_ratio * batch_size] int64, CPU, reused every step
+  std::vector<torch::Tensor> dense_parameters_;
   torch::Tensor labels_;
   int64_t labels_m_ = -1;
 };
@@ -292,13 +370,14 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   model->move_to(device);
   log_info("model: ", model->describe_parameters());
 
-  std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(model, t);
+  Optimizers optimizers = make_optimizers(model, t);
+  if (optimizers.rows) log_info("embeddings: row-wise ", to_string(t.embedding_optimizer), " (only the rows a batch touches)");
   NegativeSampler sampler(sizes.num_items, config.data.seed);
   TrainState state;
   state.config_yaml = config_to_yaml(config);
   nlohmann::json history = nlohmann::json::array();
   if (options.resume) {
-    state = load_checkpoint(last_path, model, optimizer.get());
+    state = load_checkpoint(last_path, model, optimizers.dense.get(), optimizers.rows.get());
     Config saved = parse_config(state.config_yaml, last_path.string() + " (config)");
     if (comparable_yaml(saved, config) != comparable_yaml(config, config)) {
       log_warn("--resume: the configuration differs from the checkpoint's beyond num_epochs, "
@@ -318,13 +397,13 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
            valid.size(), " validation pairs");
 
   const bool lower = lower_is_better(t);
-  EpochRunner runner(model, *optimizer, sampler, config, device);
+  EpochRunner runner(model, optimizers, sampler, config, device);
   TrainSummary summary;
   double train_seconds = 0;
   int64_t pairs_this_run = 0;
   std::vector<std::string> metric_names;
   for (int64_t epoch = state.epoch; epoch < t.num_epochs; ++epoch) {
-    set_learning_rates(*optimizer, t, state.scheduler_step);
+    set_learning_rates(optimizers, t, state.scheduler_step);
     auto start = std::chrono::steady_clock::now();
     int64_t pairs = 0;
     double train_loss = runner.run(train, epoch + 1, state.step, pairs);
@@ -336,7 +415,7 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
     nlohmann::json record = {{"epoch", epoch + 1},
                              {"train_loss", train_loss},
                              {"val_loss", val_loss},
-                             {"learning_rate", optimizer->param_groups().back().options().get_lr()},
+                             {"learning_rate", optimizers.dense->param_groups().back().options().get_lr()},
                              {"seconds", seconds},
                              {"pairs_per_s", seconds > 0 ? static_cast<double>(pairs) / seconds : 0.0},
                              {"steps", state.step}};
@@ -373,7 +452,7 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
     state.history_json = history.dump();
     state.sampler_state = sampler.state();
     capture_rng_state(state);
-    save_checkpoint(last_path, model, *optimizer, state);
+    save_checkpoint(last_path, model, *optimizers.dense, state, optimizers.rows.get());
     if (better) {
       fs::path tmp = best_path;
       tmp += ".tmp";
@@ -410,6 +489,9 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
     log_warn("clamped out-of-range ids: ", summary.clamped_user_ids, " user ids, ", summary.clamped_item_ids,
              " item ids");
   }
+  // The optimizers' state (two moments per parameter) is no longer needed: freed before the best
+  // checkpoint is read, so the two never sit in memory together.
+  optimizers = Optimizers();
   if (fs::exists(best_path)) load_checkpoint(best_path, model, nullptr);
   write_npy(embed_all(model, sizes.num_users, true, device), out / "user_embeddings.npy");
   write_npy(embed_all(model, sizes.num_items, false, device), out / "item_embeddings.npy");

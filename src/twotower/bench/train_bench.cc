@@ -1,0 +1,279 @@
+#include "twotower/bench/train_bench.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "twotower/bench/gemm_rate.h"
+#include "twotower/bench/machine.h"
+#include "twotower/bench/model_flops.h"
+#include "twotower/common/error.h"
+#include "twotower/config/config.h"
+#include "twotower/data/dataset.h"
+#include "twotower/data/generator.h"
+#include "twotower/data/npy.h"
+#include "twotower/data/prepare.h"
+
+namespace fs = std::filesystem;
+
+namespace twotower {
+namespace {
+
+constexpr int kWarmupEpochs = 1;  // epoch 1 warms up (allocator, thread pools, caches); epoch 2 is measured
+
+struct SystemResult {
+  std::string name;
+  double pairs_per_s = 0;     // measured epoch
+  double epoch_seconds = 0;   // measured epoch (max_steps batches)
+  int64_t pairs = 0;          // pairs of the measured epoch
+  int64_t peak_rss_kib = 0;
+};
+
+std::string fixed(double v, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", digits, v);
+  return text;
+}
+
+std::string thousands(double value) {
+  std::string digits = std::to_string(static_cast<int64_t>(std::llround(value))), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string tail_of(const fs::path& log) {
+  std::ifstream in(log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string out;
+  for (size_t i = lines.size() > 8 ? lines.size() - 8 : 0; i < lines.size(); ++i) out += "\n  " + lines[i];
+  return out;
+}
+
+// Generates a RecBole data set (reviews.inter + reviews.item, the catalogue) and prepares it.
+fs::path generate_and_prepare(const TrainBenchOptions& o, std::ostream& out) {
+  GeneratorOptions g;
+  g.users = o.generate_users;
+  g.items = o.generate_items;
+  g.reviews = o.generate_interactions;
+  if (g.reviews < 3 * g.users) {
+    out << "note: the generator gives every user at least 3 interactions: " << thousands(static_cast<double>(g.reviews))
+        << " -> " << thousands(3.0 * static_cast<double>(g.users)) << " interactions\n";
+    g.reviews = 3 * g.users;
+  }
+  g.format = ReviewFormat::kRecBoleInter;
+  g.gzip = false;
+  g.review_words = 0;
+  GeneratedFiles files = generate_dataset(g, o.work_dir / "generated");
+  PrepareOptions p;
+  p.reviews = files.reviews;
+  p.meta = files.meta;
+  p.out = o.work_dir / "prepared";
+  p.overwrite = true;
+  prepare(p);
+  return p.out;
+}
+
+// The prepared interactions as a RecBole .inter (user and item indices as tokens), so that the
+// reference reads exactly the rows twotower trains on; returns the items in order of first
+// appearance (the row order the reference expects of --text-emb).
+std::vector<int64_t> write_inter(const Dataset& data, const fs::path& path) {
+  std::ofstream f(path);
+  if (!f) fail(path.string(), ": cannot open for writing");
+  f << "user_id:token\titem_id:token\ttimestamp:float\n";
+  const Interactions& x = data.interactions;
+  std::vector<bool> seen(static_cast<size_t>(data.num_items()), false);
+  std::vector<int64_t> order;
+  for (size_t r = 0; r < x.size(); ++r) {
+    f << x.user[r] << '\t' << x.item[r] << '\t' << x.timestamp[r] << '\n';
+    auto i = static_cast<size_t>(x.item[r]);
+    if (!seen[i]) {
+      seen[i] = true;
+      order.push_back(x.item[r]);
+    }
+  }
+  if (!f) fail(path.string(), ": write failed");
+  return order;
+}
+
+SystemResult run_twotower(const TrainBenchOptions& o, const fs::path& data, std::ostream& out) {
+  fs::path run_dir = o.work_dir / "twotower";
+  fs::remove_all(run_dir);
+  std::vector<std::string> argv{self_executable().string(), "train", "--config", o.config.string()};
+  for (const auto& s : o.overrides) argv.push_back(s);
+  for (const std::string& s :
+       {"data.data_path=" + data.string(), std::string("data.train_splits=[train, valid]"),
+        "training.num_epochs=" + std::to_string(kWarmupEpochs + 1),
+        "training.max_steps_per_epoch=" + std::to_string(o.max_steps), "training.threads=" + std::to_string(o.threads),
+        std::string("training.early_stopping_patience=0"), "training.output_dir=" + run_dir.string()}) {
+    argv.push_back(s);
+  }
+  fs::path log = o.work_dir / "twotower.log";
+  fs::remove(log);
+  std::string shown;
+  for (size_t i = 1; i < argv.size(); ++i) shown += " " + argv[i];
+  out << "twotower:  twotower" << shown << "\n" << std::flush;
+  ChildResult child = run_child(argv, log);
+  if (child.exit_code != 0) fail("twotower train exited with ", child.exit_code, "; the end of ", log.string(), ":", tail_of(log));
+  nlohmann::json history = read_json_file(run_dir / "history.json");
+  const auto& epoch = history.at("epochs").at(kWarmupEpochs);
+  SystemResult r;
+  r.name = "twotower";
+  r.epoch_seconds = epoch.at("seconds").get<double>();
+  r.pairs_per_s = epoch.at("pairs_per_s").get<double>();
+  r.pairs = static_cast<int64_t>(std::llround(r.pairs_per_s * r.epoch_seconds));
+  r.peak_rss_kib = child.peak_rss_kib;
+  return r;
+}
+
+std::string number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+SystemResult run_reference(const TrainBenchOptions& o, const Config& c, const fs::path& inter,
+                           const fs::path& text, std::ostream& out) {
+  fs::path python = TWOTOWER_PYTHON;
+  fs::path script = fs::path(TWOTOWER_SOURCE_DIR) / ".." / "shared" / "reference" / "seed_reference.py";
+  if (!fs::exists(script)) fail("the reference system ", script.lexically_normal().string(), " does not exist");
+  const TrainingConfig& t = c.training;
+  std::vector<std::string> argv{python.string(), script.lexically_normal().string(), inter.string(),
+                                "--epochs", std::to_string(kWarmupEpochs + 1), "--max-steps", std::to_string(o.max_steps),
+                                "--no-eval", "--threads", std::to_string(o.threads),
+                                "--neg-ratio", std::to_string(c.data.neg_ratio), "--batch", std::to_string(t.batch_size),
+                                "--dropout", number(c.model.dropout), "--logit-scale", number(t.logit_scale),
+                                "--emb-lr", number(t.embedding_learning_rate > 0 ? t.embedding_learning_rate : t.learning_rate),
+                                "--emb-init-std", number(c.model.embedding_init_std), "--seed", std::to_string(c.data.seed)};
+  if (!c.model.last_layer_activation) argv.emplace_back("--final-linear");
+  if (!c.model.output_layer) argv.emplace_back("--no-output-layer");
+  if (!text.empty()) {
+    argv.emplace_back("--text-emb");
+    argv.push_back(text.string());
+  }
+  fs::path log = o.work_dir / "reference.log";
+  fs::remove(log);
+  std::string shown;
+  for (size_t i = 0; i < argv.size(); ++i) shown += (i ? " " : "") + argv[i];
+  out << "reference: " << shown << "\n" << std::flush;
+  ChildResult child = run_child(argv, log);
+  if (child.exit_code != 0) fail("the reference exited with ", child.exit_code, "; the end of ", log.string(), ":", tail_of(log));
+  std::ifstream in(log);
+  std::vector<nlohmann::json> epochs;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("{\"epoch\"", 0) == 0) epochs.push_back(nlohmann::json::parse(line));
+  }
+  if (epochs.size() <= static_cast<size_t>(kWarmupEpochs)) fail(log.string(), ": expected ", kWarmupEpochs + 1, " epoch lines");
+  const auto& e = epochs[kWarmupEpochs];
+  SystemResult r;
+  r.name = "reference";
+  r.epoch_seconds = e.at("seconds").get<double>();
+  r.pairs_per_s = e.at("pos_per_s").get<double>() * static_cast<double>(1 + c.data.neg_ratio);
+  r.pairs = static_cast<int64_t>(std::llround(r.pairs_per_s * r.epoch_seconds));
+  r.peak_rss_kib = child.peak_rss_kib;
+  return r;
+}
+
+// Differences the reference cannot express: printed, so a reader knows what the ratio compares.
+std::vector<std::string> departures(const Config& c) {
+  std::vector<std::string> d;
+  const TrainingConfig& t = c.training;
+  if (t.optimizer != OptimizerKind::kAdam) d.push_back("optimizer " + std::string(to_string(t.optimizer)));
+  if (t.learning_rate != 1e-3) d.push_back("learning_rate " + number(t.learning_rate));
+  if (t.weight_decay != 1e-5) d.push_back("weight_decay " + number(t.weight_decay));
+  if (t.clip_grad_norm != 1.0) d.push_back("clip_grad_norm " + number(t.clip_grad_norm));
+  if (c.model.embedding_dim != 128) d.push_back("embedding_dim " + number(static_cast<double>(c.model.embedding_dim)));
+  if (c.model.user_mlp_hidden != std::vector<int64_t>{256, 128} || c.model.item_mlp_hidden != std::vector<int64_t>{256, 128}) {
+    d.push_back("hidden layers");
+  }
+  if (!c.model.use_item_id || !c.model.use_category || !c.model.use_brand || !c.model.use_text) d.push_back("item inputs");
+  return d;
+}
+
+}  // namespace
+
+void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
+  if (o.threads < 1) fail("--threads: got ", o.threads, ", expected at least 1");
+  if (o.max_steps < 1) fail("--max-steps: got ", o.max_steps, ", expected at least 1");
+  bool generate = o.generate_users > 0 || o.generate_items > 0 || o.generate_interactions > 0;
+  if (generate == !o.data.empty()) fail("bench train: expected either --data DIR or --generate users,items,interactions");
+  fs::create_directories(o.work_dir);
+  MachineInfo before = machine_info();
+  out << "command: " << o.command_line << "\n";
+  out << "machine: " << before.cpu_model << ", " << before.cores << " cores; " << load_text(before) << " at start\n";
+
+  fs::path data_dir = generate ? generate_and_prepare(o, out) : o.data;
+  std::vector<std::string> overrides = o.overrides;
+  overrides.push_back("data.data_path=" + data_dir.string());
+  Config config = load_config(o.config, overrides);
+  Dataset data = load_dataset(data_dir);
+  int64_t training_rows = 0;
+  for (Split s : data.interactions.split) training_rows += s != Split::kTest ? 1 : 0;
+  const int64_t text_dim = config.data.emb_dim;
+  int64_t params = parameter_count(config.model, data.num_users(), data.num_items(),
+                                   static_cast<int64_t>(data.items.category_vocab.size()),
+                                   static_cast<int64_t>(data.items.brand_vocab.size()), text_dim);
+  out << "data: " << data_dir.string() << ": " << thousands(static_cast<double>(data.num_users())) << " users, "
+      << thousands(static_cast<double>(data.num_items())) << " items, " << thousands(static_cast<double>(training_rows))
+      << " training interactions (train + valid, as the reference trains)\n";
+  out << "model: " << thousands(static_cast<double>(params)) << " parameters ("
+      << fixed(static_cast<double>(params) * 4 / 1048576.0, 1) << " MiB fp32; with Adam's two moments "
+      << fixed(static_cast<double>(params) * 12 / 1048576.0, 1) << " MiB); twotower embedding optimizer "
+      << to_string(config.training.embedding_optimizer) << ", reference dense Adam\n";
+  std::vector<std::string> diff = departures(config);
+  if (!diff.empty()) {
+    std::string list;
+    for (const auto& d : diff) list += (list.empty() ? "" : ", ") + d;
+    out << "warning: the reference cannot run this config's " << list << "; it runs its own values\n";
+  }
+
+  fs::path inter = o.work_dir / "bench.inter";
+  std::vector<int64_t> first_seen = write_inter(data, inter);
+  fs::path text;
+  if (!config.data.text_embeddings.empty()) {
+    Matrix all = read_npy(config.data.text_embeddings), ordered;
+    ordered.rows = static_cast<int64_t>(first_seen.size());
+    ordered.cols = all.cols;
+    ordered.data.resize(static_cast<size_t>(ordered.rows * ordered.cols));
+    for (size_t r = 0; r < first_seen.size(); ++r) {
+      std::copy_n(all.data.begin() + first_seen[r] * all.cols, all.cols,
+                  ordered.data.begin() + static_cast<int64_t>(r) * all.cols);
+    }
+    text = o.work_dir / "reference_text.npy";
+    write_npy(ordered, text);
+  }
+  // The bench's own copies are released before the children run (they do not count in their RSS anyway).
+  data = Dataset();
+
+  SystemResult ours = run_twotower(o, data_dir, out);
+  SystemResult ref = run_reference(o, config, inter, text, out);
+  double gflops = measure_gemm_gflops(o.threads);
+  PairFlops flops = pair_flops(config.model, text_dim);
+  double bound = gflops * 1e9 / flops.training;
+  MachineInfo after = machine_info();
+
+  const int64_t k = config.data.neg_ratio;
+  double epoch_pairs = static_cast<double>(training_rows * (1 + k));
+  out << "\nsystem      pairs/s   measured epoch (" << o.max_steps << " steps) s   full epoch (est.) s   peak RSS MiB   GEMM bound\n";
+  for (const SystemResult* r : {&ours, &ref}) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%-10s %8s %27.2f %21.1f %14.0f %11.1f%%\n", r->name.c_str(),
+                  thousands(r->pairs_per_s).c_str(), r->epoch_seconds, epoch_pairs / r->pairs_per_s,
+                  static_cast<double>(r->peak_rss_kib) / 1024.0, 100.0 * r->pairs_per_s / bound);
+    out << line;
+  }
+  out << "\ngemm: " << fixed(gflops, 1) << " GFLOP/s (LibTorch fp32 mm 1024x1024x1024, " << o.threads << " threads)\n";
+  out << "model: " << fixed(flops.forward / 1e6, 3) << " MFLOP per pair forward, " << fixed(flops.training / 1e6, 3)
+      << " MFLOP with backward; GEMM bound " << thousands(bound) << " pairs/s\n";
+  out << "pairs/s are of epoch " << kWarmupEpochs + 1 << " (epoch 1 warms up); " << load_text(after) << " at end\n";
+  out << "ratio " << fixed(ours.pairs_per_s / ref.pairs_per_s, 2) << "\n";
+}
+
+}  // namespace twotower

@@ -1,0 +1,31 @@
+// `twotower bench train`: twotower's trainer and the PyTorch reference (seed_reference.py) on the
+// same interactions, model, loss, optimizer settings, batch size and thread count, one after the
+// other in one run, each as a child process; then the machine's fp32 GEMM rate and the fraction
+// of the GEMM bound each reaches.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace twotower {
+
+struct TrainBenchOptions {
+  std::filesystem::path config;          // YAML config of the twotower run (required)
+  std::vector<std::string> overrides;    // section.key=value, applied to the config
+  std::filesystem::path data;            // a prepared folder, or empty with generate_* set
+  int64_t generate_users = 0;            // > 0: generate and prepare a data set of these sizes
+  int64_t generate_items = 0;
+  int64_t generate_interactions = 0;
+  int threads = 2;                       // intra-op threads of both systems, >= 1
+  int64_t max_steps = 100;               // batches per epoch, >= 1; epoch 1 warms up, epoch 2 is measured
+  std::filesystem::path work_dir;        // scratch folder (created; the generated data stays there)
+  std::string command_line;              // printed first
+};
+
+/// Runs the benchmark and prints its table to `out`; the last line is `ratio X`.
+void run_train_bench(const TrainBenchOptions& options, std::ostream& out);
+
+}  // namespace twotower
