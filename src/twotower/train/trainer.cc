@@ -15,7 +15,9 @@
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/history_plot.h"
 #include "twotower/train/loss.h"
+#include "twotower/train/model_inputs.h"
 #include "twotower/train/negative_sampler.h"
+#include "twotower/train/objective.h"
 #include "twotower/train/schedule.h"
 
 namespace fs = std::filesystem;
@@ -122,7 +124,7 @@ double validation_loss(TwoTowerModel& model, const PairColumns& valid, const Con
   for (int64_t s = 0; s < valid.size(); s += batch) {
     int64_t e = std::min(valid.size(), s + batch);
     torch::Tensor scores = model->pair_scores(valid.users.slice(0, s, e).to(device), valid.items.slice(0, s, e).to(device));
-    total += bce_loss(scores, torch::ones_like(scores), config.training.logit_scale).item<double>() *
+    total += bce_loss(scores, torch::ones_like(scores), model->logit_scale(config.training.logit_scale)).item<double>() *
              static_cast<double>(e - s);
   }
   model->train();
@@ -187,16 +189,13 @@ std::string comparable_yaml(Config c, const Config& now) {
   return config_to_yaml(c);
 }
 
-// One epoch's BCE training with uniform negatives; returns the mean loss and counts the pairs.
+// One epoch of the configured loss; returns the mean loss and counts the pairs.
 class EpochRunner {
  public:
   EpochRunner(TwoTowerModel& model, torch::optim::Optimizer& optimizer, NegativeSampler& sampler,
-              const Config& config, const torch::Device& device)
-      : model_(model), optimizer_(optimizer), sampler_(sampler), config_(config), device_(device),
-        parameters_(model->parameters()) {
-    const int64_t b = config.training.batch_size, k = config.data.neg_ratio;
-    negatives_ = torch::empty({k * b}, torch::kLong);
-  }
+              Objective& objective, const Config& config)
+      : model_(model), optimizer_(optimizer), sampler_(sampler), objective_(objective), config_(config),
+        parameters_(model->parameters()) {}
 
   // Runs one epoch over `train`; `steps` counts optimizer steps across epochs.
   double run(const PairColumns& train, int64_t epoch, int64_t& steps, int64_t& pairs) {
@@ -213,11 +212,7 @@ class EpochRunner {
       torch::Tensor idx = perm.slice(0, s, e);
       torch::Tensor pos_users = train.users.index_select(0, idx);
       torch::Tensor pos_items = train.items.index_select(0, idx);
-      sampler_.sample(pos_items.data_ptr<int64_t>(), m, k, config_.data.negatives_exclude_positive,
-                      negatives_.data_ptr<int64_t>());
-      torch::Tensor users = torch::cat({pos_users, pos_users.repeat({k})}).to(device_);
-      torch::Tensor items = torch::cat({pos_items, negatives_.slice(0, 0, k * m)}).to(device_);
-      torch::Tensor loss = bce_loss(model_->pair_scores(users, items), labels(m), t.logit_scale);
+      torch::Tensor loss = objective_.loss(model_, sampler_, pos_users, pos_items);
       optimizer_.zero_grad();
       loss.backward();
       if (t.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(parameters_, t.clip_grad_norm);
@@ -233,24 +228,12 @@ class EpochRunner {
   }
 
  private:
-  // [m ones, k*m zeros] on the device, cached for the last batch size asked for.
-  const torch::Tensor& labels(int64_t m) {
-    if (!labels_.defined() || labels_m_ != m) {
-      labels_ = torch::cat({torch::ones({m}), torch::zeros({m * config_.data.neg_ratio})}).to(device_);
-      labels_m_ = m;
-    }
-    return labels_;
-  }
-
   TwoTowerModel& model_;
   torch::optim::Optimizer& optimizer_;
   NegativeSampler& sampler_;
+  Objective& objective_;
   const Config& config_;
-  torch::Device device_;
   std::vector<torch::Tensor> parameters_;
-  torch::Tensor negatives_;  // [neg_ratio * batch_size] int64, CPU, reused every step
-  torch::Tensor labels_;
-  int64_t labels_m_ = -1;
 };
 
 }  // namespace
@@ -286,9 +269,19 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   std::vector<int64_t> category(data.items.category_idx.begin(), data.items.category_idx.end());
   std::vector<int64_t> brand(data.items.brand_idx.begin(), data.items.brand_idx.end());
   features.category = long_tensor(category);
+  if (config.model.pool_categories) {
+    PaddedTable paths = category_paths(data.items, sizes.num_items);
+    features.category = long_tensor(paths.values).view({paths.rows, paths.width});
+  }
   features.brand = long_tensor(brand);
   if (config.model.use_text) features.text = load_text(config, sizes.num_items);
   model->set_item_features(std::move(features));
+  std::vector<int64_t> train_rows = rows_in(data, config.data.train_splits);
+  if (config.model.user_history > 0) {
+    PaddedTable recent = recent_items(data.interactions, train_rows, sizes.num_users, config.model.user_history);
+    model->set_user_history(long_tensor(recent.values).view({recent.rows, recent.width}));
+  }
+  if (t.learn_logit_scale) model->add_logit_scale(t.logit_scale);
   model->move_to(device);
   log_info("model: ", model->describe_parameters());
 
@@ -311,14 +304,23 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
     log_info("resumed from ", last_path.string(), " after epoch ", state.epoch, " (step ", state.step, ")");
   }
 
-  PairColumns train = pairs_of(data, rows_in(data, config.data.train_splits));
+  PairColumns train = pairs_of(data, train_rows);
   PairColumns valid = pairs_of(data, rows_in(data, {config.data.valid_split}));
   if (train.size() == 0) fail("data.train_splits: no interaction of ", config.data.data_path, " is in them");
+  {
+    // Ids without training pairs get no gradient; zeroed, they stay at the zero input that the
+    // id dropouts train the towers for.
+    torch::Tensor seen_users = torch::zeros({sizes.num_users}, torch::kBool).index_fill_(0, train.users, true);
+    torch::Tensor seen_items = torch::zeros({sizes.num_items}, torch::kBool).index_fill_(0, train.items, true);
+    model->zero_unseen_ids(seen_users, seen_items);
+  }
   log_info("data: ", sizes.num_users, " users, ", sizes.num_items, " items, ", train.size(), " training pairs, ",
            valid.size(), " validation pairs");
 
   const bool lower = lower_is_better(t);
-  EpochRunner runner(model, *optimizer, sampler, config, device);
+  std::vector<int64_t> train_items(train.items.data_ptr<int64_t>(), train.items.data_ptr<int64_t>() + train.size());
+  Objective objective(config, train_items, sizes.num_items, device);
+  EpochRunner runner(model, *optimizer, sampler, objective, config);
   TrainSummary summary;
   double train_seconds = 0;
   int64_t pairs_this_run = 0;
@@ -411,6 +413,13 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
              " item ids");
   }
   if (fs::exists(best_path)) load_checkpoint(best_path, model, nullptr);
+  if (config.model.user_history > 0) {
+    // The exported user vectors pool every interaction before the test split (train + valid),
+    // as a served model reads the latest history without retraining.
+    PaddedTable recent = recent_items(data.interactions, rows_in(data, {"train", "valid"}), sizes.num_users,
+                                      config.model.user_history);
+    model->set_user_history(long_tensor(recent.values).view({recent.rows, recent.width}));
+  }
   write_npy(embed_all(model, sizes.num_users, true, device), out / "user_embeddings.npy");
   write_npy(embed_all(model, sizes.num_items, false, device), out / "item_embeddings.npy");
 
