@@ -6,6 +6,7 @@
 #include "twotower/common/log.h"
 #include "twotower/config/config.h"
 #include "twotower/train/trainer.h"
+#include "twotower/train/validation_metrics.h"
 
 namespace twotower::cli {
 namespace {
@@ -20,6 +21,7 @@ void run_train(const TrainArgs& args) {
   Config config = load_config(args.config, args.overrides);
   TrainOptions options;
   options.resume = args.resume;
+  options.metrics = make_validation_metrics({10, 20});
   TrainSummary summary = run_training(config, options);
   log_info("train: ", summary.epochs_done, " epochs, best epoch ", summary.best_epoch, " (",
            config.training.best_metric, " ", summary.best_value, "), outputs in ", config.training.output_dir);

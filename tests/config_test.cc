@@ -154,3 +154,47 @@ TEST(Config, ShippedConfigsParse) {
 
 }  // namespace
 }  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// The loss and model-option keys read into their fields; bad values name the key and range.
+TEST(Config, LossAndModelOptionKeys) {
+  Config c = parse_config(
+      "data: {data_path: d}\n"
+      "model: {user_history: 20, item_id_dropout: 0.3, user_id_dropout: 0.2, pool_categories: true}\n"
+      "training: {loss: mixed, temperature: 0.1, logq_correction: false, mask_accidental_hits: false,\n"
+      "           mixed_negatives: 64, learn_logit_scale: true, best_metric: ndcg@20}\n",
+      "run.yaml");
+  EXPECT_EQ(c.model.user_history, 20);
+  EXPECT_DOUBLE_EQ(c.model.item_id_dropout, 0.3);
+  EXPECT_DOUBLE_EQ(c.model.user_id_dropout, 0.2);
+  EXPECT_TRUE(c.model.pool_categories);
+  EXPECT_EQ(c.training.loss, LossKind::kMixed);
+  EXPECT_DOUBLE_EQ(c.training.temperature, 0.1);
+  EXPECT_FALSE(c.training.logq_correction);
+  EXPECT_FALSE(c.training.mask_accidental_hits);
+  EXPECT_EQ(c.training.mixed_negatives, 64);
+  EXPECT_TRUE(c.training.learn_logit_scale);
+  EXPECT_EQ(parse_config(config_to_yaml(c), "back").training.loss, LossKind::kMixed);
+  EXPECT_EQ(config_to_yaml(parse_config(config_to_yaml(c), "back")), config_to_yaml(c));
+  // Left out: the reference's loss and best-epoch choice.
+  Config d = parse_config("data: {data_path: d}", "run.yaml");
+  EXPECT_EQ(d.training.best_metric, "val_loss");
+  EXPECT_EQ(d.training.loss, LossKind::kBce);
+  EXPECT_EQ(d.model.user_history, 0);
+
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {loss: hinge}"),
+                  "field \"training.loss\": got \"hinge\", expected one of bce, softmax, mixed, bpr");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {temperature: 0}"),
+                  "field \"training.temperature\": got \"0\", expected a number > 0");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {item_id_dropout: 1}"),
+                  "field \"model.item_id_dropout\": got \"1\", expected a number in [0, 1)");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {user_history: -1}"),
+                  "field \"model.user_history\": got \"-1\", expected an integer >= 0 (0 = off)");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {user_history: 5, use_item_id: false}"),
+                  "field \"model.user_history\": got 5 with use_item_id false");
+}
+
+}  // namespace
+}  // namespace twotower

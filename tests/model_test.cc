@@ -236,3 +236,78 @@ TEST(ModelInterop, Helper) {
 
 }  // namespace
 }  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// user_history: the user tower's input is its id embedding plus the mean id embedding of the
+// user's history items, the excluded (target) item left out; padding (-1) is ignored.
+TEST(TwoTowerModel, UserHistoryPoolsItemEmbeddings) {
+  torch::manual_seed(1);
+  ModelConfig c = small_config();
+  c.user_history = 2;
+  TwoTowerModel model(c, small_sizes());
+  model->eval();
+  model->set_user_history(torch::tensor({1, 3, 4, -1, -1, -1}, torch::kLong).view({3, 2}));
+  torch::NoGradGuard no_grad;
+  torch::Tensor user_w = model->user_tower->embedding->weight, item_w = model->item_tower->embedding->weight;
+  // user 0: (item 1 + item 3) / 2; user 1: item 4; user 2: nothing.
+  torch::Tensor expected0 = model->user_tower->encode((user_w[0] + (item_w[1] + item_w[3]) / 2).unsqueeze(0));
+  torch::Tensor expected1 = model->user_tower->encode((user_w[1] + item_w[4]).unsqueeze(0));
+  torch::Tensor got = model->user_embeddings(torch::tensor({0, 1, 2}, torch::kLong));
+  EXPECT_TRUE(torch::allclose(got[0], expected0[0], 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(got[1], expected1[0], 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(got[2], model->user_tower->forward(torch::tensor({2}, torch::kLong))[0], 1e-6, 1e-6));
+  // Excluding item 3 (user 0's target) leaves item 1 alone.
+  torch::Tensor excluded = model->user_embeddings(torch::tensor({0}, torch::kLong), torch::tensor({3}, torch::kLong));
+  torch::Tensor expected_ex = model->user_tower->encode((user_w[0] + item_w[1]).unsqueeze(0));
+  EXPECT_TRUE(torch::allclose(excluded, expected_ex, 1e-6, 1e-6));
+  EXPECT_THROW(model->set_user_history(torch::zeros({2, 2}, torch::kLong)), Error);
+}
+
+// pool_categories: a [I, L] path table gives the mean of the path's category embeddings.
+TEST(TwoTowerModel, PooledCategoriesAreThePathMean) {
+  torch::manual_seed(2);
+  ModelConfig pooled = small_config();
+  pooled.use_item_id = pooled.use_brand = pooled.use_text = false;
+  pooled.pool_categories = true;
+  ModelSizes s = small_sizes();
+  s.num_categories = 3;
+  TwoTowerModel model(pooled, s);
+  model->eval();
+  ItemFeatureTable f;
+  f.category = torch::tensor({1, 2, 0, -1, 2, -1, 1, -1, 0, -1}, torch::kLong).view({5, 2});
+  f.brand = torch::zeros({5}, torch::kLong);
+  model->set_item_features(f);
+  torch::NoGradGuard no_grad;
+  torch::Tensor w = model->item_tower->category_embedding->weight;
+  torch::Tensor x = ((w[1] + w[2]) / 2).unsqueeze(0);
+  torch::Tensor expected = torch::nn::functional::normalize(model->item_tower->mlp->forward(x),
+                                                            torch::nn::functional::NormalizeFuncOptions().dim(-1));
+  EXPECT_TRUE(torch::allclose(model->item_embeddings(torch::tensor({0}, torch::kLong)), expected, 1e-6, 1e-6));
+  f.category = torch::tensor({1, 3, 0, -1, 2, -1, 1, -1, 0, -1}, torch::kLong).view({5, 2});
+  EXPECT_THROW(model->set_item_features(f), Error);
+}
+
+// item_id_dropout zeroes whole id embeddings in training only: with p = 0.5 some of 64 copies of
+// one item differ from the eval-mode vector, and in eval mode none do.
+TEST(TwoTowerModel, ItemIdDropoutOnlyInTraining) {
+  torch::manual_seed(3);
+  ModelConfig c = small_config();
+  c.item_id_dropout = 0.5;
+  TwoTowerModel model(c, small_sizes());
+  torch::NoGradGuard no_grad;
+  torch::Tensor items = torch::full({64}, 2, torch::kLong);
+  model->eval();
+  torch::Tensor eval_rows = model->item_embeddings(items);
+  EXPECT_TRUE(torch::allclose(eval_rows, eval_rows[0].expand_as(eval_rows)));
+  model->train();
+  torch::Tensor train_rows = model->item_embeddings(items);
+  torch::Tensor same = (train_rows - eval_rows).abs().sum(-1) < 1e-6;
+  int64_t kept = same.sum().item<int64_t>();
+  EXPECT_GT(kept, 0);
+  EXPECT_LT(kept, 64);
+}
+
+}  // namespace
+}  // namespace twotower

@@ -27,7 +27,8 @@ const Choices<EmbeddingOptimizerKind> kEmbeddingOptimizers{{"dense", EmbeddingOp
                                                            {"adagrad", EmbeddingOptimizerKind::kAdagrad}};
 const Choices<SchedulerKind> kSchedulers{
     {"none", SchedulerKind::kNone}, {"step", SchedulerKind::kStep}, {"cosine", SchedulerKind::kCosine}};
-const Choices<LossKind> kLosses{{"bce", LossKind::kBce}};
+const Choices<LossKind> kLosses{
+    {"bce", LossKind::kBce}, {"softmax", LossKind::kSoftmax}, {"mixed", LossKind::kMixed}, {"bpr", LossKind::kBpr}};
 const Choices<DeviceKind> kDevices{{"auto", DeviceKind::kAuto}, {"cpu", DeviceKind::kCpu}, {"cuda", DeviceKind::kCuda}};
 const Choices<IdPolicy> kIdPolicies{{"error", IdPolicy::kError}, {"clamp", IdPolicy::kClamp}};
 const Choices<MetricMode> kMetricModes{{"auto", MetricMode::kAuto}, {"min", MetricMode::kMin}, {"max", MetricMode::kMax}};
@@ -259,6 +260,10 @@ void check_cross_fields(const Config& c, Reader& reader, const std::string& sour
                                    "at least one of use_item_id, use_category, use_brand, use_text"));
     return;
   }
+  if (m.user_history > 0 && !m.use_item_id) {
+    reader.add_problem(input_error(source, 0, "model.user_history", str_cat(m.user_history, " with use_item_id false"),
+                                   "0, or use_item_id true (the history pools item id embeddings)"));
+  }
   int64_t user_width = tower_width(m, m.user_mlp_hidden, 1);
   int64_t item_width = tower_width(m, m.item_mlp_hidden, item_inputs);
   if (user_width != item_width) {
@@ -336,6 +341,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   r.read_bool("model", "output_layer", m.output_layer);
   r.read_double("model", "embedding_init_std", m.embedding_init_std, 0, true, HUGE_VAL, false, "a number > 0");
   r.read_choice("model", "out_of_range_ids", m.out_of_range_ids, kIdPolicies);
+  r.read_int("model", "user_history", m.user_history, 0, "an integer >= 0 (0 = off)");
+  r.read_double("model", "item_id_dropout", m.item_id_dropout, 0, false, 1, true, "a number in [0, 1)");
+  r.read_double("model", "user_id_dropout", m.user_id_dropout, 0, false, 1, true, "a number in [0, 1)");
+  r.read_bool("model", "pool_categories", m.pool_categories);
 
   TrainingConfig& t = c.training;
   r.read_int("training", "batch_size", t.batch_size, 1, "an integer >= 1");
@@ -353,6 +362,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   r.read_double("training", "clip_grad_norm", t.clip_grad_norm, 0, false, HUGE_VAL, false, "a number >= 0 (0 = off)");
   r.read_choice("training", "loss", t.loss, kLosses);
   r.read_double("training", "logit_scale", t.logit_scale, 0, true, HUGE_VAL, false, "a number > 0");
+  r.read_bool("training", "learn_logit_scale", t.learn_logit_scale);
+  r.read_double("training", "temperature", t.temperature, 0, true, HUGE_VAL, false, "a number > 0");
+  r.read_bool("training", "logq_correction", t.logq_correction);
+  r.read_bool("training", "mask_accidental_hits", t.mask_accidental_hits);
+  r.read_int("training", "mixed_negatives", t.mixed_negatives, 1, "an integer >= 1");
   r.read_string("training", "best_metric", t.best_metric, false);
   r.read_choice("training", "best_metric_mode", t.best_metric_mode, kMetricModes);
   r.read_int("training", "early_stopping_patience", t.early_stopping_patience, 0, "an integer >= 0 (0 = off)");
@@ -443,6 +457,10 @@ std::string config_to_yaml(const Config& c) {
   boolean("output_layer", m.output_layer);
   real("embedding_init_std", m.embedding_init_std);
   kv("out_of_range_ids", to_string(m.out_of_range_ids));
+  kv("user_history", m.user_history);
+  real("item_id_dropout", m.item_id_dropout);
+  real("user_id_dropout", m.user_id_dropout);
+  boolean("pool_categories", m.pool_categories);
   out << YAML::EndMap;
 
   out << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
@@ -460,6 +478,11 @@ std::string config_to_yaml(const Config& c) {
   real("clip_grad_norm", t.clip_grad_norm);
   kv("loss", to_string(t.loss));
   real("logit_scale", t.logit_scale);
+  boolean("learn_logit_scale", t.learn_logit_scale);
+  real("temperature", t.temperature);
+  boolean("logq_correction", t.logq_correction);
+  boolean("mask_accidental_hits", t.mask_accidental_hits);
+  kv("mixed_negatives", t.mixed_negatives);
   kv("best_metric", t.best_metric);
   kv("best_metric_mode", to_string(t.best_metric_mode));
   kv("early_stopping_patience", t.early_stopping_patience);

@@ -15,7 +15,10 @@ namespace twotower {
 
 enum class OptimizerKind { kAdam, kSgd };
 enum class SchedulerKind { kNone, kStep, kCosine };
-enum class LossKind { kBce };
+/// bce: sigmoid on positives and neg_ratio uniform negatives (the reference); softmax: in-batch
+/// sampled softmax; mixed: in-batch plus mixed_negatives uniform items; bpr: pairwise on
+/// neg_ratio uniform negatives. Formulas in train/loss.h.
+enum class LossKind { kBce, kSoftmax, kMixed, kBpr };
 enum class DeviceKind { kAuto, kCpu, kCuda };
 /// What the model does with a user or item id outside its vocabulary.
 enum class IdPolicy { kError, kClamp };
@@ -50,6 +53,14 @@ struct ModelConfig {
   bool output_layer = true;            // Linear(hidden[-1] -> embedding_dim) (reference: yes)
   double embedding_init_std = 1.0;     // > 0; id embeddings ~ N(0, std^2) (torch default 1)
   IdPolicy out_of_range_ids = IdPolicy::kError;  // error | clamp (clamps are counted and reported)
+  int64_t user_history = 0;            // >= 0; add the mean id embedding of the user's last N training
+                                       //   items (the target excluded) to the user embedding; 0 = off
+  double item_id_dropout = 0.0;        // [0, 1); training only: an item's id embedding is zeroed with
+                                       //   this probability, so the content inputs learn to carry it
+  double user_id_dropout = 0.0;        // [0, 1); the same for user id embeddings: the tower learns an
+                                       //   input for users without history (cold users)
+  bool pool_categories = false;        // category input = mean over every level of the path
+                                       //   (items.category_ids) instead of the most specific one
 };
 
 struct TrainingConfig {
@@ -65,9 +76,17 @@ struct TrainingConfig {
   double gamma = 0.1;                    // (0, 1], step: decay factor
   double min_learning_rate = 0.0;        // >= 0, cosine: the floor reached after num_epochs
   double clip_grad_norm = 1.0;           // >= 0, global L2 norm; 0 = off
-  LossKind loss = LossKind::kBce;        // bce
-  double logit_scale = 1.0;              // > 0, BCE logit = scale * cosine
-  std::string best_metric = "val_loss";  // val_loss or a metric of the metrics hook
+  LossKind loss = LossKind::kBce;        // bce | softmax | mixed | bpr
+  double logit_scale = 1.0;              // > 0, bce and bpr logit = scale * cosine
+  bool learn_logit_scale = false;        // bce/bpr: logit_scale is a trained parameter (its start value)
+  double temperature = 0.05;             // > 0, softmax and mixed logit = cosine / temperature
+  bool logq_correction = true;           // softmax/mixed: subtract log(sampling probability) of each
+                                         //   in-batch candidate (item frequency in the training pairs)
+  bool mask_accidental_hits = true;      // softmax/mixed: a candidate equal to the row's positive is
+                                         //   not a negative
+  int64_t mixed_negatives = 256;         // >= 1, mixed: uniform items shared by the batch
+  std::string best_metric = "val_loss";  // val_loss, train_loss or a metric of the metrics hook
+                                         //   (twotower train: recall@10, ndcg@10, recall@20, ndcg@20)
   MetricMode best_metric_mode = MetricMode::kAuto;  // auto | min | max
   int64_t early_stopping_patience = 0;   // >= 0, epochs without improvement; 0 = off
   int64_t max_steps_per_epoch = 0;       // >= 0, 0 = whole epoch (speed runs)

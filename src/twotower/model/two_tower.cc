@@ -1,5 +1,6 @@
 #include "twotower/model/two_tower.h"
 
+#include <cmath>
 #include <sstream>
 
 #include "twotower/common/error.h"
@@ -24,6 +25,15 @@ std::string thousands(int64_t n) {
 }
 
 int64_t numel_of(const torch::nn::Embedding& e) { return e ? e->weight.numel() : 0; }
+
+// Mean of the embeddings of the ids >= 0 of each row of `ids` ([B, L], -1 padded), leaving out
+// ids equal to exclude[b] when given; a row with none gives zeros. -> [B, D]
+torch::Tensor masked_mean(torch::nn::Embedding e, const torch::Tensor& ids, const torch::Tensor& exclude) {
+  torch::Tensor keep = ids >= 0;
+  if (exclude.defined()) keep = keep.logical_and(ids != exclude.unsqueeze(1));
+  torch::Tensor rows = e->forward(ids.clamp_min(0)) * keep.unsqueeze(-1).to(torch::kFloat);
+  return rows.sum(1) / keep.sum(1, true).clamp_min(1).to(torch::kFloat);
+}
 
 }  // namespace
 
@@ -53,13 +63,15 @@ UserTowerImpl::UserTowerImpl(const ModelConfig& c, int64_t num_users)
       mlp(register_module("mlp", make_mlp(c.embedding_dim, c.user_mlp_hidden, c.dropout, c.embedding_dim,
                                           c.last_layer_activation, c.output_layer))) {}
 
-torch::Tensor UserTowerImpl::forward(const torch::Tensor& users) {
-  torch::Tensor x = embedding(users);
+torch::Tensor UserTowerImpl::forward(const torch::Tensor& users) { return encode(embedding(users)); }
+
+torch::Tensor UserTowerImpl::encode(const torch::Tensor& inputs) {
+  torch::Tensor x = inputs;
   if (!mlp->is_empty()) x = mlp->forward(x);
   return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
 }
 
-ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s) {
+ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s) : item_id_dropout(c.item_id_dropout) {
   const int64_t d = c.embedding_dim;
   int64_t inputs = 0;
   if (c.use_item_id) {
@@ -85,8 +97,17 @@ ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s) {
 torch::Tensor ItemTowerImpl::forward(const torch::Tensor& items, const torch::Tensor& categories,
                                      const torch::Tensor& brands, const torch::Tensor& text) {
   std::vector<torch::Tensor> parts;
-  if (embedding) parts.push_back(embedding(items));
-  if (category_embedding) parts.push_back(category_embedding(categories));
+  if (embedding) {
+    torch::Tensor id = embedding(items);
+    if (is_training() && item_id_dropout > 0) {
+      id = id * torch::bernoulli(torch::full({items.size(0), 1}, 1.0 - item_id_dropout, id.options()));
+    }
+    parts.push_back(id);
+  }
+  if (category_embedding) {
+    parts.push_back(categories.dim() == 2 ? masked_mean(category_embedding, categories, {})
+                                          : category_embedding(categories));
+  }
   if (brand_embedding) parts.push_back(brand_embedding(brands));
   if (text_projection) parts.push_back(text_projection(text));
   torch::Tensor x = parts.size() == 1 ? parts[0] : torch::cat(parts, -1);
@@ -129,9 +150,13 @@ void TwoTowerModelImpl::set_item_features(ItemFeatureTable f) {
     int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
     if (lo < 0 || hi >= size) fail("item ", what, ": got index ", lo < 0 ? lo : hi, ", expected [0, ", size, ")");
   };
-  check_range(f.category, sizes_.num_categories, "categories");
+  if (f.category.dim() == 1) check_range(f.category, sizes_.num_categories, "categories");
   check_range(f.brand, sizes_.num_brands, "brands");
   torch::Device device = user_tower->embedding->weight.device();
+  if (f.category.defined() && f.category.dim() == 2) {
+    // Path padding is -1; the range check above saw it, so check the rest here.
+    check_range(f.category.clamp_min(0), sizes_.num_categories, "categories");
+  }
   features_.category = f.category.to(device, torch::kLong);
   features_.brand = f.brand.to(device, torch::kLong);
   features_.text = config_.use_text ? f.text.to(device, torch::kFloat) : torch::Tensor();
@@ -142,6 +167,28 @@ void TwoTowerModelImpl::move_to(const torch::Device& device) {
   features_.category = features_.category.to(device);
   features_.brand = features_.brand.to(device);
   if (features_.text.defined()) features_.text = features_.text.to(device);
+  if (history_.defined()) history_ = history_.to(device);
+}
+
+void TwoTowerModelImpl::set_user_history(torch::Tensor history) {
+  if (history.dim() != 2 || history.size(0) != sizes_.num_users) {
+    fail("user history: got ", history.dim() == 2 ? history.size(0) : -1, " rows, expected one per user (",
+         sizes_.num_users, ")");
+  }
+  if (!item_tower->embedding) fail("user history: model.use_item_id is false, expected true");
+  if (history.numel() > 0 && history.max().item<int64_t>() >= sizes_.num_items) {
+    fail("user history: got item ", history.max().item<int64_t>(), ", expected [0, ", sizes_.num_items, ")");
+  }
+  history_ = history.to(user_tower->embedding->weight.device(), torch::kLong);
+}
+
+void TwoTowerModelImpl::add_logit_scale(double initial) {
+  log_logit_scale_ = register_parameter("log_logit_scale", torch::tensor(std::log(initial), torch::kFloat));
+}
+
+torch::Tensor TwoTowerModelImpl::logit_scale(double fixed) {
+  if (log_logit_scale_.defined()) return log_logit_scale_.exp();
+  return torch::tensor(fixed, user_tower->embedding->weight.options().requires_grad(false));
 }
 
 torch::Tensor TwoTowerModelImpl::checked(const torch::Tensor& ids, int64_t size, const char* what,
@@ -162,8 +209,14 @@ torch::Tensor TwoTowerModelImpl::checked(const torch::Tensor& ids, int64_t size,
   return ids.clamp(0, size - 1);
 }
 
-torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users) {
-  return user_tower(checked(users, sizes_.num_users, "user", clamped_users_));
+torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude) {
+  torch::Tensor ids = checked(users, sizes_.num_users, "user", clamped_users_);
+  torch::Tensor x = user_tower->embedding(ids);
+  if (is_training() && config_.user_id_dropout > 0) {
+    x = x * torch::bernoulli(torch::full({ids.size(0), 1}, 1.0 - config_.user_id_dropout, x.options()));
+  }
+  if (history_.defined()) x = x + masked_mean(item_tower->embedding, history_.index_select(0, ids), exclude);
+  return user_tower->encode(x);
 }
 
 torch::Tensor TwoTowerModelImpl::item_embeddings(const torch::Tensor& items) {
@@ -180,6 +233,18 @@ torch::Tensor TwoTowerModelImpl::compute_similarity(const torch::Tensor& users, 
 
 torch::Tensor TwoTowerModelImpl::pair_scores(const torch::Tensor& users, const torch::Tensor& items) {
   return (user_embeddings(users) * item_embeddings(items)).sum(-1);
+}
+
+void TwoTowerModelImpl::zero_unseen_ids(const torch::Tensor& seen_users, const torch::Tensor& seen_items) {
+  torch::NoGradGuard no_grad;
+  if (config_.user_id_dropout > 0) {
+    torch::Tensor& w = user_tower->embedding->weight;
+    w.masked_fill_(seen_users.to(w.device()).logical_not().unsqueeze(1), 0.0);
+  }
+  if (config_.item_id_dropout > 0 && item_tower->embedding) {
+    torch::Tensor& w = item_tower->embedding->weight;
+    w.masked_fill_(seen_items.to(w.device()).logical_not().unsqueeze(1), 0.0);
+  }
 }
 
 std::vector<torch::Tensor> TwoTowerModelImpl::embedding_parameters() {

@@ -39,6 +39,8 @@ struct UserTowerImpl : torch::nn::Module {
   /// @param users  [B] int64 in [0, num_users)
   /// @return       [B, D] float32, rows of unit L2 norm
   torch::Tensor forward(const torch::Tensor& users);
+  /// The layers above the embedding: [B, embedding_dim] inputs -> [B, D] unit rows.
+  torch::Tensor encode(const torch::Tensor& inputs);
 
   torch::nn::Embedding embedding{nullptr};
   torch::nn::Sequential mlp{nullptr};
@@ -47,9 +49,12 @@ TORCH_MODULE(UserTower);
 
 struct ItemTowerImpl : torch::nn::Module {
   ItemTowerImpl(const ModelConfig& config, const ModelSizes& sizes);
-  /// Inputs the config does not use may be undefined tensors.
+  /// Inputs the config does not use may be undefined tensors. In training mode each item id
+  /// embedding is zeroed with probability item_id_dropout (no rescaling: a zero id embedding is
+  /// what an item unseen in training looks like to the layers above).
   /// @param items       [B] int64 item ids
-  /// @param categories  [B] int64 category ids
+  /// @param categories  [B] int64 category ids, or [B, L] int64 category paths padded with -1
+  ///                    (the category input is then the mean over the path's levels)
   /// @param brands      [B] int64 brand ids
   /// @param text        [B, text_dim] float32
   /// @return            [B, D] float32, rows of unit L2 norm
@@ -61,12 +66,14 @@ struct ItemTowerImpl : torch::nn::Module {
   torch::nn::Embedding brand_embedding{nullptr};     // null unless use_brand
   torch::nn::Linear text_projection{nullptr};        // null unless use_text
   torch::nn::Sequential mlp{nullptr};
+  double item_id_dropout = 0.0;
 };
 TORCH_MODULE(ItemTower);
 
 /// Per-item inputs that are data, not parameters (kept out of the checkpoint).
 struct ItemFeatureTable {
-  torch::Tensor category;  // [num_items] int64
+  torch::Tensor category;  // [num_items] int64, or [num_items, L] int64 paths padded with -1
+                           //   (pool_categories)
   torch::Tensor brand;     // [num_items] int64
   torch::Tensor text;      // [num_items, text_dim] float32 (undefined when the model uses no text)
 };
@@ -79,14 +86,29 @@ struct TwoTowerModelImpl : torch::nn::Module {
   /// Moves parameters and the item feature table to `device`.
   void move_to(const torch::Device& device);
 
-  /// @param users  [B] int64 user ids  @return [B, D] float32 unit rows
-  torch::Tensor user_embeddings(const torch::Tensor& users);
+  /// Sets each user's recent items for model.user_history: [num_users, N] int64, -1 padded.
+  void set_user_history(torch::Tensor history);
+  /// Adds a trained logit scale, stored as its log ("log_logit_scale", a checkpoint key).
+  void add_logit_scale(double initial);
+  /// The logit scale: exp(log_logit_scale) when added, else `fixed`. 0-dim float32.
+  torch::Tensor logit_scale(double fixed);
+
+  /// @param users    [B] int64 user ids  @return [B, D] float32 unit rows
+  /// @param exclude  [B] int64 items left out of each user's pooled history (the training
+  ///                 target), or undefined
+  torch::Tensor user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude = {});
   /// @param items  [B] int64 item ids  @return [B, D] float32 unit rows
   torch::Tensor item_embeddings(const torch::Tensor& items);
   /// Cosine scores of every (user, item): [U] x [I] ids -> [U, I] float32.
   torch::Tensor compute_similarity(const torch::Tensor& users, const torch::Tensor& items);
   /// Cosine score of each (users[b], items[b]) pair: [B], [B] -> [B] float32.
   torch::Tensor pair_scores(const torch::Tensor& users, const torch::Tensor& items);
+
+  /// For the id dropouts: zeroes the id embeddings of users (items) not in `seen_users`
+  /// ([num_users] bool) / `seen_items` ([num_items] bool) when user_id_dropout (item_id_dropout)
+  /// is on, so that ids never trained read as the zero input the towers learned for them
+  /// (zero rows get no gradient and stay zero).
+  void zero_unseen_ids(const torch::Tensor& seen_users, const torch::Tensor& seen_items);
 
   /// Id embeddings (user, item, category, brand), for their own learning rate.
   std::vector<torch::Tensor> embedding_parameters();
@@ -110,6 +132,8 @@ struct TwoTowerModelImpl : torch::nn::Module {
   ModelConfig config_;
   ModelSizes sizes_;
   ItemFeatureTable features_;
+  torch::Tensor history_;          // [num_users, N] int64, -1 padded; undefined when off
+  torch::Tensor log_logit_scale_;  // 0-dim parameter, undefined unless add_logit_scale
   std::atomic<int64_t> clamped_users_{0};
   std::atomic<int64_t> clamped_items_{0};
 };

@@ -1,7 +1,8 @@
-// Training losses on cosine scores. Pure functions of their tensors.
+// Training losses on cosine scores. Pure functions of their tensors; each returns a scalar that
+// is the mean over the batch, and 0 for an empty batch.
 #pragma once
 
-#include <torch/torch.h>
+#include <ATen/core/Tensor.h>
 
 namespace twotower {
 
@@ -10,8 +11,29 @@ namespace twotower {
 /// With scale 1 and |score| <= 1 the per-pair loss never falls below log(1 + e^-1) = 0.3133.
 /// @param scores  [N] float32 cosine scores of (user, item) pairs
 /// @param labels  [N] float32, 1 for positives, 0 for negatives
-inline torch::Tensor bce_loss(const torch::Tensor& scores, const torch::Tensor& labels, double scale) {
-  return torch::binary_cross_entropy_with_logits(scores * scale, labels);
-}
+/// @param scale   a 0-dim float32 tensor (may require grad: a learned logit scale)
+at::Tensor bce_loss(const at::Tensor& scores, const at::Tensor& labels, const at::Tensor& scale);
+at::Tensor bce_loss(const at::Tensor& scores, const at::Tensor& labels, double scale);
+
+/// Bayesian personalized ranking with k negatives per positive:
+///   mean_{r, b} -log sigmoid(scale * (pos_b - neg_{r*B+b})) = mean softplus(-scale * (pos - neg))
+/// @param positive  [B] float32 scores of the positive pairs
+/// @param negative  [k * B] float32 scores of (user b, negative r*B+b), the layout of NegativeSampler
+/// @param scale     0-dim float32 tensor
+at::Tensor bpr_loss(const at::Tensor& positive, const at::Tensor& negative, const at::Tensor& scale);
+
+/// Sampled softmax over candidate columns, the positive of row b in column b (in-batch items
+/// first, then any extra shared negatives):
+///   l_bc = s_bc / T - log_q_c
+///   l_bc = -inf where mask_hits and column_items_c == row_items_b and c != b (accidental hit)
+///   loss = mean_b [ log sum_c exp(l_bc) - l_bb ]
+/// log_q_c (log-Q correction, Yi et al. 2019) is the log of how often candidate c is drawn; a
+/// constant added to every log_q_c changes nothing.
+/// @param scores        [B, C] float32 cosines of user b and candidate c, C >= B
+/// @param row_items     [B] int64 each row's positive item
+/// @param column_items  [C] int64 the candidates' items (its first B are row_items)
+/// @param log_q         [C] float32, or undefined for no correction
+at::Tensor sampled_softmax_loss(const at::Tensor& scores, const at::Tensor& row_items, const at::Tensor& column_items,
+                                const at::Tensor& log_q, double temperature, bool mask_hits);
 
 }  // namespace twotower

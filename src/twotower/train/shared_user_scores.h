@@ -13,7 +13,9 @@ namespace twotower {
 /// @return       [(1 + k) m] float32 cosine scores
 inline torch::Tensor shared_user_scores(TwoTowerModel& model, const torch::Tensor& users, const torch::Tensor& items,
                                         int64_t k) {
-  return (model->user_embeddings(users).repeat({1 + k, 1}) * model->item_embeddings(items)).sum(-1);
+  // The k + 1 pairs of a user share its positive, which the pooled history leaves out.
+  torch::Tensor positives = items.slice(0, 0, users.numel());
+  return (model->user_embeddings(users, positives).repeat({1 + k, 1}) * model->item_embeddings(items)).sum(-1);
 }
 
 }  // namespace twotower

@@ -16,9 +16,10 @@
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/history_plot.h"
 #include "twotower/train/loss.h"
+#include "twotower/train/model_inputs.h"
 #include "twotower/train/negative_sampler.h"
+#include "twotower/train/objective.h"
 #include "twotower/train/schedule.h"
-#include "twotower/train/shared_user_scores.h"
 #include "twotower/train/sparse_optimizer.h"
 
 namespace fs = std::filesystem;
@@ -125,7 +126,7 @@ double validation_loss(TwoTowerModel& model, const PairColumns& valid, const Con
   for (int64_t s = 0; s < valid.size(); s += batch) {
     int64_t e = std::min(valid.size(), s + batch);
     torch::Tensor scores = model->pair_scores(valid.users.slice(0, s, e).to(device), valid.items.slice(0, s, e).to(device));
-    total += bce_loss(scores, torch::ones_like(scores), config.training.logit_scale).item<double>() *
+    total += bce_loss(scores, torch::ones_like(scores), model->logit_scale(config.training.logit_scale)).item<double>() *
              static_cast<double>(e - s);
   }
   model->train();
@@ -231,19 +232,19 @@ std::string comparable_yaml(Config c, const Config& now) {
   return config_to_yaml(c);
 }
 
-// One step's inputs: the positives of a slice of the permutation and their negatives.
+// One step's positives, on the CPU.
 struct Batch {
-  torch::Tensor users;  // [(1 + k) m] int64: the positives' users, then those users repeated k times
-  torch::Tensor items;  // [(1 + k) m] int64: the positive items, then the negatives (NegativeSampler's layout)
+  torch::Tensor users;  // [m] int64
+  torch::Tensor items;  // [m] int64
   int64_t positives = 0;
 };
 
-// One epoch's BCE training with uniform negatives; returns the mean loss and counts the pairs.
+// One epoch of the configured loss; returns the mean loss and counts the pairs.
 class EpochRunner {
  public:
-  EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeSampler& sampler, const Config& config,
-              const torch::Device& device)
-      : model_(model), optimizers_(optimizers), sampler_(sampler), config_(config), device_(device),
+  EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeSampler& sampler, Objective& objective,
+              const Config& config)
+      : model_(model), optimizers_(optimizers), sampler_(sampler), objective_(objective), config_(config),
         parameters_(model->parameters()), dense_parameters_(model->dense_parameters()) {}
 
   // Runs one epoch over `train`; `steps` counts optimizer steps across epochs.
@@ -256,8 +257,8 @@ class EpochRunner {
     model_->train();
     Progress progress(str_cat("epoch ", epoch, "/", t.num_epochs), std::min(n, num_batches * b) * (1 + k), "pairs");
     double total = 0;
-    // Batches are assembled in order (the sampler's draws stay in sequence), the next one on a
-    // background thread while this one trains; a worker's exception surfaces at get().
+    // Batches are assembled in order, the next one on a background thread while this one
+    // trains; a worker's exception surfaces at get().
     auto assemble = [this, &train, &perm, b, n](int64_t batch) { return make_batch(train, perm, batch * b, std::min(n, (batch + 1) * b)); };
     std::future<Batch> next;
     if (num_batches > 0) next = std::async(t.prefetch ? std::launch::async : std::launch::deferred, assemble, 0);
@@ -267,7 +268,7 @@ class EpochRunner {
         next = std::async(t.prefetch ? std::launch::async : std::launch::deferred, assemble, batch + 1);
       }
       const int64_t m = current.positives;
-      torch::Tensor loss = bce_loss(scores(current), labels(m), t.logit_scale);
+      torch::Tensor loss = objective_.loss(model_, sampler_, current.users, current.items);
       optimizers_.dense->zero_grad();
       if (optimizers_.rows) optimizers_.rows->zero_grad();
       loss.backward();
@@ -289,46 +290,24 @@ class EpochRunner {
   }
 
  private:
+  // The positives of a slice of the permutation (CPU); the objective draws the negatives in
+  // order on this thread, so the sampler's sequence does not depend on the prefetching.
   Batch make_batch(const PairColumns& train, const torch::Tensor& perm, int64_t s, int64_t e) {
-    const int64_t m = e - s, k = config_.data.neg_ratio;
     torch::Tensor idx = perm.slice(0, s, e);
-    torch::Tensor pos_users = train.users.index_select(0, idx);
-    torch::Tensor pos_items = train.items.index_select(0, idx);
-    torch::Tensor negatives = torch::empty({k * m}, torch::kLong);
-    sampler_.sample(pos_items.data_ptr<int64_t>(), m, k, config_.data.negatives_exclude_positive,
-                    negatives.data_ptr<int64_t>());
     Batch batch;
-    batch.users = torch::cat({pos_users, pos_users.repeat({k})}).to(device_);
-    batch.items = torch::cat({pos_items, negatives}).to(device_);
-    batch.positives = m;
+    batch.users = train.users.index_select(0, idx);
+    batch.items = train.items.index_select(0, idx);
+    batch.positives = e - s;
     return batch;
-  }
-
-  // [(1 + k) m] cosine scores. With shared_user_tower each positive's user tower runs once and
-  // its row is reused for the user's k negatives (repeat's backward sums their gradients).
-  torch::Tensor scores(const Batch& batch) {
-    if (!config_.training.shared_user_tower) return model_->pair_scores(batch.users, batch.items);
-    return shared_user_scores(model_, batch.users.slice(0, 0, batch.positives), batch.items, config_.data.neg_ratio);
-  }
-
-  // [m ones, k*m zeros] on the device, cached for the last batch size asked for.
-  const torch::Tensor& labels(int64_t m) {
-    if (!labels_.defined() || labels_m_ != m) {
-      labels_ = torch::cat({torch::ones({m}), torch::zeros({m * config_.data.neg_ratio})}).to(device_);
-      labels_m_ = m;
-    }
-    return labels_;
   }
 
   TwoTowerModel& model_;
   Optimizers& optimizers_;
   NegativeSampler& sampler_;
+  Objective& objective_;
   const Config& config_;
-  torch::Device device_;
   std::vector<torch::Tensor> parameters_;
   std::vector<torch::Tensor> dense_parameters_;
-  torch::Tensor labels_;
-  int64_t labels_m_ = -1;
 };
 
 }  // namespace
@@ -364,9 +343,19 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   std::vector<int64_t> category(data.items.category_idx.begin(), data.items.category_idx.end());
   std::vector<int64_t> brand(data.items.brand_idx.begin(), data.items.brand_idx.end());
   features.category = long_tensor(category);
+  if (config.model.pool_categories) {
+    PaddedTable paths = category_paths(data.items, sizes.num_items);
+    features.category = long_tensor(paths.values).view({paths.rows, paths.width});
+  }
   features.brand = long_tensor(brand);
   if (config.model.use_text) features.text = load_text(config, sizes.num_items);
   model->set_item_features(std::move(features));
+  std::vector<int64_t> train_rows = rows_in(data, config.data.train_splits);
+  if (config.model.user_history > 0) {
+    PaddedTable recent = recent_items(data.interactions, train_rows, sizes.num_users, config.model.user_history);
+    model->set_user_history(long_tensor(recent.values).view({recent.rows, recent.width}));
+  }
+  if (t.learn_logit_scale) model->add_logit_scale(t.logit_scale);
   model->move_to(device);
   log_info("model: ", model->describe_parameters());
 
@@ -390,14 +379,23 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
     log_info("resumed from ", last_path.string(), " after epoch ", state.epoch, " (step ", state.step, ")");
   }
 
-  PairColumns train = pairs_of(data, rows_in(data, config.data.train_splits));
+  PairColumns train = pairs_of(data, train_rows);
   PairColumns valid = pairs_of(data, rows_in(data, {config.data.valid_split}));
   if (train.size() == 0) fail("data.train_splits: no interaction of ", config.data.data_path, " is in them");
+  {
+    // Ids without training pairs get no gradient; zeroed, they stay at the zero input that the
+    // id dropouts train the towers for.
+    torch::Tensor seen_users = torch::zeros({sizes.num_users}, torch::kBool).index_fill_(0, train.users, true);
+    torch::Tensor seen_items = torch::zeros({sizes.num_items}, torch::kBool).index_fill_(0, train.items, true);
+    model->zero_unseen_ids(seen_users, seen_items);
+  }
   log_info("data: ", sizes.num_users, " users, ", sizes.num_items, " items, ", train.size(), " training pairs, ",
            valid.size(), " validation pairs");
 
   const bool lower = lower_is_better(t);
-  EpochRunner runner(model, optimizers, sampler, config, device);
+  std::vector<int64_t> train_items(train.items.data_ptr<int64_t>(), train.items.data_ptr<int64_t>() + train.size());
+  Objective objective(config, train_items, sizes.num_items, device);
+  EpochRunner runner(model, optimizers, sampler, objective, config);
   TrainSummary summary;
   double train_seconds = 0;
   int64_t pairs_this_run = 0;
@@ -493,6 +491,13 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   // checkpoint is read, so the two never sit in memory together.
   optimizers = Optimizers();
   if (fs::exists(best_path)) load_checkpoint(best_path, model, nullptr);
+  if (config.model.user_history > 0) {
+    // The exported user vectors pool every interaction before the test split (train + valid),
+    // as a served model reads the latest history without retraining.
+    PaddedTable recent = recent_items(data.interactions, rows_in(data, {"train", "valid"}), sizes.num_users,
+                                      config.model.user_history);
+    model->set_user_history(long_tensor(recent.values).view({recent.rows, recent.width}));
+  }
   write_npy(embed_all(model, sizes.num_users, true, device), out / "user_embeddings.npy");
   write_npy(embed_all(model, sizes.num_items, false, device), out / "item_embeddings.npy");
 

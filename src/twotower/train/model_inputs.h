@@ -1,0 +1,29 @@
+// Per-user and per-item inputs of the model that come from the data rather than parameters:
+// each user's recent training items (model.user_history) and each item's category path
+// (model.pool_categories). Plain vectors, turned into tensors by the trainer.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "twotower/data/dataset.h"
+
+namespace twotower {
+
+/// Row-major [rows, width] int64 table padded with -1.
+struct PaddedTable {
+  int64_t rows = 0;
+  int64_t width = 0;
+  std::vector<int64_t> values;
+};
+
+/// The last `n` items of each user among interactions[rows], by timestamp (ties: later row
+/// last), oldest first, padded with -1 after: [num_users, n]. Users without rows get all -1.
+PaddedTable recent_items(const Interactions& interactions, const std::vector<int64_t>& rows, int64_t num_users,
+                         int64_t n);
+
+/// Each item's category path (items.category_ids, broad to narrow) as [num_items, L] with L the
+/// longest path (at least 1); an item without a path gets its category_idx (0 = unknown).
+PaddedTable category_paths(const ItemFeatures& items, int64_t num_items);
+
+}  // namespace twotower

@@ -1,0 +1,17 @@
+// The metrics hook that training calls after each epoch: full-ranking Recall@K and NDCG@K of the
+// epoch's embeddings on the validation split (data.valid_split), with the protocol of
+// eval/evaluator.h (items before the split excluded, ties against the target).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "twotower/train/trainer.h"
+
+namespace twotower {
+
+/// A hook returning {"recall@K", "ndcg@K"} for each K of `ks` (each >= 1). The evaluation data
+/// of the split is built on the first call and reused. Throws when data.valid_split is "train".
+MetricsHook make_validation_metrics(std::vector<int64_t> ks = {10, 20});
+
+}  // namespace twotower
