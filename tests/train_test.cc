@@ -10,6 +10,7 @@
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/negative_sampler.h"
 #include "twotower/train/schedule.h"
+#include "twotower/train/validation_metrics.h"
 
 namespace twotower {
 namespace {
@@ -316,6 +317,39 @@ TEST(Trainer, SgdCosineAndEmbeddingRate) {
   EXPECT_DOUBLE_EQ(s.history[0]["learning_rate"].get<double>(), 0.02);
   EXPECT_NEAR(s.history[1]["learning_rate"].get<double>(), 0.011, 1e-12);
   EXPECT_TRUE(std::isfinite(s.history[1]["train_loss"].get<double>()));
+}
+
+// Every loss trains with the model options on, and the validation hook puts Recall/NDCG@10 in
+// the history and selects the best epoch by recall@10.
+TEST(Trainer, EveryLossWithOptionsAndValidationMetrics) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  for (LossKind loss : {LossKind::kBce, LossKind::kSoftmax, LossKind::kMixed, LossKind::kBpr}) {
+    Config c = tiny_config(dir / "data", dir / to_string(loss));
+    c.training.loss = loss;
+    c.training.mixed_negatives = 4;
+    c.training.learn_logit_scale = loss == LossKind::kBce;
+    c.training.best_metric = "recall@10";
+    c.model.user_history = 3;
+    c.model.item_id_dropout = 0.2;
+    c.model.user_id_dropout = 0.2;
+    c.model.pool_categories = true;
+    c.model.use_text = false;
+    TrainOptions options;
+    options.metrics = make_validation_metrics({10});
+    TrainSummary s = run_training(c, options);
+    ASSERT_EQ(s.history.size(), 2u) << to_string(loss);
+    for (const auto& e : s.history) {
+      EXPECT_TRUE(std::isfinite(e["train_loss"].get<double>())) << to_string(loss);
+      double recall = e["recall@10"].get<double>();
+      EXPECT_GE(recall, 0.0);
+      EXPECT_LE(recall, 1.0);
+      EXPECT_TRUE(e.contains("ndcg@10"));
+      EXPECT_TRUE(e.contains("val_loss"));
+    }
+    EXPECT_DOUBLE_EQ(s.best_value, s.history[s.best_epoch - 1]["recall@10"].get<double>());
+  }
 }
 
 // Bad inputs are errors naming what was wrong.
