@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "twotower/common/error.h"
+#include "twotower/data/json_line.h"
 #include "twotower/data/line_reader.h"
 #include "twotower/data/python_literal.h"
 
@@ -128,17 +129,8 @@ void read_json_meta(LineReader& reader, Metadata& meta) {
     auto bad = [&](std::string_view field, const std::string& got, const std::string& expected) {
       meta.bad.report(input_error(reader.path(), reader.line_number(), std::string(field), got, expected));
     };
-    simdjson::dom::element doc;
-    auto error = parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc);
-    if (error) {
-      bad("", str_cat("malformed JSON (", simdjson::error_message(error), ")"), "one JSON object per line");
-      continue;
-    }
     simdjson::dom::object object;
-    if (doc.get_object().get(object)) {
-      bad("", str_cat("a JSON ", doc.is_array() ? "array" : "scalar"), "one JSON object per line");
-      continue;
-    }
+    if (!parse_json_object(parser, line, object, bad)) continue;
     RawMeta m;
     bool reported = false;
     for (auto [key, value] : object) {

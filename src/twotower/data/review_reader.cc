@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "twotower/common/error.h"
+#include "twotower/data/json_line.h"
 #include "twotower/common/progress.h"
 #include "twotower/data/line_reader.h"
 
@@ -144,17 +145,8 @@ void read_json(LineReader& reader, ReviewTable& t, Sink& sink, const JsonKeys& k
     auto bad = [&](std::string_view field, const std::string& got, const std::string& expected) {
       t.bad.report(input_error(file, reader.line_number(), std::string(field), got, expected));
     };
-    simdjson::dom::element doc;
-    auto error = parser.parse(line.data(), line.size(), /*realloc_if_needed=*/false).get(doc);
-    if (error) {
-      bad("", str_cat("malformed JSON (", simdjson::error_message(error), ")"), "one JSON object per line");
-      continue;
-    }
     simdjson::dom::object object;
-    if (doc.get_object().get(object)) {
-      bad("", str_cat("a JSON ", doc.is_array() ? "array" : "scalar"), "one JSON object per line");
-      continue;
-    }
+    if (!parse_json_object(parser, line, object, bad)) continue;
     std::string_view user, item, item_fallback;
     simdjson::dom::element rating_value, time_value;
     bool has_user = false, has_item = false, has_fallback = false, has_rating = false, has_time = false;
