@@ -132,7 +132,10 @@ def main():
             torch.set_num_threads(a.threads)
         from sentence_transformers import SentenceTransformer
         model = SentenceTransformer(str(model_folder(a.model, a.model_dir)), device="cpu")
-        todo_keys, todo_texts = list(todo), list(todo.values())
+        # Longest first, so batches hold texts of similar length (little padding) and the ETA
+        # only improves as the run goes on.
+        order = sorted(todo, key=lambda k: len(todo[k]), reverse=True)
+        todo_keys, todo_texts = order, [todo[k] for k in order]
         start, done = time.time(), 0
         tty = sys.stderr.isatty()
         last = 0.0

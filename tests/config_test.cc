@@ -40,7 +40,7 @@ TEST(Config, DefaultsAreTheReferenceValues) {
 // Every value of a file is read into its typed field.
 TEST(Config, ReadsEveryKind) {
   Config c = parse_config(R"(
-data: {data_path: /x, text_embeddings: t.npy, emb_dim: 384, neg_ratio: 4, seed: 7,
+data: {data_path: /x, text_embeddings: t.parquet, text_embeddings_column: vec, emb_dim: 384, neg_ratio: 4, seed: 7,
        negatives_exclude_positive: true, train_splits: [train, valid], valid_split: test}
 model: {embedding_dim: 64, user_mlp_hidden: [32], item_mlp_hidden: [32], dropout: 0,
         use_brand: false, last_layer_activation: false, embedding_init_std: 0.1, out_of_range_ids: clamp}
@@ -48,7 +48,8 @@ training: {optimizer: sgd, momentum: 0.5, scheduler: cosine, min_learning_rate: 
            clip_grad_norm: 0, logit_scale: 10, best_metric: recall@10, device: cpu, threads: 2}
 )",
                           "run.yaml");
-  EXPECT_EQ(c.data.text_embeddings, "t.npy");
+  EXPECT_EQ(c.data.text_embeddings, "t.parquet");
+  EXPECT_EQ(c.data.text_embeddings_column, "vec");
   EXPECT_EQ(c.data.emb_dim, 384);
   EXPECT_EQ(c.data.neg_ratio, 4);
   EXPECT_EQ(c.data.seed, 7u);

@@ -7,6 +7,7 @@
 
 #include "test_util.h"
 #include "twotower/common/error.h"
+#include "twotower/data/parquet_io.h"
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/negative_sampler.h"
 #include "twotower/train/schedule.h"
@@ -350,6 +351,51 @@ TEST(Trainer, EveryLossWithOptionsAndValidationMetrics) {
     }
     EXPECT_DOUBLE_EQ(s.best_value, s.history[s.best_epoch - 1]["recall@10"].get<double>());
   }
+}
+
+// Text embeddings read from a .parquet keyed by raw item id train exactly as the same vectors in a
+// .npy in item_idx order.
+TEST(Trainer, TextFromParquetEqualsNpy) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  Dataset d = grouped_dataset();
+  save_dataset(d, dir / "data");
+  Matrix text{16, 4, {}};
+  std::vector<std::vector<float>> rows;
+  std::vector<std::string> ids;
+  for (int64_t i = 15; i >= 0; --i) {  // the parquet lists items backwards
+    std::vector<float> v{static_cast<float>(i % 2), 0.1f * static_cast<float>(i), -1.0f, 0.5f};
+    rows.push_back(v);
+    ids.push_back(d.item_ids[static_cast<size_t>(i)]);
+  }
+  for (int64_t i = 0; i < 16; ++i) {
+    const auto& v = rows[static_cast<size_t>(15 - i)];
+    text.data.insert(text.data.end(), v.begin(), v.end());
+  }
+  write_npy(text, dir / "text.npy");
+  ParquetWriter w;
+  w.add_string("item_id", ids);
+  w.add_float_list("vector", rows);
+  w.write(dir / "text.parquet");
+
+  Config a = tiny_config(dir / "data", dir / "npy");
+  a.data.text_embeddings = (dir / "text.npy").string();
+  a.training.num_epochs = 1;
+  Config b = a;
+  b.training.output_dir = (dir / "parquet").string();
+  b.data.text_embeddings = (dir / "text.parquet").string();
+  b.data.text_embeddings_column = "vector";
+  TrainSummary sa = run_training(a), sb = run_training(b);
+  EXPECT_EQ(sa.history[0]["train_loss"].get<double>(), sb.history[0]["train_loss"].get<double>());
+  EXPECT_EQ(read_npy(dir / "npy" / "item_embeddings.npy").data, read_npy(dir / "parquet" / "item_embeddings.npy").data);
+  // A different text matrix trains differently, so the equality above is not vacuous.
+  for (float& x : text.data) x = -x;
+  write_npy(text, dir / "neg.npy");
+  Config c = a;
+  c.training.output_dir = (dir / "neg").string();
+  c.data.text_embeddings = (dir / "neg.npy").string();
+  run_training(c);
+  EXPECT_NE(read_npy(dir / "npy" / "item_embeddings.npy").data, read_npy(dir / "neg" / "item_embeddings.npy").data);
 }
 
 // Bad inputs are errors naming what was wrong.

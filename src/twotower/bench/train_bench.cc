@@ -16,6 +16,7 @@
 #include "twotower/data/dataset.h"
 #include "twotower/data/generator.h"
 #include "twotower/data/npy.h"
+#include "twotower/data/text_embeddings.h"
 #include "twotower/data/prepare.h"
 
 namespace fs = std::filesystem;
@@ -238,7 +239,8 @@ void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   std::vector<int64_t> first_seen = write_inter(data, inter);
   fs::path text;
   if (!config.data.text_embeddings.empty()) {
-    Matrix all = read_npy(config.data.text_embeddings), ordered;
+    Matrix all = read_text_embeddings(config.data.text_embeddings, config.data.text_embeddings_column, data.item_ids);
+    Matrix ordered;
     ordered.rows = static_cast<int64_t>(first_seen.size());
     ordered.cols = all.cols;
     ordered.data.resize(static_cast<size_t>(ordered.rows * ordered.cols));

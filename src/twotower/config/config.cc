@@ -321,6 +321,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   DataConfig& d = c.data;
   r.read_string("data", "data_path", d.data_path, false);
   r.read_string("data", "text_embeddings", d.text_embeddings, true);
+  r.read_string("data", "text_embeddings_column", d.text_embeddings_column, false);
   r.read_int("data", "emb_dim", d.emb_dim, 1, "an integer >= 1");
   r.read_int("data", "neg_ratio", d.neg_ratio, 1, "an integer >= 1");
   r.read_seed("data", "seed", d.seed);
@@ -436,6 +437,7 @@ std::string config_to_yaml(const Config& c) {
   } else {
     kv("text_embeddings", d.text_embeddings);
   }
+  kv("text_embeddings_column", d.text_embeddings_column);
   kv("emb_dim", d.emb_dim);
   kv("neg_ratio", d.neg_ratio);
   kv("seed", d.seed);

@@ -31,7 +31,8 @@ enum class EmbeddingOptimizerKind { kDense, kLazyAdam, kAdagrad };
 
 struct DataConfig {
   std::string data_path;                     // prepared folder (required)
-  std::string text_embeddings;               // .npy [num_items, d] float32; "" = zeros [num_items, emb_dim]
+  std::string text_embeddings;               // .npy [num_items, d] or .parquet; "" = zeros [num_items, emb_dim]
+  std::string text_embeddings_column = "embedding";  // the .parquet's list<float> column
   int64_t emb_dim = 768;                     // text width, >= 1; must equal the .npy's width
   int64_t neg_ratio = 1;                     // uniform negatives per positive, >= 1
   uint64_t seed = 42;                        // seeds every generator of a run

@@ -264,22 +264,37 @@ std::vector<std::vector<int32_t>> ParquetTable::int32_list_column(const std::str
   return out;
 }
 
-std::vector<std::vector<float>> ParquetTable::float_list_column(const std::string& name) const {
-  auto array = column(name);
-  if (array->type_id() != arrow::Type::LIST) {
-    fail(path_.string(), ": column \"", name, "\": got type ", array->type()->ToString(), ", expected list<float>");
-  }
-  const auto& list = static_cast<const arrow::ListArray&>(*array);
-  std::string where = path_.string() + ": column \"" + name + "\"";
+namespace {
+
+// Rows of a list, large list or fixed-size list array of numbers, as float vectors.
+template <typename ListArray>
+std::vector<std::vector<float>> float_rows(const ListArray& list, const std::string& where) {
   std::vector<std::vector<float>> out(static_cast<size_t>(list.length()));
+  const arrow::Array& values = *list.values();
   for (int64_t i = 0; i < list.length(); ++i) {
     if (list.IsNull(i)) continue;
     auto& row = out[static_cast<size_t>(i)];
-    for (int64_t k = list.value_offset(i); k < list.value_offset(i + 1); ++k) {
-      row.push_back(static_cast<float>(numeric_value(*list.values(), k, where)));
+    row.reserve(static_cast<size_t>(list.value_length(i)));
+    for (int64_t k = list.value_offset(i); k < list.value_offset(i) + list.value_length(i); ++k) {
+      if (values.IsNull(k)) fail(where, ": row ", i, " element ", k - list.value_offset(i), " is null, expected a number");
+      row.push_back(static_cast<float>(numeric_value(values, k, where)));
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<float>> ParquetTable::float_list_column(const std::string& name) const {
+  auto array = column(name);
+  std::string where = path_.string() + ": column \"" + name + "\"";
+  switch (array->type_id()) {
+    case arrow::Type::LIST: return float_rows(static_cast<const arrow::ListArray&>(*array), where);
+    case arrow::Type::LARGE_LIST: return float_rows(static_cast<const arrow::LargeListArray&>(*array), where);
+    case arrow::Type::FIXED_SIZE_LIST: return float_rows(static_cast<const arrow::FixedSizeListArray&>(*array), where);
+    default:
+      fail(where, ": got type ", array->type()->ToString(), ", expected a list of numbers (list<float>)");
+  }
 }
 
 }  // namespace twotower

@@ -63,7 +63,8 @@ class ParquetTable {
   std::vector<std::string> string_column(const std::string& name) const;
   /// list<integer> column; nulls become empty lists.
   std::vector<std::vector<int32_t>> int32_list_column(const std::string& name) const;
-  /// list<float> column (one embedding per row); nulls become empty lists.
+  /// list, large list or fixed-size list of numbers (one embedding per row) as floats; null rows
+  /// become empty lists, a null element is an error.
   std::vector<std::vector<float>> float_list_column(const std::string& name) const;
 
  private:

@@ -12,6 +12,7 @@
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
 #include "twotower/common/progress.h"
+#include "twotower/data/text_embeddings.h"
 #include "twotower/model/two_tower.h"
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/history_plot.h"
@@ -51,16 +52,13 @@ torch::Tensor long_tensor(const std::vector<int64_t>& values) {
       .clone();
 }
 
-// The [num_items, width] text matrix: the configured .npy, or zeros of width emb_dim.
-torch::Tensor load_text(const Config& config, int64_t num_items) {
+// The [num_items, width] text matrix: the configured .npy or .parquet, or zeros of width emb_dim.
+torch::Tensor load_text(const Config& config, const std::vector<std::string>& item_ids) {
   const std::string& path = config.data.text_embeddings;
+  const auto num_items = static_cast<int64_t>(item_ids.size());
   // No file: the reference's zero text, as a broadcast view of one zero row (no memory per item).
   if (path.empty()) return torch::zeros({1, config.data.emb_dim}).expand({num_items, config.data.emb_dim});
-  Matrix m = read_npy(path);
-  if (m.rows != num_items) {
-    fail("data.text_embeddings: ", path, " has ", m.rows, " rows, expected one per item of iid2idx.json (",
-         num_items, ")");
-  }
+  Matrix m = read_text_embeddings(path, config.data.text_embeddings_column, item_ids);
   if (m.cols != config.data.emb_dim) {
     fail("data.emb_dim: got ", config.data.emb_dim, ", expected the width of ", path, " (", m.cols, ")");
   }
@@ -348,7 +346,7 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
     features.category = long_tensor(paths.values).view({paths.rows, paths.width});
   }
   features.brand = long_tensor(brand);
-  if (config.model.use_text) features.text = load_text(config, sizes.num_items);
+  if (config.model.use_text) features.text = load_text(config, data.item_ids);
   model->set_item_features(std::move(features));
   std::vector<int64_t> train_rows = rows_in(data, config.data.train_splits);
   if (config.model.user_history > 0) {
