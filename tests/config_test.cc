@@ -163,11 +163,12 @@ namespace {
 TEST(Config, LossAndModelOptionKeys) {
   Config c = parse_config(
       "data: {data_path: d}\n"
-      "model: {user_history: 20, item_id_dropout: 0.3, user_id_dropout: 0.2, pool_categories: true}\n"
+      "model: {user_history: 20, user_history_mode: before, item_id_dropout: 0.3, user_id_dropout: 0.2, pool_categories: true}\n"
       "training: {loss: mixed, temperature: 0.1, logq_correction: false, mask_accidental_hits: false,\n"
       "           mixed_negatives: 64, learn_logit_scale: true, best_metric: ndcg@20}\n",
       "run.yaml");
   EXPECT_EQ(c.model.user_history, 20);
+  EXPECT_EQ(c.model.user_history_mode, UserHistoryMode::kBefore);
   EXPECT_DOUBLE_EQ(c.model.item_id_dropout, 0.3);
   EXPECT_DOUBLE_EQ(c.model.user_id_dropout, 0.2);
   EXPECT_TRUE(c.model.pool_categories);
@@ -184,6 +185,9 @@ TEST(Config, LossAndModelOptionKeys) {
   EXPECT_EQ(d.training.best_metric, "val_loss");
   EXPECT_EQ(d.training.loss, LossKind::kBce);
   EXPECT_EQ(d.model.user_history, 0);
+  EXPECT_EQ(d.model.user_history_mode, UserHistoryMode::kLast);
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {user_history_mode: next}"),
+                  "field \"model.user_history_mode\": got \"next\", expected one of last, before");
 
   EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {loss: hinge}"),
                   "field \"training.loss\": got \"hinge\", expected one of bce, softmax, mixed, bpr");

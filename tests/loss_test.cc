@@ -93,6 +93,28 @@ TEST(ModelInputs, RecentItemsByTime) {
   EXPECT_EQ(recent_items(in, {1, 2, 3}, 3, 2).values, (std::vector<int64_t>{11, 12, 13, -1, -1, -1}));
 }
 
+// Each row gets the items its user had strictly before it (by time, ties by row), in row order.
+TEST(ModelInputs, ItemsBefore) {
+  Interactions in;
+  in.user = {0, 1, 0, 0, 1, 0};
+  in.item = {10, 20, 11, 12, 21, 13};
+  in.timestamp = {3, 7, 1, 2, 5, 2};
+  // User 0 in time order: row 2 (11, t1), row 3 (12, t2), row 5 (13, t2, a later row), row 0 (10, t3).
+  // User 1: row 4 (21, t5), row 1 (20, t7).
+  PaddedTable t = items_before(in, {0, 1, 2, 3, 4, 5}, 2);
+  EXPECT_EQ(t.rows, 6);
+  EXPECT_EQ(t.width, 2);
+  EXPECT_EQ(t.values, (std::vector<int64_t>{12, 13,    // row 0: the last two before it
+                                            21, -1,    // row 1
+                                            -1, -1,    // row 2: user 0's first
+                                            11, -1,    // row 3
+                                            -1, -1,    // row 4: user 1's first
+                                            11, 12}));  // row 5
+  // Only the rows given count, and the output follows their order: rows 5, 0 without rows 2, 3.
+  EXPECT_EQ(items_before(in, {5, 0}, 3).values, (std::vector<int64_t>{-1, -1, -1, 13, -1, -1}));
+  EXPECT_EQ(items_before(in, {0}, 0).values.size(), 0u);
+}
+
 // Category paths pad to the longest path; an item without a path keeps its category_idx.
 TEST(ModelInputs, CategoryPaths) {
   ItemFeatures f;

@@ -263,6 +263,14 @@ TEST(TwoTowerModel, UserHistoryPoolsItemEmbeddings) {
   torch::Tensor expected_ex = model->user_tower->encode((user_w[0] + item_w[1]).unsqueeze(0));
   EXPECT_TRUE(torch::allclose(excluded, expected_ex, 1e-6, 1e-6));
   EXPECT_THROW(model->set_user_history(torch::zeros({2, 2}, torch::kLong)), Error);
+  // A history given per row (user_history_mode: before) replaces the stored one: user 0 pooling
+  // item 4 alone, user 2 pooling items 1 and 3.
+  torch::Tensor rows = model->user_embeddings(torch::tensor({0, 2}, torch::kLong), {},
+                                              torch::tensor({4, -1, 1, 3}, torch::kLong).view({2, 2}));
+  EXPECT_TRUE(torch::allclose(rows[0], model->user_tower->encode((user_w[0] + item_w[4]).unsqueeze(0))[0], 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(rows[1], model->user_tower->encode((user_w[2] + (item_w[1] + item_w[3]) / 2).unsqueeze(0))[0],
+                              1e-6, 1e-6));
+  EXPECT_THROW(model->user_embeddings(torch::tensor({0, 2}, torch::kLong), {}, torch::zeros({3, 2}, torch::kLong)), Error);
 }
 
 // pool_categories: a [I, L] path table gives the mean of the path's category embeddings.

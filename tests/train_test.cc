@@ -320,8 +320,9 @@ TEST(Trainer, SgdCosineAndEmbeddingRate) {
   EXPECT_TRUE(std::isfinite(s.history[1]["train_loss"].get<double>()));
 }
 
-// Every loss trains with the model options on, and the validation hook puts Recall/NDCG@10 in
-// the history and selects the best epoch by recall@10.
+// Every loss trains with the model options on (the BCE and mixed runs pooling each pair's earlier
+// items, BCE through the shared user tower), and the validation hook puts Recall/NDCG@10 in the
+// history and selects the best epoch by recall@10.
 TEST(Trainer, EveryLossWithOptionsAndValidationMetrics) {
   TempDir dir;
   fs::create_directories(dir / "data");
@@ -333,6 +334,9 @@ TEST(Trainer, EveryLossWithOptionsAndValidationMetrics) {
     c.training.learn_logit_scale = loss == LossKind::kBce;
     c.training.best_metric = "recall@10";
     c.model.user_history = 3;
+    const bool before = loss == LossKind::kBce || loss == LossKind::kMixed;
+    c.model.user_history_mode = before ? UserHistoryMode::kBefore : UserHistoryMode::kLast;
+    c.training.shared_user_tower = loss == LossKind::kBce;
     c.model.item_id_dropout = 0.2;
     c.model.user_id_dropout = 0.2;
     c.model.pool_categories = true;

@@ -31,6 +31,7 @@ const Choices<LossKind> kLosses{
     {"bce", LossKind::kBce}, {"softmax", LossKind::kSoftmax}, {"mixed", LossKind::kMixed}, {"bpr", LossKind::kBpr}};
 const Choices<DeviceKind> kDevices{{"auto", DeviceKind::kAuto}, {"cpu", DeviceKind::kCpu}, {"cuda", DeviceKind::kCuda}};
 const Choices<IdPolicy> kIdPolicies{{"error", IdPolicy::kError}, {"clamp", IdPolicy::kClamp}};
+const Choices<UserHistoryMode> kHistoryModes{{"last", UserHistoryMode::kLast}, {"before", UserHistoryMode::kBefore}};
 const Choices<MetricMode> kMetricModes{{"auto", MetricMode::kAuto}, {"min", MetricMode::kMin}, {"max", MetricMode::kMax}};
 
 template <typename E>
@@ -282,6 +283,7 @@ const char* to_string(LossKind kind) { return name_of(kLosses, kind); }
 const char* to_string(DeviceKind kind) { return name_of(kDevices, kind); }
 const char* to_string(IdPolicy policy) { return name_of(kIdPolicies, policy); }
 const char* to_string(MetricMode mode) { return name_of(kMetricModes, mode); }
+const char* to_string(UserHistoryMode mode) { return name_of(kHistoryModes, mode); }
 
 Config parse_config(const std::string& yaml_text, const std::string& source,
                     const std::vector<std::string>& overrides) {
@@ -343,6 +345,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   r.read_double("model", "embedding_init_std", m.embedding_init_std, 0, true, HUGE_VAL, false, "a number > 0");
   r.read_choice("model", "out_of_range_ids", m.out_of_range_ids, kIdPolicies);
   r.read_int("model", "user_history", m.user_history, 0, "an integer >= 0 (0 = off)");
+  r.read_choice("model", "user_history_mode", m.user_history_mode, kHistoryModes);
   r.read_double("model", "item_id_dropout", m.item_id_dropout, 0, false, 1, true, "a number in [0, 1)");
   r.read_double("model", "user_id_dropout", m.user_id_dropout, 0, false, 1, true, "a number in [0, 1)");
   r.read_bool("model", "pool_categories", m.pool_categories);
@@ -460,6 +463,7 @@ std::string config_to_yaml(const Config& c) {
   real("embedding_init_std", m.embedding_init_std);
   kv("out_of_range_ids", to_string(m.out_of_range_ids));
   kv("user_history", m.user_history);
+  kv("user_history_mode", to_string(m.user_history_mode));
   real("item_id_dropout", m.item_id_dropout);
   real("user_id_dropout", m.user_id_dropout);
   boolean("pool_categories", m.pool_categories);

@@ -28,6 +28,10 @@ enum class MetricMode { kAuto, kMin, kMax };
 /// How the id embedding tables are updated: by the dense optimizer with the rest (the
 /// reference), or row-wise, only the rows a batch touches (lazy Adam, AdaGrad).
 enum class EmbeddingOptimizerKind { kDense, kLazyAdam, kAdagrad };
+/// Which items model.user_history pools for a training pair: the user's last N training items
+/// with the pair's own item left out (kLast), or the N items the user interacted with before
+/// that pair (kBefore: the input a served model sees when it predicts the user's next item).
+enum class UserHistoryMode { kLast, kBefore };
 
 struct DataConfig {
   std::string data_path;                     // prepared folder (required)
@@ -56,6 +60,7 @@ struct ModelConfig {
   IdPolicy out_of_range_ids = IdPolicy::kError;  // error | clamp (clamps are counted and reported)
   int64_t user_history = 0;            // >= 0; add the mean id embedding of the user's last N training
                                        //   items (the target excluded) to the user embedding; 0 = off
+  UserHistoryMode user_history_mode = UserHistoryMode::kLast;  // last | before (see the enum)
   double item_id_dropout = 0.0;        // [0, 1); training only: an item's id embedding is zeroed with
                                        //   this probability, so the content inputs learn to carry it
   double user_id_dropout = 0.0;        // [0, 1); the same for user id embeddings: the tower learns an
@@ -126,5 +131,6 @@ const char* to_string(DeviceKind kind);
 const char* to_string(IdPolicy policy);
 const char* to_string(MetricMode mode);
 const char* to_string(EmbeddingOptimizerKind kind);
+const char* to_string(UserHistoryMode mode);
 
 }  // namespace twotower

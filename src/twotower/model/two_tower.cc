@@ -209,13 +209,23 @@ torch::Tensor TwoTowerModelImpl::checked(const torch::Tensor& ids, int64_t size,
   return ids.clamp(0, size - 1);
 }
 
-torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude) {
+torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude,
+                                                 const torch::Tensor& history) {
   torch::Tensor ids = checked(users, sizes_.num_users, "user", clamped_users_);
   torch::Tensor x = user_tower->embedding(ids);
   if (is_training() && config_.user_id_dropout > 0) {
     x = x * torch::bernoulli(torch::full({ids.size(0), 1}, 1.0 - config_.user_id_dropout, x.options()));
   }
-  if (history_.defined()) x = x + masked_mean(item_tower->embedding, history_.index_select(0, ids), exclude);
+  if (history.defined()) {
+    if (!item_tower->embedding) fail("user history: model.use_item_id is false, expected true");
+    if (history.dim() != 2 || history.size(0) != ids.size(0)) {
+      fail("user history: got ", history.dim() == 2 ? history.size(0) : -1, " rows, expected one per user (",
+           ids.size(0), ")");
+    }
+    x = x + masked_mean(item_tower->embedding, history, exclude);
+  } else if (history_.defined()) {
+    x = x + masked_mean(item_tower->embedding, history_.index_select(0, ids), exclude);
+  }
   return user_tower->encode(x);
 }
 

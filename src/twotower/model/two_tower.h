@@ -96,7 +96,10 @@ struct TwoTowerModelImpl : torch::nn::Module {
   /// @param users    [B] int64 user ids  @return [B, D] float32 unit rows
   /// @param exclude  [B] int64 items left out of each user's pooled history (the training
   ///                 target), or undefined
-  torch::Tensor user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude = {});
+  /// @param history  [B, N] int64 items (-1 padded) to pool for each row instead of the user's
+  ///                 stored recent items (model.user_history_mode: before), or undefined
+  torch::Tensor user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude = {},
+                                const torch::Tensor& history = {});
   /// @param items  [B] int64 item ids  @return [B, D] float32 unit rows
   torch::Tensor item_embeddings(const torch::Tensor& items);
   /// Cosine scores of every (user, item): [U] x [I] ids -> [U, I] float32.

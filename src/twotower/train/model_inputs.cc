@@ -4,26 +4,55 @@
 
 namespace twotower {
 
+namespace {
+
+// Positions into `rows`, grouped by user and ordered by (timestamp, row) within each user.
+std::vector<size_t> by_user_and_time(const Interactions& in, const std::vector<int64_t>& rows) {
+  std::vector<size_t> order(rows.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const auto ra = static_cast<size_t>(rows[a]), rb = static_cast<size_t>(rows[b]);
+    if (in.user[ra] != in.user[rb]) return in.user[ra] < in.user[rb];
+    if (in.timestamp[ra] != in.timestamp[rb]) return in.timestamp[ra] < in.timestamp[rb];
+    return ra < rb;
+  });
+  return order;
+}
+
+}  // namespace
+
 PaddedTable recent_items(const Interactions& in, const std::vector<int64_t>& rows, int64_t num_users, int64_t n) {
   PaddedTable t;
   t.rows = num_users;
   t.width = n;
   t.values.assign(static_cast<size_t>(num_users * n), -1);
   if (n == 0) return t;
-  std::vector<int64_t> order = rows;
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    const auto ua = in.user[static_cast<size_t>(a)], ub = in.user[static_cast<size_t>(b)];
-    if (ua != ub) return ua < ub;
-    return in.timestamp[static_cast<size_t>(a)] < in.timestamp[static_cast<size_t>(b)];
-  });
+  std::vector<size_t> order = by_user_and_time(in, rows);
+  auto row = [&](size_t k) { return static_cast<size_t>(rows[order[k]]); };
   for (size_t end = 0; end < order.size();) {
     size_t begin = end;
-    const int64_t u = in.user[static_cast<size_t>(order[begin])];
-    while (end < order.size() && in.user[static_cast<size_t>(order[end])] == u) ++end;
+    const int64_t u = in.user[row(begin)];
+    while (end < order.size() && in.user[row(end)] == u) ++end;
     const size_t first = end - std::min(end - begin, static_cast<size_t>(n));
-    for (size_t k = first; k < end; ++k) {
-      t.values[static_cast<size_t>(u * n) + (k - first)] = in.item[static_cast<size_t>(order[k])];
-    }
+    for (size_t k = first; k < end; ++k) t.values[static_cast<size_t>(u * n) + (k - first)] = in.item[row(k)];
+  }
+  return t;
+}
+
+PaddedTable items_before(const Interactions& in, const std::vector<int64_t>& rows, int64_t n) {
+  PaddedTable t;
+  t.rows = static_cast<int64_t>(rows.size());
+  t.width = n;
+  t.values.assign(rows.size() * static_cast<size_t>(n), -1);
+  if (n == 0) return t;
+  std::vector<size_t> order = by_user_and_time(in, rows);
+  auto row = [&](size_t k) { return static_cast<size_t>(rows[order[k]]); };
+  size_t begin = 0;  // the first position of the current user in `order`
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (in.user[row(k)] != in.user[row(begin)]) begin = k;
+    const size_t first = k - std::min(k - begin, static_cast<size_t>(n));
+    int64_t* out = t.values.data() + order[k] * static_cast<size_t>(n);
+    for (size_t j = first; j < k; ++j) out[j - first] = in.item[row(j)];
   }
   return t;
 }

@@ -22,6 +22,11 @@ struct PaddedTable {
 PaddedTable recent_items(const Interactions& interactions, const std::vector<int64_t>& rows, int64_t num_users,
                          int64_t n);
 
+/// For each of interactions[rows] (in the order of `rows`), the at most `n` items its user had
+/// before it among those rows, by timestamp (ties: the earlier row first), oldest first, padded
+/// with -1 after: [rows.size(), n]. A user's first interaction gets all -1.
+PaddedTable items_before(const Interactions& interactions, const std::vector<int64_t>& rows, int64_t n);
+
 /// Each item's category path (items.category_ids, broad to narrow) as [num_items, L] with L the
 /// longest path (at least 1); an item without a path gets its category_idx (0 = unknown).
 PaddedTable category_paths(const ItemFeatures& items, int64_t num_items);

@@ -34,12 +34,15 @@ int64_t Objective::pairs_per_positive(int64_t batch) const {
 }
 
 torch::Tensor Objective::loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& users,
-                              const torch::Tensor& items) {
+                              const torch::Tensor& items, const torch::Tensor& history) {
   const TrainingConfig& t = config_.training;
   const int64_t m = users.numel();
   const torch::Tensor u = users.to(device_), i = items.to(device_);
+  // A pair's own history holds only earlier items; the stored recent items leave the target out.
+  const torch::Tensor h = history.defined() ? history.to(device_) : torch::Tensor();
+  const torch::Tensor exclude = h.defined() ? torch::Tensor() : i;
   if (t.loss == LossKind::kSoftmax || t.loss == LossKind::kMixed) {
-    torch::Tensor q = model->user_embeddings(u, i);  // [B, D]
+    torch::Tensor q = model->user_embeddings(u, exclude, h);  // [B, D]
     torch::Tensor columns = i;                       // [C]
     torch::Tensor log_q;
     if (t.logq_correction) {
@@ -63,11 +66,13 @@ torch::Tensor Objective::loss(TwoTowerModel& model, NegativeSampler& sampler, co
   torch::Tensor candidates = torch::cat({i, negatives});  // [(1 + k) B]
   torch::Tensor scores;
   if (t.shared_user_tower) {
-    scores = shared_user_scores(model, u, candidates, k);
+    scores = shared_user_scores(model, u, candidates, k, h);
   } else {
     // Every pair runs the user tower, as the reference does; each pair's positive is left out of
     // the user's pooled history.
-    scores = (model->user_embeddings(torch::cat({u, u.repeat({k})}), torch::cat({i, i.repeat({k})})) *
+    torch::Tensor repeated_exclude = exclude.defined() ? exclude.repeat({1 + k}) : torch::Tensor();
+    torch::Tensor repeated_history = h.defined() ? h.repeat({1 + k, 1}) : torch::Tensor();
+    scores = (model->user_embeddings(u.repeat({1 + k}), repeated_exclude, repeated_history) *
               model->item_embeddings(candidates)).sum(-1);
   }
   torch::Tensor scale = model->logit_scale(t.logit_scale);

@@ -20,9 +20,11 @@ class Objective {
             const torch::Device& device);
 
   /// @param users, items  [B] int64 positive pairs on the CPU
+  /// @param history       [B, N] int64 each pair's own pooled history (model.user_history_mode:
+  ///                      before) on the CPU, or undefined (the model's stored recent items)
   /// @return a 0-dim float32 loss on the device
   torch::Tensor loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& users,
-                     const torch::Tensor& items);
+                     const torch::Tensor& items, const torch::Tensor& history = {});
 
   /// Pairs scored per positive, for throughput figures (1 + neg_ratio, B for in-batch, ...).
   int64_t pairs_per_positive(int64_t batch) const;

@@ -10,12 +10,14 @@ namespace twotower {
 
 /// @param users  [m] int64, the positives' users
 /// @param items  [(1 + k) m] int64, the positive items then the negatives (row r * m + j pairs with users[j])
+/// @param history  [m, N] the positives' own histories (user_history_mode: before), or undefined
 /// @return       [(1 + k) m] float32 cosine scores
 inline torch::Tensor shared_user_scores(TwoTowerModel& model, const torch::Tensor& users, const torch::Tensor& items,
-                                        int64_t k) {
-  // The k + 1 pairs of a user share its positive, which the pooled history leaves out.
-  torch::Tensor positives = items.slice(0, 0, users.numel());
-  return (model->user_embeddings(users, positives).repeat({1 + k, 1}) * model->item_embeddings(items)).sum(-1);
+                                        int64_t k, const torch::Tensor& history = {}) {
+  // The k + 1 pairs of a user share its positive, which the stored pooled history leaves out.
+  torch::Tensor positives = history.defined() ? torch::Tensor() : items.slice(0, 0, users.numel());
+  return (model->user_embeddings(users, positives, history).repeat({1 + k, 1}) * model->item_embeddings(items))
+      .sum(-1);
 }
 
 }  // namespace twotower

@@ -80,6 +80,7 @@ std::vector<int64_t> rows_in(const Dataset& data, const std::vector<std::string>
 struct PairColumns {
   torch::Tensor users;  // [n] int64, CPU
   torch::Tensor items;  // [n] int64, CPU
+  torch::Tensor history;  // [n, N] int64 items before each pair (user_history_mode: before), or undefined
   int64_t size() const { return users.numel(); }
 };
 
@@ -89,7 +90,7 @@ PairColumns pairs_of(const Dataset& data, const std::vector<int64_t>& rows) {
     u[k] = data.interactions.user[static_cast<size_t>(rows[k])];
     i[k] = data.interactions.item[static_cast<size_t>(rows[k])];
   }
-  return {long_tensor(u), long_tensor(i)};
+  return {long_tensor(u), long_tensor(i), torch::Tensor()};
 }
 
 // Every user's or item's embedding in eval mode, [n, D] float32 on the CPU.
@@ -234,6 +235,7 @@ std::string comparable_yaml(Config c, const Config& now) {
 struct Batch {
   torch::Tensor users;  // [m] int64
   torch::Tensor items;  // [m] int64
+  torch::Tensor history;  // [m, N] int64, or undefined
   int64_t positives = 0;
 };
 
@@ -266,7 +268,7 @@ class EpochRunner {
         next = std::async(t.prefetch ? std::launch::async : std::launch::deferred, assemble, batch + 1);
       }
       const int64_t m = current.positives;
-      torch::Tensor loss = objective_.loss(model_, sampler_, current.users, current.items);
+      torch::Tensor loss = objective_.loss(model_, sampler_, current.users, current.items, current.history);
       optimizers_.dense->zero_grad();
       if (optimizers_.rows) optimizers_.rows->zero_grad();
       loss.backward();
@@ -295,6 +297,7 @@ class EpochRunner {
     Batch batch;
     batch.users = train.users.index_select(0, idx);
     batch.items = train.items.index_select(0, idx);
+    if (train.history.defined()) batch.history = train.history.index_select(0, idx);
     batch.positives = e - s;
     return batch;
   }
@@ -378,6 +381,10 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   }
 
   PairColumns train = pairs_of(data, train_rows);
+  if (config.model.user_history > 0 && config.model.user_history_mode == UserHistoryMode::kBefore) {
+    PaddedTable before = items_before(data.interactions, train_rows, config.model.user_history);
+    train.history = long_tensor(before.values).view({before.rows, before.width});
+  }
   PairColumns valid = pairs_of(data, rows_in(data, {config.data.valid_split}));
   if (train.size() == 0) fail("data.train_splits: no interaction of ", config.data.data_path, " is in them");
   {
