@@ -55,6 +55,30 @@ TEST(Loss, MixedNegativesByHand) {
   EXPECT_NEAR(value(sampled_softmax_loss(s, longs({3}), longs({3, 7}), log_q, 1.0, true)), std::log(1.5), 1e-6);
 }
 
+// The fused CPU softmax equals the composed one in value and in the gradient of the scores, with
+// repeated items (accidental hits), log-Q, extra columns and a temperature, masked or not.
+TEST(Loss, FusedSoftmaxEqualsComposed) {
+  torch::manual_seed(3);
+  const int64_t b = 37, c = 45;
+  torch::Tensor rows = torch::randint(0, 20, {b}, torch::kLong);
+  torch::Tensor cols = torch::cat({rows, torch::randint(0, 20, {c - b}, torch::kLong)});
+  torch::Tensor log_q = torch::randn({c});
+  for (bool mask : {true, false}) {
+    for (bool with_q : {true, false}) {
+      torch::Tensor base = torch::randn({b, c});
+      torch::Tensor s1 = base.clone().requires_grad_(true), s2 = base.clone().requires_grad_(true);
+      torch::Tensor q = with_q ? log_q : torch::Tensor();
+      torch::Tensor fused = sampled_softmax_loss(s1, rows, cols, q, 0.2, mask);
+      torch::Tensor composed = sampled_softmax_loss_composed(s2, rows, cols, q, 0.2, mask);
+      EXPECT_NEAR(value(fused), value(composed), 1e-5) << mask << with_q;
+      (fused * 3).backward();
+      (composed * 3).backward();
+      EXPECT_TRUE(torch::allclose(s1.grad(), s2.grad(), 1e-5, 1e-6)) << mask << with_q;
+      EXPECT_GT(s1.grad().abs().sum().item<double>(), 0.0);
+    }
+  }
+}
+
 // BPR, one positive of score 1 and k = 2 negatives of scores 0 and 1, scale 1:
 // (softplus(-1) + softplus(0)) / 2 = (log(1 + e^-1) + log 2) / 2.
 TEST(Loss, BprByHand) {

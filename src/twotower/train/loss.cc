@@ -2,7 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
+#include <unordered_map>
+#include <vector>
 
 #include "twotower/common/error.h"
 
@@ -25,6 +29,70 @@ at::Tensor bpr_loss(const at::Tensor& positive, const at::Tensor& negative, cons
   return torch::nn::functional::softplus(-scale * diff).mean();
 }
 
+namespace {
+
+// Flat indices (r * C + j) of the accidental hits: column j holds row r's item and j != r.
+torch::Tensor accidental_hits(const torch::Tensor& rows, const torch::Tensor& cols) {
+  const int64_t b = rows.numel(), c = cols.numel();
+  const int64_t* row = rows.data_ptr<int64_t>();
+  const int64_t* col = cols.data_ptr<int64_t>();
+  std::unordered_map<int64_t, std::vector<int64_t>> columns_of;
+  columns_of.reserve(static_cast<size_t>(c));
+  for (int64_t j = 0; j < c; ++j) columns_of[col[j]].push_back(j);
+  std::vector<int64_t> flat;
+  for (int64_t r = 0; r < b; ++r) {
+    const auto& same = columns_of[row[r]];
+    if (same.size() < 2 && (same.empty() || same[0] == r)) continue;
+    for (int64_t j : same) {
+      if (j != r) flat.push_back(r * c + j);
+    }
+  }
+  return torch::tensor(flat, torch::kLong);
+}
+
+// The CPU loss as one autograd node over one [B, C] buffer: the forward turns the buffer into
+// exp(l_bc - max_b) in place and keeps it with each row's sum, the backward scales it in place
+// into softmax - one-hot, the gradient of the scores. The composed loss makes about eight
+// [B, C] temporaries (64 MB each at B = C = 4096), each one page faults on every step.
+class FusedSampledSoftmax : public torch::autograd::Function<FusedSampledSoftmax> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& scores,
+                               const torch::Tensor& row_items, const torch::Tensor& column_items,
+                               const torch::Tensor& log_q, double temperature, bool mask_hits) {
+    torch::NoGradGuard no_grad;
+    const int64_t b = scores.size(0);
+    // l = s / T - log q, in one pass when there is a correction (log_q empty: none).
+    torch::Tensor buffer = log_q.numel() > 0 ? torch::add(-log_q.unsqueeze(0), scores, 1.0 / temperature)
+                                             : scores.mul(1.0 / temperature);
+    if (mask_hits) {
+      torch::Tensor hits = accidental_hits(row_items.contiguous(), column_items.contiguous());
+      if (hits.numel() > 0) buffer.view(-1).index_fill_(0, hits, -std::numeric_limits<float>::infinity());
+    }
+    torch::Tensor positive = buffer.slice(1, 0, b).diagonal().clone();  // l_bb
+    torch::Tensor max = std::get<0>(buffer.max(1, true));                // [B, 1], finite: l_bb is never masked
+    buffer.sub_(max).exp_();
+    torch::Tensor sum = buffer.sum(1, true);                             // [B, 1]
+    ctx->saved_data["buffer"] = buffer;
+    ctx->saved_data["sum"] = sum;
+    ctx->saved_data["inv_t"] = 1.0 / temperature;
+    return (max.squeeze(1) + sum.squeeze(1).log() - positive).mean();
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    torch::Tensor grad = ctx->saved_data["buffer"].toTensor();
+    torch::Tensor sum = ctx->saved_data["sum"].toTensor();
+    ctx->saved_data.erase("buffer");  // scaled in place below: a second backward would read garbage
+    const int64_t b = grad.size(0);
+    const double g = grad_outputs[0].item<double>() * ctx->saved_data["inv_t"].toDouble() / static_cast<double>(b);
+    grad.mul_(sum.reciprocal().mul_(g));  // g * softmax
+    grad.slice(1, 0, b).diagonal().sub_(g);
+    return {grad, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
 at::Tensor sampled_softmax_loss(const at::Tensor& scores, const at::Tensor& row_items, const at::Tensor& column_items,
                                 const at::Tensor& log_q, double temperature, bool mask_hits) {
   const int64_t b = scores.size(0), c = scores.size(1);
@@ -33,6 +101,19 @@ at::Tensor sampled_softmax_loss(const at::Tensor& scores, const at::Tensor& row_
     fail("sampled softmax: got scores [", b, ", ", c, "], ", row_items.numel(), " row items, ", column_items.numel(),
          " column items, expected [B, C >= B], B and C");
   }
+  if (scores.device().is_cpu() && scores.scalar_type() == torch::kFloat) {
+    return FusedSampledSoftmax::apply(scores, row_items.to(torch::kLong), column_items.to(torch::kLong),
+                                      log_q.defined() ? log_q.to(torch::kFloat) : torch::empty({0}), temperature,
+                                      mask_hits);
+  }
+  return sampled_softmax_loss_composed(scores, row_items, column_items, log_q, temperature, mask_hits);
+}
+
+at::Tensor sampled_softmax_loss_composed(const at::Tensor& scores, const at::Tensor& row_items,
+                                         const at::Tensor& column_items, const at::Tensor& log_q, double temperature,
+                                         bool mask_hits) {
+  const int64_t b = scores.size(0);
+  if (b == 0) return torch::zeros({}, scores.options());
   torch::Tensor logits = scores / temperature;
   if (log_q.defined()) logits = logits - log_q.unsqueeze(0);
   if (mask_hits) {

@@ -35,5 +35,11 @@ at::Tensor bpr_loss(const at::Tensor& positive, const at::Tensor& negative, cons
 /// @param log_q         [C] float32, or undefined for no correction
 at::Tensor sampled_softmax_loss(const at::Tensor& scores, const at::Tensor& row_items, const at::Tensor& column_items,
                                 const at::Tensor& log_q, double temperature, bool mask_hits);
+/// The same loss from composed tensor operations (autograd through each): the path on a GPU,
+/// and the check of the fused CPU path that sampled_softmax_loss takes, which reads the logits
+/// in place and writes the gradient of the scores in one pass.
+at::Tensor sampled_softmax_loss_composed(const at::Tensor& scores, const at::Tensor& row_items,
+                                         const at::Tensor& column_items, const at::Tensor& log_q, double temperature,
+                                         bool mask_hits);
 
 }  // namespace twotower
