@@ -1,5 +1,6 @@
 #include "twotower/train/trainer.h"
 
+#include <malloc.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -313,7 +314,17 @@ class EpochRunner {
 
 }  // namespace
 
+// glibc serves allocations above a (dynamic, at most 32 MB) threshold with fresh mmap pages and
+// returns them on free, so each step's large activations (a 4096 x 4096 score matrix is 64 MB)
+// page-fault and are zeroed by the kernel anew. Training allocates the same sizes every step:
+// keep them in the heap for reuse instead.
+void keep_large_allocations() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 TrainSummary run_training(const Config& given, const TrainOptions& options) {
+  keep_large_allocations();
   const Config config = resolved_paths(given);
   const TrainingConfig& t = config.training;
   const fs::path out = t.output_dir;
