@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "twotower/common/error.h"
+#include "twotower/model/counter_dropout.h"
 
 namespace twotower {
 namespace {
@@ -44,7 +45,7 @@ torch::nn::Sequential make_mlp(int64_t in, const std::vector<int64_t>& hidden, d
     seq->push_back(torch::nn::Linear(in, hidden[k]));
     if (last_activation || k + 1 < hidden.size()) {
       seq->push_back(torch::nn::ReLU());
-      seq->push_back(torch::nn::Dropout(dropout));
+      seq->push_back(CounterDropout(dropout));
     }
     in = hidden[k];
   }

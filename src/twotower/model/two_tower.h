@@ -4,7 +4,8 @@
 // Submodule names are the checkpoint keys: user_tower.{embedding,mlp}, item_tower.{embedding,
 // category_embedding,brand_embedding,text_projection,mlp}; mlp is a Sequential of
 // [Linear, ReLU, Dropout] per hidden layer then the output Linear (indices 0, 1, 2, ...), as in
-// the reference system.
+// the reference system; the Dropout is CounterDropout (model/counter_dropout.h), the same
+// distribution with a cheaper mask.
 #pragma once
 
 #include <torch/torch.h>

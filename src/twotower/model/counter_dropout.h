@@ -1,0 +1,29 @@
+// Dropout with a counter-based mask: element i of a call is kept when a hash of (seed, i) is at
+// least p * 2^64, so the mask costs a few integer operations per element, is computed in
+// parallel and is recomputed in the backward pass instead of being stored. torch's CPU dropout
+// draws a Bernoulli variate per element from a sequential generator, which the reference
+// profile puts at a third of a training step. Each call's seed is drawn from torch's default
+// generator, so a run is reproduced by torch::manual_seed and resumed exactly from the RNG
+// state that checkpoints hold.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace twotower {
+
+/// x * mask / (1 - p), mask_i = [hash(seed, i) >= p * 2^64]; differentiable (the backward
+/// recomputes the mask). CPU float32 tensors; other tensors get torch::dropout.
+torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed);
+
+/// Drop-in for torch::nn::Dropout (no parameters or buffers, so module indices and checkpoint
+/// keys stay those of the reference's Sequential).
+struct CounterDropoutImpl : torch::nn::Module {
+  explicit CounterDropoutImpl(double p) : p(p) {}
+  torch::Tensor forward(const torch::Tensor& x);
+  double p;
+};
+TORCH_MODULE(CounterDropout);
+
+}  // namespace twotower
