@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include <atomic>
+#include <random>
 
 #include "test_util.h"
 #include "twotower/common/error.h"
@@ -101,6 +104,64 @@ TEST(ChunkReader, TruncatedGzipIsAnError) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cut.bin: truncated gzip data"), std::string::npos) << e.what();
+  }
+}
+
+/// One gzip member holding `text`, stored (level 0) so that its size is known in advance.
+std::string gzip_member(const std::string& text, int level) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, text.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+// The CRC and size in each member's trailer are checked, also when the trailer straddles two
+// reads of the compressed file (1 MiB each).
+TEST(ChunkReader, GzipTrailersAreChecked) {
+  TempDir dir;
+  std::mt19937 rng(3);
+  constexpr size_t kRead = size_t{1} << 20;
+  std::string first, member;
+  // A first member whose 8-byte trailer starts 3 bytes before the end of the first read.
+  for (size_t size = kRead - 200;; ++size) {
+    first.resize(size);
+    for (size_t i = first.size() - 1; i > 0 && i + 300 > size; --i) first[i] = static_cast<char>('a' + rng() % 26);
+    for (size_t i = 0; i < first.size(); i += 64) first[i] = '\n';
+    member = gzip_member(first, 0);
+    if (member.size() == kRead + 5) break;
+    ASSERT_LT(member.size(), kRead + 5) << "no size puts the trailer across the read boundary";
+  }
+  std::string second = "last line\n";
+  testing::write_file(dir / "two.bin", member + gzip_member(second, 6));
+  EXPECT_EQ(joined(chunks_of(dir / "two.bin", 4096)), first + second);
+
+  std::string bad_crc = member;
+  bad_crc[bad_crc.size() - 8] ^= 1;
+  testing::write_file(dir / "crc.bin", bad_crc + gzip_member(second, 6));
+  try {
+    chunks_of(dir / "crc.bin", 4096);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("crc.bin: corrupt gzip data near byte 1048581 (incorrect data check)"),
+              std::string::npos)
+        << e.what();
+  }
+  std::string bad_size = gzip_member(second, 6);
+  bad_size[bad_size.size() - 1] ^= 1;
+  testing::write_file(dir / "size.bin", bad_size);
+  try {
+    chunks_of(dir / "size.bin", 4096);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("size.bin: corrupt gzip data near byte"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(incorrect length check)"), std::string::npos) << e.what();
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "twotower/common/error.h"
+#include "twotower/data/crc32.h"
 
 namespace twotower {
 namespace {
@@ -29,8 +30,9 @@ ChunkReader::ChunkReader(const std::filesystem::path& path, size_t chunk_bytes)
   std::rewind(file_);
   if (gzip_) {
     in_.resize(kInputChunk);
-    // 15 + 32: any window size, gzip or zlib header detected automatically.
-    if (inflateInit2(&zs_, 15 + 32) != Z_OK) {
+    // 15 + 16: gzip members of any window size. zlib's own check of the CRC is turned off:
+    // crc32.h computes the same several times faster, and the trailer is checked here.
+    if (inflateInit2(&zs_, 15 + 16) != Z_OK || inflateValidate(&zs_, 0) != Z_OK) {
       std::fclose(file_);
       fail(path_, ": cannot initialise zlib");
     }
@@ -63,6 +65,11 @@ size_t ChunkReader::read_some(char* dst, size_t n, bool& end) {
   zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, UINT32_MAX));
   while (zs_.avail_out > 0) {
     if (zs_.avail_in == 0) {
+      // The last bytes of the previous input: the start of a trailer cut by this refill.
+      size_t used = in_used_;
+      size_t keep = std::min(used, kTrailer);
+      std::memmove(in_tail_, in_tail_ + keep, kTrailer - keep);
+      std::memcpy(in_tail_ + kTrailer - keep, in_.data() + used - keep, keep);
       size_t got = std::fread(in_.data(), 1, in_.size(), file_);
       if (got == 0) {
         if (std::ferror(file_)) fail(path_, ": read error: ", std::strerror(errno));
@@ -71,21 +78,47 @@ size_t ChunkReader::read_some(char* dst, size_t n, bool& end) {
         break;
       }
       consumed_ += static_cast<int64_t>(got);
+      in_used_ = got;
       zs_.next_in = in_.data();
       zs_.avail_in = static_cast<uInt>(got);
     }
     member_open_ = true;
+    Bytef* out = zs_.next_out;
     int rc = inflate(&zs_, Z_NO_FLUSH);
+    size_t produced = static_cast<size_t>(zs_.next_out - out);
+    member_crc_ = crc32(member_crc_, out, produced);
+    member_size_ += produced;
     if (rc == Z_STREAM_END) {
+      check_trailer();
       // A .gz file may hold several members one after another (as `cat a.gz b.gz` makes).
       inflateReset(&zs_);
       member_open_ = false;
+      member_crc_ = 0;
+      member_size_ = 0;
     } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
       fail(path_, ": corrupt gzip data near byte ", consumed_ - static_cast<int64_t>(zs_.avail_in), " (",
            zs_.msg ? zs_.msg : "zlib error", ")");
     }
   }
   return static_cast<size_t>(reinterpret_cast<char*>(zs_.next_out) - dst);
+}
+
+void ChunkReader::check_trailer() {
+  // zlib has just read the member's last 8 bytes: CRC-32 and size modulo 2^32, little-endian.
+  unsigned char trailer[kTrailer];
+  size_t in_buffer = static_cast<size_t>(zs_.next_in - in_.data());
+  size_t from_tail = kTrailer - std::min(in_buffer, kTrailer);
+  std::memcpy(trailer, in_tail_ + kTrailer - from_tail, from_tail);
+  std::memcpy(trailer + from_tail, zs_.next_in - (kTrailer - from_tail), kTrailer - from_tail);
+  auto word = [&](size_t at) {
+    return static_cast<uint32_t>(trailer[at]) | static_cast<uint32_t>(trailer[at + 1]) << 8 |
+           static_cast<uint32_t>(trailer[at + 2]) << 16 | static_cast<uint32_t>(trailer[at + 3]) << 24;
+  };
+  int64_t at = consumed_ - static_cast<int64_t>(zs_.avail_in);
+  if (word(0) != member_crc_) fail(path_, ": corrupt gzip data near byte ", at, " (incorrect data check)");
+  if (word(4) != static_cast<uint32_t>(member_size_)) {
+    fail(path_, ": corrupt gzip data near byte ", at, " (incorrect length check)");
+  }
 }
 
 void ChunkReader::produce() {

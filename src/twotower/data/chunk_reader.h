@@ -83,6 +83,8 @@ class ChunkReader {
   void produce();
   /// Appends up to `n` bytes (raw or inflated) at `dst`; sets `end` at the end of the file.
   size_t read_some(char* dst, size_t n, bool& end);
+  /// At the end of a gzip member: its trailer must hold the CRC and size of what was inflated.
+  void check_trailer();
 
   std::string path_;
   std::FILE* file_ = nullptr;
@@ -94,6 +96,11 @@ class ChunkReader {
   std::vector<unsigned char> in_;  // compressed input
   int64_t consumed_ = 0;           // file bytes read so far
   bool member_open_ = false;       // inside a gzip member whose end has not been seen
+  uint32_t member_crc_ = 0;        // CRC-32 of the member's bytes inflated so far
+  uint64_t member_size_ = 0;       // and their number
+  static constexpr size_t kTrailer = 8;
+  size_t in_used_ = 0;                   // bytes of in_ filled by the last read
+  unsigned char in_tail_[kTrailer] = {};  // the last kTrailer bytes of the input before in_
 
   std::thread producer_;
   std::mutex mutex_;

@@ -48,8 +48,9 @@ bool parse_time(std::string_view s, int64_t& out) {
 }
 
 /// Appends rows and ids, for RecBole files, read line by line on one thread (the header decides
-/// the columns and a missing timestamp is the row number); reserves memory from an estimate of the row count once the first lines
-/// show the average line length (an overestimate costs address space, not resident memory).
+/// the columns and a missing timestamp is the row number); reserves memory from an estimate of
+/// the row count once the first lines show the average line length (an overestimate costs
+/// address space, not resident memory).
 class Sink {
  public:
   Sink(ReviewTable& table, const std::filesystem::path& path) : t_(table), text_bytes_(estimated_text_size(path)) {}
