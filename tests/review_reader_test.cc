@@ -232,6 +232,29 @@ TEST(ReviewReader, BadLineNumbersAcrossChunks) {
   }
 }
 
+// Chunks of JSON lines are first parsed as one stream of documents; what a stream would accept
+// but lines would not (two objects on a line, one object across lines, a scalar) is still a bad
+// line, as when every line is parsed alone.
+TEST(ReviewReader, JsonLinesAreCheckedLineByLine) {
+  TempDir dir;
+  const std::string ok = R"({"reviewerID": "U1", "asin": "I1", "overall": 5.0, "unixReviewTime": 1})";
+  const std::string text = ok + "\n" + ok + " " + ok + "\n" + R"({"reviewerID": "U2", "asin": "I2",)" + "\n" +
+                           R"("overall": 5.0, "unixReviewTime": 1})" + "\n" + "7\n" + ok + "  \t\n" + ok;
+  testing::write_file(dir / "r.json", text);
+  ReviewReadOptions o;
+  o.skip_bad_lines = true;
+  ReviewTable t = read_reviews(dir / "r.json", o);
+  EXPECT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(t.users.ids(), (std::vector<std::string>{"U1"}));
+  EXPECT_EQ(t.bad.count(), 4);
+  ASSERT_EQ(t.bad.examples().size(), 4u);
+  const std::string file = (dir / "r.json").string();
+  EXPECT_EQ(t.bad.examples()[0].rfind(file + ":2: got malformed JSON (", 0), 0u) << t.bad.examples()[0];
+  EXPECT_EQ(t.bad.examples()[1].rfind(file + ":3: got malformed JSON (", 0), 0u) << t.bad.examples()[1];
+  EXPECT_EQ(t.bad.examples()[2].rfind(file + ":4: got malformed JSON (", 0), 0u) << t.bad.examples()[2];
+  EXPECT_EQ(t.bad.examples()[3], file + ":5: got a JSON scalar, expected one JSON object per line");
+}
+
 // Empty files, files without one usable row, unknown formats and metadata passed as reviews
 // each end in one sentence.
 TEST(ReviewReader, UnusableFilesEndInOneSentence) {

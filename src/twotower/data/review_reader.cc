@@ -253,10 +253,9 @@ struct JsonKeys {
 
 // The DOM parser validates the whole line and dispatches at run time to the fastest kernels the
 // CPU has (the On-Demand API would be fixed at compile time, to its portable fallback here).
+/// Reads one review out of a parsed object into `p`, or reports why it cannot.
 template <typename Bad>
-void parse_json_line(std::string_view line, const Bad& bad, const JsonKeys& keys, ParsedChunk& p) {
-  simdjson::dom::object object;
-  if (!parse_json_object(p.json, line, object, bad)) return;
+void add_json_review(simdjson::dom::object object, const Bad& bad, const JsonKeys& keys, ParsedChunk& p) {
   std::string_view user, item, item_fallback;
   simdjson::dom::element rating_value, time_value;
   bool has_user = false, has_item = false, has_fallback = false, has_rating = false, has_time = false;
@@ -301,6 +300,45 @@ void parse_json_line(std::string_view line, const Bad& bad, const JsonKeys& keys
     time = std::llround(d);
   }
   p.add(user, item, static_cast<float>(rating), time / keys.time_divisor);
+}
+
+template <typename Bad>
+void parse_json_line(std::string_view line, const Bad& bad, const JsonKeys& keys, ParsedChunk& p) {
+  simdjson::dom::object object;
+  if (!parse_json_object(p.json, line, object, bad)) return;
+  add_json_review(object, bad, keys, p);
+}
+
+
+/// A chunk of JSON lines parsed as one stream of documents (simdjson's parse_many, a fifth
+/// cheaper than a parse per line), accepted only when every non-blank line holds exactly one
+/// document that is an object, starting at its first non-blank byte. Anything else (a bad line,
+/// two documents on a line, one across lines) returns false, and the chunk is parsed line by
+/// line: what comes out, rows and bad lines alike, is the same either way.
+bool parse_json_stream(const LineChunk& chunk, const JsonKeys& keys, ParsedChunk& p) {
+  constexpr size_t kMinBatch = size_t{1} << 16;
+  simdjson::dom::document_stream stream;
+  if (p.json.parse_many(chunk.bytes.data(), chunk.size, std::max(chunk.size, kMinBatch)).get(stream)) return false;
+  auto it = stream.begin();
+  bool ok = true;
+  auto unexpected = [&](std::string_view, const std::string&, const std::string&) { ok = false; };
+  p.lines = for_each_line(chunk, 0, [&](std::string_view line, int64_t) {
+    if (!ok) return;
+    size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return;
+    ++p.data_lines;
+    auto start = static_cast<size_t>(line.data() + first - chunk.bytes.data());
+    simdjson::dom::object object;
+    if (!(it != stream.end()) || it.current_index() != start || (*it).get_object().get(object)) {
+      ok = false;
+      return;
+    }
+    size_t rows = p.rows.size();
+    add_json_review(object, unexpected, keys, p);
+    ok = ok && p.rows.size() == rows + 1;
+    ++it;
+  });
+  return ok && !(it != stream.end());
 }
 
 // Splits `line` on `sep` into `fields` (views into the line); RFC 4180 quotes are honoured when
@@ -359,7 +397,12 @@ void read_parallel(const std::filesystem::path& path, const ReviewReadOptions& o
     parse_chunks_in_order<ParsedChunk>(source, parse_threads(options.threads), parse, merger);
   };
   auto json = [&](const JsonKeys& keys) {
-    run([&keys](std::string_view line, const auto& bad, ParsedChunk& p) { parse_json_line(line, bad, keys, p); });
+    auto parse = [&](const LineChunk& chunk, ParsedChunk& p) {
+      p.clear();
+      if (parse_json_stream(chunk, keys, p)) return;
+      parse_lines(chunk, p, [&](std::string_view line, const auto& bad) { parse_json_line(line, bad, keys, p); });
+    };
+    parse_chunks_in_order<ParsedChunk>(source, parse_threads(options.threads), parse, merger);
   };
   switch (t.format) {
     case ReviewFormat::kAmazon2018: json({"reviewerID", "asin", "", "overall", "unixReviewTime", 1}); break;
