@@ -141,6 +141,120 @@ TEST(ReviewReader, SkipBadLinesCountsThem) {
   EXPECT_EQ(t.users.ids(), (std::vector<std::string>{"U2"}));
 }
 
+/// A JSON lines file with repeated and numeric ids, blank and "\r\n" lines, and (when `bad`) a
+/// bad line every 97 lines of four kinds.
+std::string mixed_json(int lines, bool bad) {
+  std::string text;
+  for (int i = 1; i <= lines; ++i) {
+    if (bad && i % 97 == 0) {
+      const char* kinds[] = {R"({"reviewerID": "U1", "asin": "I1", "overall": "five", "unixReviewTime": 1})",
+                             R"({"reviewerID": "U1", "asin": "I1", "overall": 5.0, "unixRevi)", "[1, 2]",
+                             R"({"reviewerID": "U1", "overall": 5.0, "unixReviewTime": 1})"};
+      text += kinds[(i / 97) % 4];
+    } else if (i % 31 == 0) {
+      text += "  ";  // blank
+    } else if (i % 11 == 0) {
+      text += str_cat(R"({"reviewerID": )", i % 13, R"(, "asin": "I)", (i * 7) % 50, R"(", "overall": 3, "unixReviewTime": )", i, "}");
+    } else {
+      text += str_cat(R"({"overall": )", i % 5 + 1, R"(.0, "reviewerID": "user-with-a-long-id-)", (i * 31) % 200,
+                      R"(", "asin": "I)", (i * 7) % 50, R"(", "reviewText": "text \"q\" )", i, R"(", "unixReviewTime": )",
+                      1000 + i, "}");
+    }
+    text += i % 5 == 0 ? "\r\n" : "\n";
+  }
+  return text;
+}
+
+void expect_same_table(const ReviewTable& a, const ReviewTable& b, const std::string& what) {
+  EXPECT_EQ(a.rows.user, b.rows.user) << what;
+  EXPECT_EQ(a.rows.item, b.rows.item) << what;
+  EXPECT_EQ(a.rows.rating, b.rows.rating) << what;
+  EXPECT_EQ(a.rows.timestamp, b.rows.timestamp) << what;
+  EXPECT_EQ(a.users.ids(), b.users.ids()) << what;
+  EXPECT_EQ(a.items.ids(), b.items.ids()) << what;
+  EXPECT_EQ(a.lines, b.lines) << what;
+  EXPECT_EQ(a.bad.count(), b.bad.count()) << what;
+  EXPECT_EQ(a.bad.examples(), b.bad.examples()) << what;
+}
+
+// JSON lines and CSV are parsed in chunks on several threads: any thread count and chunk size
+// (chunks of one line, chunk ends inside lines) gives what one thread reading one chunk gives.
+TEST(ReviewReader, ThreadsAndChunkSizesGiveTheSameTable) {
+  TempDir dir;
+  testing::write_file(dir / "r.json.gz", mixed_json(1000, false));
+  testing::write_file(dir / "bad.json", mixed_json(1000, true));
+  std::string csv;
+  for (int i = 0; i < 1000; ++i) csv += str_cat("I", (i * 7) % 50, ",U", (i * 31) % 200, ",", i % 5, ".5,", 100 + i, "\n");
+  testing::write_file(dir / "r.csv", csv);
+  for (const char* name : {"r.json.gz", "bad.json", "r.csv"}) {
+    ReviewReadOptions one;
+    one.skip_bad_lines = true;
+    one.threads = 1;
+    one.chunk_bytes = size_t{1} << 20;  // the whole file
+    ReviewTable expected = read_reviews(dir / name, one);
+    EXPECT_GT(expected.rows.size(), 900u) << name;
+    for (int threads : {1, 3}) {
+      for (size_t chunk_bytes : {1, 250, 4096}) {
+        ReviewReadOptions o = one;
+        o.threads = threads;
+        o.chunk_bytes = chunk_bytes;
+        expect_same_table(read_reviews(dir / name, o), expected, str_cat(name, " threads ", threads, " chunk ", chunk_bytes));
+      }
+    }
+  }
+}
+
+// Bad lines are numbered in the file, whichever chunk and thread they fell to; without
+// --skip-bad-lines the first one in the file stops the read.
+TEST(ReviewReader, BadLineNumbersAcrossChunks) {
+  TempDir dir;
+  testing::write_file(dir / "bad.json", mixed_json(3000, true));
+  ReviewReadOptions o;
+  o.skip_bad_lines = true;
+  o.threads = 3;
+  o.chunk_bytes = 200;
+  ReviewTable t = read_reviews(dir / "bad.json", o);
+  EXPECT_EQ(t.bad.count(), 3000 / 97);
+  ASSERT_EQ(t.bad.examples().size(), BadLines::kMaxExamples);
+  const std::string file = (dir / "bad.json").string();
+  // Line 97 * k holds kind k % 4.
+  EXPECT_EQ(t.bad.examples()[0].rfind(file + ":97: got malformed JSON (", 0), 0u) << t.bad.examples()[0];
+  EXPECT_EQ(t.bad.examples()[1], file + ":194: got a JSON array, expected one JSON object per line");
+  EXPECT_EQ(t.bad.examples()[2], file + ":291: field \"asin\": got nothing, expected a string (the item id)");
+  EXPECT_EQ(t.bad.examples()[3], file + ":388: field \"overall\": got \"five\", expected a number");
+  EXPECT_EQ(t.lines, 3000 - 3000 / 31);
+  o.skip_bad_lines = false;
+  try {
+    read_reviews(dir / "bad.json", o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), t.bad.examples()[0]);
+  }
+}
+
+// Chunks of JSON lines are first parsed as one stream of documents; what a stream would accept
+// but lines would not (two objects on a line, one object across lines, a scalar) is still a bad
+// line, as when every line is parsed alone.
+TEST(ReviewReader, JsonLinesAreCheckedLineByLine) {
+  TempDir dir;
+  const std::string ok = R"({"reviewerID": "U1", "asin": "I1", "overall": 5.0, "unixReviewTime": 1})";
+  const std::string text = ok + "\n" + ok + " " + ok + "\n" + R"({"reviewerID": "U2", "asin": "I2",)" + "\n" +
+                           R"("overall": 5.0, "unixReviewTime": 1})" + "\n" + "7\n" + ok + "  \t\n" + ok;
+  testing::write_file(dir / "r.json", text);
+  ReviewReadOptions o;
+  o.skip_bad_lines = true;
+  ReviewTable t = read_reviews(dir / "r.json", o);
+  EXPECT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(t.users.ids(), (std::vector<std::string>{"U1"}));
+  EXPECT_EQ(t.bad.count(), 4);
+  ASSERT_EQ(t.bad.examples().size(), 4u);
+  const std::string file = (dir / "r.json").string();
+  EXPECT_EQ(t.bad.examples()[0].rfind(file + ":2: got malformed JSON (", 0), 0u) << t.bad.examples()[0];
+  EXPECT_EQ(t.bad.examples()[1].rfind(file + ":3: got malformed JSON (", 0), 0u) << t.bad.examples()[1];
+  EXPECT_EQ(t.bad.examples()[2].rfind(file + ":4: got malformed JSON (", 0), 0u) << t.bad.examples()[2];
+  EXPECT_EQ(t.bad.examples()[3], file + ":5: got a JSON scalar, expected one JSON object per line");
+}
+
 // Empty files, files without one usable row, unknown formats and metadata passed as reviews
 // each end in one sentence.
 TEST(ReviewReader, UnusableFilesEndInOneSentence) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "twotower/data/bad_lines.h"
+#include "twotower/data/chunk_reader.h"
 #include "twotower/data/dataset.h"
 #include "twotower/data/id_map.h"
 #include "twotower/data/input_format.h"
@@ -16,6 +17,8 @@ struct ReviewReadOptions {
   ReviewFormat format = ReviewFormat::kAuto;  // kAuto: detected from the first line
   bool skip_bad_lines = false;                // count bad lines instead of stopping at the first
   bool progress = false;                      // a progress line on stderr
+  int threads = 0;                            // parsing threads for JSON and CSV; 0: one per core
+  size_t chunk_bytes = ChunkReader::kDefaultChunkBytes;  // lines are parsed in chunks of about this size
 };
 
 struct ReviewTable {
@@ -30,7 +33,9 @@ struct ReviewTable {
 
 /// Reads every review of `path`. Required per format: a user id, an item id, a rating (JSON and
 /// CSV; RecBole's is optional and absent ratings are NaN) and a timestamp (seconds; 2023's
-/// milliseconds are divided by 1000). Throws `file:line: field "x": got ..., expected ...` on
+/// milliseconds are divided by 1000). JSON lines and CSV are parsed on `threads` threads in
+/// chunks of lines and merged in file order: the result is the same for any thread count and
+/// chunk size. Throws `file:line: field "x": got ..., expected ...` on
 /// the first bad line unless skip_bad_lines, and one sentence when no usable row remains.
 ReviewTable read_reviews(const std::filesystem::path& path, const ReviewReadOptions& options);
 
