@@ -8,12 +8,11 @@
 #include <sys/resource.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench_context.h"
 #include "twotower/eval/evaluator.h"
 
 namespace twotower {
@@ -119,33 +118,8 @@ BENCHMARK(BM_EvaluateEmbeddings)->Name("Games/evaluate")->Args({kGamesUsers, kGa
 BENCHMARK(BM_EvaluateEmbeddings)->Name("Reference/evaluate")->Args({kRefUsers, kRefItems, 128, 256})
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
 
 }  // namespace
 }  // namespace twotower
 
-int main(int argc, char** argv) {
-  std::string command;
-  for (int i = 0; i < argc; ++i) {
-    if (i > 0) command += ' ';
-    command += argv[i];
-  }
-  benchmark::AddCustomContext("command", command);
-  benchmark::AddCustomContext("machine", twotower::cpu_model() + ", " +
-                                             std::to_string(std::thread::hardware_concurrency()) + " cores");
-  // Other jobs on the same cores inflate wall time; the load average says how much.
-  double load[3] = {0, 0, 0};
-  if (getloadavg(load, 3) > 0) benchmark::AddCustomContext("load_average_1min", std::to_string(load[0]));
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return twotower::benchmark_main(argc, argv); }

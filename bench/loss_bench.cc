@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "twotower/bench/machine.h"
+#include "bench_context.h"
 #include "twotower/train/loss.h"
 
 namespace twotower {
@@ -44,18 +44,4 @@ BENCHMARK_TEMPLATE(BM_InBatchSoftmax, false)->Name("composed")->Arg(1024)->Arg(4
 }  // namespace
 }  // namespace twotower
 
-int main(int argc, char** argv) {
-  std::string command;
-  for (int i = 0; i < argc; ++i) {
-    if (i > 0) command += ' ';
-    command += argv[i];
-  }
-  twotower::MachineInfo m = twotower::machine_info();
-  benchmark::AddCustomContext("command", command);
-  benchmark::AddCustomContext("machine", m.cpu_model + ", " + std::to_string(m.cores) + " cores, " + twotower::load_text(m));
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return twotower::benchmark_main(argc, argv); }
