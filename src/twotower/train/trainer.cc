@@ -319,8 +319,8 @@ class EpochRunner {
 // page-fault and are zeroed by the kernel anew. Training allocates the same sizes every step:
 // keep them in the heap for reuse instead.
 void keep_large_allocations() {
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_MMAP_THRESHOLD, 128 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
 }
 
 TrainSummary run_training(const Config& given, const TrainOptions& options) {
