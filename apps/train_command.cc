@@ -15,13 +15,14 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
   bool resume = false;
+  bool no_eval = false;
 };
 
 void run_train(const TrainArgs& args) {
   Config config = load_config(args.config, args.overrides);
   TrainOptions options;
   options.resume = args.resume;
-  options.metrics = make_validation_metrics({10, 20});
+  if (!args.no_eval) options.metrics = make_validation_metrics({10, 20});
   TrainSummary summary = run_training(config, options);
   log_info("train: ", summary.epochs_done, " epochs, best epoch ", summary.best_epoch, " (",
            config.training.best_metric, " ", summary.best_value, "), outputs in ", config.training.output_dir);
@@ -37,6 +38,9 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("overrides", args->overrides, "section.key=value overrides, e.g. training.num_epochs=1");
   cmd->add_flag("--resume", args->resume, "continue from OUTPUT_DIR/checkpoints/last.pt");
+  cmd->add_flag("--no-eval", args->no_eval,
+                "skip the validation ranking metrics after each epoch (the validation loss stays); "
+                "training.best_metric must then be val_loss or train_loss");
   cmd->callback([args] { run_train(*args); });
 }
 

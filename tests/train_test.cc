@@ -402,6 +402,25 @@ TEST(Trainer, TextFromParquetEqualsNpy) {
   EXPECT_NE(read_npy(dir / "npy" / "item_embeddings.npy").data, read_npy(dir / "neg" / "item_embeddings.npy").data);
 }
 
+// The CLI ranks the validation split after each epoch unless --no-eval (as bench train runs it).
+TEST(Trainer, CliNoEvalSkipsRankingMetrics) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  const std::string base = testing::cli_path().string() + " train --config " + TWOTOWER_SOURCE_DIR +
+                           "/configs/reference.yaml data.data_path=" + (dir / "data").string() +
+                           " data.emb_dim=4 model.user_mlp_hidden=[8] model.item_mlp_hidden=[8] training.num_epochs=1"
+                           " training.threads=1 training.output_dir=";
+  std::string out;
+  ASSERT_EQ(testing::run_command(base + (dir / "eval").string(), &out), 0) << out;
+  ASSERT_EQ(testing::run_command(base + (dir / "noeval").string() + " --no-eval", &out), 0) << out;
+  nlohmann::json with = read_json_file(dir / "eval" / "history.json")["epochs"][0];
+  nlohmann::json without = read_json_file(dir / "noeval" / "history.json")["epochs"][0];
+  EXPECT_TRUE(with.contains("recall@10"));
+  EXPECT_FALSE(without.contains("recall@10"));
+  EXPECT_TRUE(without.contains("val_loss"));
+}
+
 // Bad inputs are errors naming what was wrong.
 TEST(Trainer, ErrorMessages) {
   TempDir dir;

@@ -107,13 +107,15 @@ std::vector<int64_t> write_inter(const Dataset& data, const fs::path& path) {
 SystemResult run_twotower(const TrainBenchOptions& o, const fs::path& data, std::ostream& out) {
   fs::path run_dir = o.work_dir / "twotower";
   fs::remove_all(run_dir);
-  std::vector<std::string> argv{self_executable().string(), "train", "--config", o.config.string()};
+  // --no-eval, as the reference runs: the full-catalogue validation ranking is not training.
+  std::vector<std::string> argv{self_executable().string(), "train", "--no-eval", "--config", o.config.string()};
   for (const auto& s : o.overrides) argv.push_back(s);
   for (const std::string& s :
        {"data.data_path=" + data.string(), std::string("data.train_splits=[train, valid]"),
         "training.num_epochs=" + std::to_string(kWarmupEpochs + 1),
         "training.max_steps_per_epoch=" + std::to_string(o.max_steps), "training.threads=" + std::to_string(o.threads),
-        std::string("training.early_stopping_patience=0"), "training.output_dir=" + run_dir.string()}) {
+        std::string("training.early_stopping_patience=0"), std::string("training.best_metric=train_loss"),
+        "training.output_dir=" + run_dir.string()}) {
     argv.push_back(s);
   }
   fs::path log = o.work_dir / "twotower.log";
