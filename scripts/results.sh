@@ -21,6 +21,8 @@ $TT train --config configs/reference.yaml data.data_path=$R/data/games training.
 $TT train --config configs/reference.yaml data.data_path=$R/data/games \
   data.text_embeddings=$R/data/games/text_emb_all-mpnet-base-v2.npy training.output_dir=$R/games-reference-mpnet training.threads=2
 $TT train --config configs/best.yaml data.data_path=$R/data/games training.output_dir=$R/games-best training.threads=2
+$TT train --config configs/best.yaml data.data_path=$R/data/games training.num_epochs=1 \
+  training.output_dir=$R/games-best-1epoch training.threads=2
 $TT train --config configs/best.yaml data.data_path=$R/data/games "data.train_splits=[train, valid]" \
   training.best_metric=train_loss training.output_dir=$R/games-best-refit training.threads=2
 $TT train --config configs/reference.yaml data.data_path=$R/data/magazine training.output_dir=$R/magazine-reference training.threads=2
@@ -28,12 +30,13 @@ $TT train --config configs/reference.yaml data.data_path=$R/data/magazine_csv tr
 $TT train --config configs/best.yaml data.data_path=$R/data/magazine_csv model.user_history=0 model.user_id_dropout=0.5 \
   training.batch_size=1024 training.embedding_learning_rate=0.01 "data.train_splits=[train, valid]" \
   training.num_epochs=2 training.best_metric=train_loss training.output_dir=$R/magazine_csv-best training.threads=2
-for run in games-reference games-reference-mpnet games-best games-best-refit magazine-reference magazine_csv-reference magazine_csv-best; do
+for run in games-reference games-reference-mpnet games-best games-best-1epoch games-best-refit magazine-reference magazine_csv-reference magazine_csv-best; do
   $TT evaluate --run $R/$run --split test --k 10,20 > $R/$run.eval
 done
 .venv/bin/python scripts/results_table.py \
   "Games: reference config=$R/games-reference" \
   "Games: reference config + all-mpnet-base-v2 titles=$R/games-reference-mpnet" "Games: configs/best.yaml=$R/games-best" \
+  "Games: configs/best.yaml, 1 epoch=$R/games-best-1epoch" \
   "Games: configs/best.yaml, refit on train+valid=$R/games-best-refit" \
   "Magazine 5-core + metadata: reference config (category, brand)=$R/magazine-reference" \
   "Magazine CSV: reference config=$R/magazine_csv-reference" "Magazine CSV: configs/best.yaml, refit on train+valid=$R/magazine_csv-best"
