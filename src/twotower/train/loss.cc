@@ -2,8 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <cmath>
 #include <limits>
 #include <unordered_map>
 #include <vector>
