@@ -51,6 +51,23 @@ TEST(Dataset, RoundTrip) {
   EXPECT_EQ(back.rows_of(Split::kTrain), (std::vector<int64_t>{0, 2}));
 }
 
+// Loading without the item text gives the same ids, interactions and feature indices, and
+// leaves the text columns empty instead of one empty string per item.
+TEST(Dataset, SkipItemTextKeepsFeatures) {
+  TempDir dir;
+  save_dataset(tiny_dataset(), dir.path());
+  Dataset back = load_dataset(dir.path(), ItemText::kSkip);
+  EXPECT_EQ(back.item_ids, (std::vector<std::string>{"i0", "i1", "i2"}));
+  EXPECT_EQ(back.interactions.item, (std::vector<int64_t>{0, 1, 1, 2}));
+  EXPECT_EQ(back.items.category_idx, (std::vector<int32_t>{2, 0, 1}));
+  EXPECT_EQ(back.items.brand_idx, (std::vector<int32_t>{1, 0, 0}));
+  EXPECT_EQ(back.items.category_ids[0], (std::vector<int32_t>{1, 2}));
+  EXPECT_EQ(back.items.brand_vocab[1], "Acme");
+  EXPECT_TRUE(back.items.title.empty());
+  EXPECT_TRUE(back.items.text.empty());
+  EXPECT_TRUE(back.items.description.empty());
+}
+
 // An id map with a repeated index is rejected with the file and the value.
 TEST(Dataset, IdMapRejectsRepeatedIndex) {
   TempDir dir;

@@ -28,6 +28,24 @@ TEST(ParquetWriter, ViewsAndCodesRoundTrip) {
   EXPECT_EQ(t.string_column("split"), (std::vector<std::string>{"test", "train", "valid"}));
 }
 
+// Reading a subset decodes only the named columns, a list column included; names the file
+// lacks are ignored, and the columns left out read as absent.
+TEST(ParquetTable, ReadsOnlyNamedColumns) {
+  testing::TempDir dir;
+  ParquetWriter w;
+  w.add_int64("a", {1, 2});
+  w.add_string("text", {"long", "words"});
+  w.add_int32_list("ids", {{1, 2}, {}});
+  w.add_int32("b", {5, 6});
+  w.write(dir / "t.parquet");
+  ParquetTable t(dir / "t.parquet", {"ids", "b", "missing"});
+  EXPECT_FALSE(t.has_column("a"));
+  EXPECT_FALSE(t.has_column("text"));
+  EXPECT_EQ(t.int64_column("b"), (std::vector<int64_t>{5, 6}));
+  EXPECT_EQ(t.int32_list_column("ids"), (std::vector<std::vector<int32_t>>{{1, 2}, {}}));
+  EXPECT_THROW(t.string_column("text"), Error);
+}
+
 TEST(ParquetWriter, StringCodesOutOfRangeIsAnError) {
   ParquetWriter w;
   try {

@@ -298,6 +298,41 @@ TEST(Trainer, BestEpochAndEarlyStoppingFromHook) {
   ModelSizes sizes{24, 16, 3, 1, 4};
   TwoTowerModel best(c.model, sizes);
   EXPECT_EQ(load_checkpoint(dir / "run" / "checkpoints" / "best.pt", best, nullptr).epoch, 2);
+  // The exported user vectors are the best epoch's (read back after epoch 4), not the last's.
+  TwoTowerModel last(c.model, sizes);
+  load_checkpoint(dir / "run" / "checkpoints" / "last.pt", last, nullptr);
+  torch::NoGradGuard no_grad;
+  best->eval();
+  last->eval();
+  torch::Tensor ids = torch::arange(24, torch::kLong);
+  Matrix exported = read_npy(dir / "run" / "user_embeddings.npy");
+  torch::Tensor got = torch::from_blob(exported.data.data(), {exported.rows, exported.cols}, torch::kFloat);
+  EXPECT_TRUE(torch::allclose(got, best->user_embeddings(ids), 1e-6, 1e-6));
+  EXPECT_FALSE(torch::allclose(got, last->user_embeddings(ids), 1e-6, 1e-6));
+}
+
+// When the last epoch is the best one, the model in memory is exported as it is (no read of
+// best.pt): the vectors equal those of the last checkpoint.
+TEST(Trainer, BestIsLastExportsModelInMemory) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  Config c = tiny_config(dir / "data", dir / "run");
+  c.training.num_epochs = 3;
+  c.training.best_metric = "fake@10";
+  TrainOptions options;
+  options.metrics = [&](const EpochEmbeddings& e) {
+    return std::map<std::string, double>{{"fake@10", 0.1 * static_cast<double>(e.epoch)}};
+  };
+  TrainSummary s = run_training(c, options);
+  EXPECT_EQ(s.best_epoch, 3);
+  TwoTowerModel last(c.model, ModelSizes{24, 16, 3, 1, 4});
+  load_checkpoint(dir / "run" / "checkpoints" / "last.pt", last, nullptr);
+  torch::NoGradGuard no_grad;
+  last->eval();
+  Matrix exported = read_npy(dir / "run" / "user_embeddings.npy");
+  torch::Tensor got = torch::from_blob(exported.data.data(), {exported.rows, exported.cols}, torch::kFloat);
+  EXPECT_TRUE(torch::allclose(got, last->user_embeddings(torch::arange(24, torch::kLong)), 1e-6, 1e-6));
 }
 
 // SGD with momentum and the cosine schedule: epoch 2 of 2 runs at (0.02 + 0.002) / 2 = 0.011,

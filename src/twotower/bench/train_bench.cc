@@ -216,7 +216,7 @@ void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   std::vector<std::string> overrides = o.overrides;
   overrides.push_back("data.data_path=" + data_dir.string());
   Config config = load_config(o.config, overrides);
-  Dataset data = load_dataset(data_dir);
+  Dataset data = load_dataset(data_dir, ItemText::kSkip);
   int64_t training_rows = 0;
   for (Split s : data.interactions.split) training_rows += s != Split::kTest ? 1 : 0;
   const int64_t text_dim = config.data.emb_dim;

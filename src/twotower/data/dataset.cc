@@ -175,7 +175,7 @@ void check_range(const std::vector<int64_t>& values, int64_t size, const fs::pat
 
 }  // namespace
 
-Dataset load_dataset(const fs::path& dir) {
+Dataset load_dataset(const fs::path& dir, ItemText text_columns) {
   if (!fs::is_directory(dir)) fail(dir.string(), ": not a prepared data folder (no such directory)");
   Dataset data;
   data.user_ids = read_id_map(dir / "uid2idx.json");
@@ -205,25 +205,40 @@ Dataset load_dataset(const fs::path& dir) {
   if (fs::exists(dir / "stats.json")) data.stats = read_json_file(dir / "stats.json");
 
   auto& it = data.items;
-  it.resize(data.item_ids.size());
+  const bool load_text = text_columns == ItemText::kLoad;
+  if (load_text) {
+    it.resize(data.item_ids.size());
+  } else {
+    it.category_idx.resize(data.item_ids.size(), 0);
+    it.brand_idx.resize(data.item_ids.size(), 0);
+    it.category_ids.resize(data.item_ids.size());
+  }
   fs::path items_path = dir / "items.parquet";
   if (fs::exists(items_path)) {
-    ParquetTable items(items_path);
+    ParquetTable items = load_text ? ParquetTable(items_path)
+                                   : ParquetTable(items_path, {"item_idx", "category_idx", "brand_idx", "category_ids"});
     auto idx = items.int64_column("item_idx");
     check_range(idx, data.num_items(), items_path, "item_idx", "iid2idx.json");
-    auto title = items.string_column("title"), brand = items.string_column("brand"),
-         categories = items.string_column("categories"), description = items.string_column("description"),
-         text = items.string_column("text");
+    std::vector<std::string> title, brand, categories, description, text;
+    if (load_text) {
+      title = items.string_column("title");
+      brand = items.string_column("brand");
+      categories = items.string_column("categories");
+      description = items.string_column("description");
+      text = items.string_column("text");
+    }
     auto cat = items.int64_column("category_idx"), br = items.int64_column("brand_idx");
     auto cat_ids = items.has_column("category_ids") ? items.int32_list_column("category_ids")
                                                     : std::vector<std::vector<int32_t>>(idx.size());
     for (size_t r = 0; r < idx.size(); ++r) {
       auto i = static_cast<size_t>(idx[r]);
-      it.title[i] = std::move(title[r]);
-      it.brand[i] = std::move(brand[r]);
-      it.categories[i] = std::move(categories[r]);
-      it.description[i] = std::move(description[r]);
-      it.text[i] = std::move(text[r]);
+      if (load_text) {
+        it.title[i] = std::move(title[r]);
+        it.brand[i] = std::move(brand[r]);
+        it.categories[i] = std::move(categories[r]);
+        it.description[i] = std::move(description[r]);
+        it.text[i] = std::move(text[r]);
+      }
       it.category_idx[i] = static_cast<int32_t>(cat[r]);
       it.brand_idx[i] = static_cast<int32_t>(br[r]);
       it.category_ids[i] = std::move(cat_ids[r]);
@@ -242,6 +257,9 @@ Dataset load_dataset(const fs::path& dir) {
            " brands)");
     }
   }
+  // Arrow's allocator keeps the pages of the decoded tables for reuse; nothing reads Parquet
+  // again soon, so they go back to the system.
+  release_parquet_memory();
   return data;
 }
 

@@ -73,9 +73,14 @@ struct Dataset {
 /// Writes every file of the layout above into `dir` (which must exist).
 void save_dataset(const Dataset& data, const std::filesystem::path& dir);
 
+/// What load_dataset reads of items.parquet: everything, or only the feature indices, leaving
+/// title, brand, categories, description and text empty (training and evaluation never read
+/// them; skipping them keeps them out of memory).
+enum class ItemText { kLoad, kSkip };
+
 /// Reads a prepared folder; items.parquet and features.json are optional. Checks that every
 /// index is inside its map and names the file and the offending value otherwise.
-Dataset load_dataset(const std::filesystem::path& dir);
+Dataset load_dataset(const std::filesystem::path& dir, ItemText text = ItemText::kLoad);
 
 /// Reads {"raw": idx} and returns the ids ordered by idx; throws on gaps or repeats.
 std::vector<std::string> read_id_map(const std::filesystem::path& path);

@@ -1,8 +1,12 @@
 #include "twotower/data/parquet_io.h"
 
+#include <algorithm>
+#include <functional>
+
 #include <arrow/api.h>
 #include <arrow/io/file.h>
 #include <parquet/arrow/reader.h>
+#include <parquet/arrow/schema.h>
 #include <parquet/arrow/writer.h>
 
 #include <cmath>
@@ -174,13 +178,37 @@ void ParquetWriter::write(const std::filesystem::path& path) const {
   check(out->Close(), "closing " + path.string());
 }
 
-ParquetTable::ParquetTable(const std::filesystem::path& path) : path_(path) {
-  if (!std::filesystem::exists(path)) fail(path.string(), ": no such file");
-  auto input = unwrap(arrow::io::ReadableFile::Open(path.string()), "cannot open " + path.string());
-  auto reader = unwrap(parquet::arrow::OpenFile(input, arrow::default_memory_pool()),
-                       path.string() + ": not a readable parquet file");
-  auto table = unwrap(reader->ReadTable(), "reading " + path.string());
-  table_ = unwrap(table->CombineChunks(), "combining chunks of " + path.string());
+void release_parquet_memory() { arrow::default_memory_pool()->ReleaseUnused(); }
+
+ParquetTable::ParquetTable(const std::filesystem::path& path) : path_(path) { read(nullptr); }
+
+ParquetTable::ParquetTable(const std::filesystem::path& path, const std::vector<std::string>& columns)
+    : path_(path) {
+  read(&columns);
+}
+
+void ParquetTable::read(const std::vector<std::string>* columns) {
+  const std::string name = path_.string();
+  if (!std::filesystem::exists(path_)) fail(name, ": no such file");
+  auto input = unwrap(arrow::io::ReadableFile::Open(name), "cannot open " + name);
+  auto reader = unwrap(parquet::arrow::OpenFile(input, arrow::system_memory_pool()),
+                       name + ": not a readable parquet file");
+  std::shared_ptr<arrow::Table> table;
+  if (columns == nullptr) {
+    table = unwrap(reader->ReadTable(), "reading " + name);
+  } else {
+    // ReadTable takes leaf column indices: a list column is one leaf below its top-level field.
+    std::vector<int> leaves;
+    std::function<void(const parquet::arrow::SchemaField&)> add_leaves = [&](const parquet::arrow::SchemaField& f) {
+      if (f.is_leaf()) leaves.push_back(f.column_index);
+      for (const auto& child : f.children) add_leaves(child);
+    };
+    for (const auto& field : reader->manifest().schema_fields) {
+      if (std::find(columns->begin(), columns->end(), field.field->name()) != columns->end()) add_leaves(field);
+    }
+    table = unwrap(reader->ReadTable(leaves), "reading " + name);
+  }
+  table_ = unwrap(table->CombineChunks(), "combining chunks of " + name);
 }
 
 ParquetTable::~ParquetTable() = default;

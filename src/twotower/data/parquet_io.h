@@ -47,10 +47,16 @@ class ParquetWriter {
   std::vector<std::shared_ptr<arrow::Array>> arrays_;
 };
 
+/// Returns the pages Arrow's memory pool keeps after tables are freed to the system.
+void release_parquet_memory();
+
 /// A Parquet file read whole; columns are converted to the requested C++ type on access.
 class ParquetTable {
  public:
   explicit ParquetTable(const std::filesystem::path& path);
+  /// Reads only the named columns that the file has (the others are never decoded); asking
+  /// has_column() or a getter for one left out behaves as for a column the file lacks.
+  ParquetTable(const std::filesystem::path& path, const std::vector<std::string>& columns);
   ~ParquetTable();
 
   int64_t num_rows() const;
@@ -69,6 +75,7 @@ class ParquetTable {
 
  private:
   std::shared_ptr<arrow::Array> column(const std::string& name) const;
+  void read(const std::vector<std::string>* columns);
   std::filesystem::path path_;
   std::shared_ptr<arrow::Table> table_;
 };

@@ -74,7 +74,7 @@ nlohmann::json run_evaluate(const EvaluateOptions& o) {
   }
 
   log_info("evaluate: loading ", data_dir.string());
-  Dataset data = load_dataset(data_dir);
+  Dataset data = load_dataset(data_dir, ItemText::kSkip);
   EvalData eval = make_eval_data(data, o.split);
   log_info("evaluate: ", split_name(o.split), " split: ", eval.users_with_targets, " users with targets of ",
            eval.num_users, ", ", eval.num_items, " items");

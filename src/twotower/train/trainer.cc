@@ -99,18 +99,20 @@ Matrix embed_all(TwoTowerModel& model, int64_t n, bool users, const torch::Devic
   torch::NoGradGuard no_grad;
   bool was_training = model->is_training();
   model->eval();
-  std::vector<torch::Tensor> parts;
+  // Each chunk is copied straight into the result: the matrix exists once, not as chunks,
+  // their concatenation and a copy (three times the memory at a large catalogue).
+  Matrix m;
+  m.rows = n;
   for (int64_t s = 0; s < n; s += kEmbedChunk) {
     torch::Tensor ids = torch::arange(s, std::min(n, s + kEmbedChunk), torch::TensorOptions(torch::kLong).device(device));
-    parts.push_back((users ? model->user_embeddings(ids) : model->item_embeddings(ids)).to(torch::kCPU));
+    torch::Tensor part = (users ? model->user_embeddings(ids) : model->item_embeddings(ids)).to(torch::kCPU).contiguous();
+    if (s == 0) {
+      m.cols = part.size(1);
+      m.data.resize(static_cast<size_t>(n * m.cols));
+    }
+    std::memcpy(m.data.data() + s * m.cols, part.data_ptr<float>(), static_cast<size_t>(part.numel()) * sizeof(float));
   }
-  torch::Tensor all = torch::cat(parts).contiguous();
   if (was_training) model->train();
-  Matrix m;
-  m.rows = all.size(0);
-  m.cols = all.size(1);
-  m.data.resize(static_cast<size_t>(all.numel()));
-  std::memcpy(m.data.data(), all.data_ptr<float>(), m.data.size() * sizeof(float));
   return m;
 }
 
@@ -341,7 +343,10 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   torch::Device device = pick_device(t.device);
   log_info("train: output ", out.string(), ", device ", device.str(), ", ", torch::get_num_threads(), " threads");
 
-  Dataset data = load_dataset(config.data.data_path);
+  Dataset data = load_dataset(config.data.data_path, ItemText::kSkip);
+  // The id maps' JSON trees and the decoded Parquet are gone; malloc keeps freed memory under
+  // the trim threshold set above, so it is handed back once here, before the model is made.
+  malloc_trim(0);
   ModelSizes sizes;
   sizes.num_users = data.num_users();
   sizes.num_items = data.num_items();
@@ -506,7 +511,9 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   // The optimizers' state (two moments per parameter) is no longer needed: freed before the best
   // checkpoint is read, so the two never sit in memory together.
   optimizers = Optimizers();
-  if (fs::exists(best_path)) load_checkpoint(best_path, model, nullptr);
+  malloc_trim(0);
+  // The model in memory is the last epoch's: read the best one back only when it differs.
+  if (state.best_epoch != state.epoch && fs::exists(best_path)) load_checkpoint(best_path, model, nullptr);
   if (config.model.user_history > 0) {
     // The exported user vectors pool every interaction before the test split (train + valid),
     // as a served model reads the latest history without retraining.
