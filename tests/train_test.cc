@@ -298,6 +298,9 @@ TEST(Trainer, BestEpochAndEarlyStoppingFromHook) {
   ModelSizes sizes{24, 16, 3, 1, 4};
   TwoTowerModel best(c.model, sizes);
   EXPECT_EQ(load_checkpoint(dir / "run" / "checkpoints" / "best.pt", best, nullptr).epoch, 2);
+  // best.pt holds no optimizer state (a resume reads last.pt): asking it for one is an error.
+  torch::optim::Adam adam(best->parameters());
+  EXPECT_THROW(load_checkpoint(dir / "run" / "checkpoints" / "best.pt", best, &adam), Error);
   // The exported user vectors are the best epoch's (read back after epoch 4), not the last's.
   TwoTowerModel last(c.model, sizes);
   load_checkpoint(dir / "run" / "checkpoints" / "last.pt", last, nullptr);

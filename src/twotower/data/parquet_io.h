@@ -34,7 +34,7 @@ class ParquetWriter {
   void add_int64_view(const std::string& name, const std::vector<int64_t>& values);
   void add_float_view_nan_as_null(const std::string& name, const std::vector<float>& values);
   /// A string column from small integer codes: row i holds labels[codes[i]] (each code must be
-  /// a valid index), built without one std::string per row.
+  /// a valid index), built without one std::string per row. `codes` is borrowed, as above.
   void add_string_codes(const std::string& name, const std::vector<int8_t>& codes, const std::vector<std::string>& labels);
   void add_float_list(const std::string& name, const std::vector<std::vector<float>>& values);
 

@@ -73,14 +73,19 @@ void restore_rng_state(const TrainState& state) {
   }
 }
 
-void save_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer& optimizer,
-                     const TrainState& state, const RowWiseOptimizer* embedding_optimizer) {
+namespace {
+
+void write_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer* optimizer,
+                      const TrainState& state, const RowWiseOptimizer* embedding_optimizer) {
   torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive model_archive, optimizer_archive;
+  torch::serialize::OutputArchive model_archive;
   model->save(model_archive);
-  optimizer.save(optimizer_archive);
   archive.write("model", model_archive);
-  archive.write("optimizer", optimizer_archive);
+  if (optimizer != nullptr) {
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer->save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+  }
   if (embedding_optimizer != nullptr) {
     torch::serialize::OutputArchive rows_archive;
     embedding_optimizer->save(rows_archive);
@@ -101,6 +106,17 @@ void save_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::O
   tmp += ".tmp";
   archive.save_to(tmp.string());
   fs::rename(tmp, path);
+}
+
+}  // namespace
+
+void save_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer& optimizer,
+                     const TrainState& state, const RowWiseOptimizer* embedding_optimizer) {
+  write_checkpoint(path, model, &optimizer, state, embedding_optimizer);
+}
+
+void save_model_checkpoint(const fs::path& path, TwoTowerModel& model, const TrainState& state) {
+  write_checkpoint(path, model, nullptr, state, nullptr);
 }
 
 TrainState load_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer* optimizer,

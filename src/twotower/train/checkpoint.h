@@ -37,6 +37,9 @@ void restore_rng_state(const TrainState& state);
 /// Writes `path` via `path`.tmp and rename; `embedding_optimizer` (row-wise state) when given.
 void save_checkpoint(const std::filesystem::path& path, TwoTowerModel& model, torch::optim::Optimizer& optimizer,
                      const TrainState& state, const RowWiseOptimizer* embedding_optimizer = nullptr);
+/// The same without optimizer state (a third of the size with Adam): the best model's file,
+/// read back only for its weights and counters, never resumed from.
+void save_model_checkpoint(const std::filesystem::path& path, TwoTowerModel& model, const TrainState& state);
 
 /// Reads a checkpoint into `model` (on its current device) and, when given, `optimizer`.
 /// Throws naming the file when it is missing or does not match the model.

@@ -325,6 +325,15 @@ void keep_large_allocations() {
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
 }
 
+// After training, the steps' buffers no longer recur: large allocations go back to fresh mmap
+// pages, returned on free, and the heap's free pages (the optimizers' moments) go back now.
+// Otherwise the export's chunks wander through the freed heap region, touching its pages anew.
+void release_large_allocations() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 20);
+  malloc_trim(0);
+}
+
 TrainSummary run_training(const Config& given, const TrainOptions& options) {
   keep_large_allocations();
   const Config config = resolved_paths(given);
@@ -472,12 +481,9 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
     state.sampler_state = sampler.state();
     capture_rng_state(state);
     save_checkpoint(last_path, model, *optimizers.dense, state, optimizers.rows.get());
-    if (better) {
-      fs::path tmp = best_path;
-      tmp += ".tmp";
-      fs::copy_file(last_path, tmp, fs::copy_options::overwrite_existing);
-      fs::rename(tmp, best_path);
-    }
+    // best.pt holds the model without the optimizers' moments: the end of the run reads it back
+    // for the weights only, and reading a whole checkpoint would hold the moments once more.
+    if (better) save_model_checkpoint(best_path, model, state);
     write_json_file({{"best_metric", t.best_metric},
                      {"best_epoch", state.best_epoch},
                      {"clamped_user_ids", model->clamped_user_ids()},
@@ -511,7 +517,7 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   // The optimizers' state (two moments per parameter) is no longer needed: freed before the best
   // checkpoint is read, so the two never sit in memory together.
   optimizers = Optimizers();
-  malloc_trim(0);
+  release_large_allocations();
   // The model in memory is the last epoch's: read the best one back only when it differs.
   if (state.best_epoch != state.epoch && fs::exists(best_path)) load_checkpoint(best_path, model, nullptr);
   if (config.model.user_history > 0) {

@@ -1,7 +1,8 @@
 // `twotower train`: the training run from a Config to an output folder.
 //
 // The run writes into training.output_dir: config.yaml (resolved), train.log, history.json,
-// training_history.png, checkpoints/last.pt and checkpoints/best.pt, and at the end the best
+// training_history.png, checkpoints/last.pt (everything --resume needs) and checkpoints/best.pt (the
+// best epoch's model and counters, without optimizer state), and at the end the best
 // epoch's user_embeddings.npy [num_users, D] and item_embeddings.npy [num_items, D] (float32,
 // eval mode) for the evaluator. With model.user_history the exported user vectors pool the
 // history up to the test split (train + valid); training and validation use data.train_splits.
