@@ -47,5 +47,35 @@ TEST(CounterDropout, GradientUsesTheForwardMask) {
   EXPECT_TRUE(torch::allclose(x.grad(), upstream * mask / 0.75, 1e-6, 1e-6));
 }
 
+// The fused ReLU + dropout equals relu then counter_dropout with the same seed, in value and in
+// gradient, zeros and negative inputs included (relu's gradient at 0 is 0, as torch's).
+TEST(ReluDropout, EqualsReluThenCounterDropout) {
+  torch::manual_seed(8);
+  torch::Tensor base = torch::randn({257, 33});
+  base.index_put_({0, torch::indexing::Slice(0, 5)}, 0.0);
+  torch::Tensor upstream = torch::randn({257, 33});
+  torch::Tensor a = base.clone().requires_grad_(true), b = base.clone().requires_grad_(true);
+  torch::Tensor fused = relu_counter_dropout(a, 0.3, 42);
+  torch::Tensor plain = counter_dropout(torch::relu(b), 0.3, 42);
+  EXPECT_TRUE(torch::equal(fused, plain));
+  (fused * upstream).sum().backward();
+  (plain * upstream).sum().backward();
+  EXPECT_TRUE(torch::equal(a.grad(), b.grad()));
+  // Hand-checked: an element passes its gradient scaled by 1 / 0.7 exactly where it is kept and
+  // positive.
+  torch::Tensor passes = (fused > 0).to(torch::kFloat);
+  EXPECT_TRUE(torch::allclose(a.grad(), upstream * passes / 0.7, 1e-6, 1e-6));
+  EXPECT_EQ(torch::equal(relu_counter_dropout(base, 0.0, 1), torch::relu(base)), true);
+  // The module: a plain ReLU in eval mode; the same seed sequence as CounterDropout in training.
+  ReluDropout fused_module(0.3);
+  CounterDropout dropout_module(0.3);
+  torch::manual_seed(5);
+  torch::Tensor m1 = fused_module(base);
+  torch::manual_seed(5);
+  EXPECT_TRUE(torch::equal(m1, dropout_module(torch::relu(base))));
+  fused_module->eval();
+  EXPECT_TRUE(torch::equal(fused_module(base), torch::relu(base)));
+}
+
 }  // namespace
 }  // namespace twotower

@@ -25,6 +25,15 @@ void apply_mask(const float* in, float* out, int64_t n, uint64_t seed, uint64_t 
   });
 }
 
+// out_i = in_i * scale where element i is kept and in_i > 0, else 0.
+void apply_relu_mask(const float* in, float* out, int64_t n, uint64_t seed, uint64_t threshold, float scale) {
+  at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      out[i] = in[i] > 0.0f && mix(seed, static_cast<uint64_t>(i)) >= threshold ? in[i] * scale : 0.0f;
+    }
+  });
+}
+
 uint64_t threshold_of(double p) {
   // p * 2^64, computed in long double so that p close to 1 does not overflow.
   long double t = static_cast<long double>(p) * 18446744073709551616.0L;
@@ -57,7 +66,53 @@ class CounterDropoutFunction : public torch::autograd::Function<CounterDropoutFu
   }
 };
 
+class ReluCounterDropoutFunction : public torch::autograd::Function<ReluCounterDropoutFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p,
+                               int64_t seed) {
+    torch::Tensor in = x.contiguous();
+    torch::Tensor out = torch::empty_like(in);
+    const float scale = static_cast<float>(1.0 / (1.0 - p));
+    apply_relu_mask(in.data_ptr<float>(), out.data_ptr<float>(), in.numel(), static_cast<uint64_t>(seed),
+                    threshold_of(p), scale);
+    ctx->saved_data["p"] = p;
+    ctx->save_for_backward({out});
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const float scale = static_cast<float>(1.0 / (1.0 - ctx->saved_data["p"].toDouble()));
+    torch::Tensor out = ctx->get_saved_variables()[0];
+    torch::Tensor grad = grad_outputs[0].contiguous();
+    torch::Tensor result = torch::empty_like(grad);
+    const float* o = out.data_ptr<float>();
+    const float* g = grad.data_ptr<float>();
+    float* r = result.data_ptr<float>();
+    at::parallel_for(0, grad.numel(), 16384, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) r[i] = o[i] > 0.0f ? g[i] * scale : 0.0f;
+    });
+    return {result, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+int64_t draw_seed() {
+  // One draw from torch's default generator per call: reproducible and checkpointed with it.
+  return torch::randint(std::numeric_limits<int64_t>::max(), {1}, torch::kLong).item<int64_t>();
+}
+
 }  // namespace
+
+torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p, uint64_t seed) {
+  if (p <= 0) return torch::relu(x);
+  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat) return torch::dropout(torch::relu(x), p, true);
+  return ReluCounterDropoutFunction::apply(x, p, static_cast<int64_t>(seed));
+}
+
+torch::Tensor ReluDropoutImpl::forward(const torch::Tensor& x) {
+  if (!is_training() || p <= 0) return torch::relu(x);
+  return relu_counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
+}
 
 torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed) {
   if (p <= 0) return x;
@@ -67,9 +122,7 @@ torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed) {
 
 torch::Tensor CounterDropoutImpl::forward(const torch::Tensor& x) {
   if (!is_training() || p <= 0) return x;
-  // One draw from torch's default generator per call: reproducible and checkpointed with it.
-  const int64_t seed = torch::randint(std::numeric_limits<int64_t>::max(), {1}, torch::kLong).item<int64_t>();
-  return counter_dropout(x, p, static_cast<uint64_t>(seed));
+  return counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
 }
 
 }  // namespace twotower

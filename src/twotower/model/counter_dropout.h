@@ -17,6 +17,22 @@ namespace twotower {
 /// recomputes the mask). CPU float32 tensors; other tensors get torch::dropout.
 torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed);
 
+/// relu(x) then counter_dropout with the same seed, in one pass: out = x * mask / (1 - p) where
+/// x > 0, else 0. The backward needs no mask: an element passes the gradient exactly where its
+/// output is positive (kept and x > 0), so it reads the saved output instead of rehashing.
+/// CPU float32; other tensors get torch::relu then torch::dropout.
+torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p, uint64_t seed);
+
+/// ReLU and CounterDropout fused (relu_counter_dropout); in eval mode or at p = 0 a plain ReLU.
+/// make_mlp puts it in the ReLU's slot and an Identity in the Dropout's, so module indices and
+/// checkpoint keys stay the reference's.
+struct ReluDropoutImpl : torch::nn::Module {
+  explicit ReluDropoutImpl(double p) : p(p) {}
+  torch::Tensor forward(const torch::Tensor& x);
+  double p;
+};
+TORCH_MODULE(ReluDropout);
+
 /// Drop-in for torch::nn::Dropout (no parameters or buffers, so module indices and checkpoint
 /// keys stay those of the reference's Sequential).
 struct CounterDropoutImpl : torch::nn::Module {

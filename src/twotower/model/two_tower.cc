@@ -44,8 +44,9 @@ torch::nn::Sequential make_mlp(int64_t in, const std::vector<int64_t>& hidden, d
   for (size_t k = 0; k < hidden.size(); ++k) {
     seq->push_back(torch::nn::Linear(in, hidden[k]));
     if (last_activation || k + 1 < hidden.size()) {
-      seq->push_back(torch::nn::ReLU());
-      seq->push_back(CounterDropout(dropout));
+      // ReLU and dropout in one pass; the Identity keeps the Dropout's index (checkpoint keys).
+      seq->push_back(ReluDropout(dropout));
+      seq->push_back(torch::nn::Identity());
     }
     in = hidden[k];
   }

@@ -4,8 +4,9 @@
 // Submodule names are the checkpoint keys: user_tower.{embedding,mlp}, item_tower.{embedding,
 // category_embedding,brand_embedding,text_projection,mlp}; mlp is a Sequential of
 // [Linear, ReLU, Dropout] per hidden layer then the output Linear (indices 0, 1, 2, ...), as in
-// the reference system; the Dropout is CounterDropout (model/counter_dropout.h), the same
-// distribution with a cheaper mask.
+// the reference system. The ReLU's slot holds ReluDropout (model/counter_dropout.h: the ReLU and
+// a counter-based dropout in one pass, the same distribution with a cheaper mask) and the
+// Dropout's slot an Identity, so the indices and keys stay the reference's.
 #pragma once
 
 #include <torch/torch.h>
