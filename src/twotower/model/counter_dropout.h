@@ -1,5 +1,5 @@
-// Dropout with a counter-based mask: element i of a call is kept when a hash of (seed, i) is at
-// least p * 2^64, so the mask costs a few integer operations per element, is computed in
+// Dropout with a counter-based mask: element i of a call is kept when a 32-bit hash of (seed, i)
+// is at least p * 2^32, so the mask costs a few integer operations per element, is computed in
 // parallel and is recomputed in the backward pass instead of being stored. torch's CPU dropout
 // draws a Bernoulli variate per element from a sequential generator, which the reference
 // profile puts at a third of a training step. Each call's seed is drawn from torch's default
@@ -13,7 +13,7 @@
 
 namespace twotower {
 
-/// x * mask / (1 - p), mask_i = [hash(seed, i) >= p * 2^64]; differentiable (the backward
+/// x * mask / (1 - p), mask_i = [hash(seed, i) >= round(p * 2^32)]; differentiable (the backward
 /// recomputes the mask). CPU float32 tensors; other tensors get torch::dropout.
 torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed);
 
