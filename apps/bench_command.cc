@@ -16,6 +16,7 @@ struct BenchTrainArgs {
   std::string data, generate, work_dir = "/tmp/twotower-bench-train";
   int threads = 2;
   int64_t max_steps = 100;
+  int rounds = 3;
   std::vector<std::string> overrides;
 };
 
@@ -50,6 +51,7 @@ void run_bench_train(const BenchTrainArgs& a, const std::string& command_line) {
   }
   o.threads = a.threads;
   o.max_steps = a.max_steps;
+  o.rounds = a.rounds;
   o.work_dir = a.work_dir;
   o.command_line = command_line;
   run_train_bench(o, std::cout);
@@ -69,6 +71,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "intra-op threads of both systems")->capture_default_str();
   cmd->add_option("--max-steps", args->max_steps, "batches per epoch (epoch 1 warms up, epoch 2 is measured)")
       ->capture_default_str();
+  cmd->add_option("--rounds", args->rounds,
+                  "rounds of twotower, reference and GEMM rate, alternating; medians are reported")
+      ->capture_default_str();
   cmd->add_option("--work-dir", args->work_dir, "scratch folder (generated data, logs, the twotower run)")
       ->capture_default_str();
   cmd->add_option("overrides", args->overrides, "section.key=value overrides of the config");
@@ -77,7 +82,7 @@ void add_bench_command(CLI::App& app) {
     shown << "twotower bench train --config " << args->config;
     if (!args->data.empty()) shown << " --data " << args->data;
     if (!args->generate.empty()) shown << " --generate " << args->generate;
-    shown << " --threads " << args->threads << " --max-steps " << args->max_steps;
+    shown << " --threads " << args->threads << " --max-steps " << args->max_steps << " --rounds " << args->rounds;
     for (const auto& s : args->overrides) shown << " " << s;
     run_bench_train(*args, shown.str());
   });

@@ -184,6 +184,27 @@ SystemResult run_reference(const TrainBenchOptions& o, const Config& c, const fs
   return r;
 }
 
+// The middle value (the mean of the two middle ones for an even count).
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Median pairs/s and epoch time over rounds, the largest peak RSS.
+SystemResult median_result(const std::vector<SystemResult>& rounds) {
+  SystemResult r = rounds.front();
+  std::vector<double> rate, seconds;
+  for (const auto& x : rounds) {
+    rate.push_back(x.pairs_per_s);
+    seconds.push_back(x.epoch_seconds);
+    r.peak_rss_kib = std::max(r.peak_rss_kib, x.peak_rss_kib);
+  }
+  r.pairs_per_s = median(rate);
+  r.epoch_seconds = median(seconds);
+  return r;
+}
+
 // Differences the reference cannot express: printed, so a reader knows what the ratio compares.
 std::vector<std::string> departures(const Config& c) {
   std::vector<std::string> d;
@@ -205,6 +226,7 @@ std::vector<std::string> departures(const Config& c) {
 void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   if (o.threads < 1) fail("--threads: got ", o.threads, ", expected at least 1");
   if (o.max_steps < 1) fail("--max-steps: got ", o.max_steps, ", expected at least 1");
+  if (o.rounds < 1) fail("--rounds: got ", o.rounds, ", expected at least 1");
   bool generate = o.generate_users > 0 || o.generate_items > 0 || o.generate_interactions > 0;
   if (generate == !o.data.empty()) fail("bench train: expected either --data DIR or --generate users,items,interactions");
   fs::create_directories(o.work_dir);
@@ -256,16 +278,30 @@ void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   // The bench's own copies are released before the children run (they do not count in their RSS anyway).
   data = Dataset();
 
-  SystemResult ours = run_twotower(o, data_dir, out);
-  SystemResult ref = run_reference(o, config, inter, text, out);
-  double gflops = measure_gemm_gflops(o.threads);
-  PairFlops flops = pair_flops(config.model, text_dim);
+  // Alternating rounds: the machine's speed drifts (the GEMM rate moved between 74 and 119
+  // GFLOP/s across runs here), so each round's ratio compares runs made next to each other.
+  std::vector<SystemResult> our_rounds, ref_rounds;
+  std::vector<double> gemm_rounds, ratio_rounds;
+  const PairFlops flops = pair_flops(config.model, text_dim);
+  for (int round = 1; round <= o.rounds; ++round) {
+    our_rounds.push_back(run_twotower(o, data_dir, out));
+    ref_rounds.push_back(run_reference(o, config, inter, text, out));
+    gemm_rounds.push_back(measure_gemm_gflops(o.threads));
+    ratio_rounds.push_back(our_rounds.back().pairs_per_s / ref_rounds.back().pairs_per_s);
+    out << "round " << round << "/" << o.rounds << ": twotower " << thousands(our_rounds.back().pairs_per_s)
+        << " pairs/s, reference " << thousands(ref_rounds.back().pairs_per_s) << " pairs/s, gemm "
+        << fixed(gemm_rounds.back(), 1) << " GFLOP/s, ratio " << fixed(ratio_rounds.back(), 2) << "\n"
+        << std::flush;
+  }
+  SystemResult ours = median_result(our_rounds), ref = median_result(ref_rounds);
+  double gflops = median(gemm_rounds);
   double bound = gflops * 1e9 / flops.training;
   MachineInfo after = machine_info();
 
   const int64_t k = config.data.neg_ratio;
   double epoch_pairs = static_cast<double>(training_rows * (1 + k));
-  out << "\nsystem      pairs/s   measured epoch (" << o.max_steps << " steps) s   full epoch (est.) s   peak RSS MiB   GEMM bound\n";
+  out << "\nmedians of " << o.rounds << " round" << (o.rounds > 1 ? "s" : "") << " (peak RSS: the largest)\n";
+  out << "system      pairs/s   measured epoch (" << o.max_steps << " steps) s   full epoch (est.) s   peak RSS MiB   GEMM bound\n";
   for (const SystemResult* r : {&ours, &ref}) {
     char line[256];
     std::snprintf(line, sizeof line, "%-10s %8s %27.2f %21.1f %14.0f %11.1f%%\n", r->name.c_str(),
@@ -277,7 +313,7 @@ void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   out << "model: " << fixed(flops.forward / 1e6, 3) << " MFLOP per pair forward, " << fixed(flops.training / 1e6, 3)
       << " MFLOP with backward; GEMM bound " << thousands(bound) << " pairs/s\n";
   out << "pairs/s are of epoch " << kWarmupEpochs + 1 << " (epoch 1 warms up); " << load_text(after) << " at end\n";
-  out << "ratio " << fixed(ours.pairs_per_s / ref.pairs_per_s, 2) << "\n";
+  out << "ratio " << fixed(median(ratio_rounds), 2) << "\n";
 }
 
 }  // namespace twotower

@@ -1,7 +1,8 @@
 // `twotower bench train`: twotower's trainer and the PyTorch reference (seed_reference.py) on the
 // same interactions, model, loss, optimizer settings, batch size and thread count, one after the
-// other in one run, each as a child process; then the machine's fp32 GEMM rate and the fraction
-// of the GEMM bound each reaches.
+// other in one run, each as a child process, then the machine's fp32 GEMM rate, repeated in
+// alternating rounds (the machine's speed drifts between runs: a round's ratio compares
+// neighbouring runs); then the fraction of the GEMM bound each reaches.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,8 @@ struct TrainBenchOptions {
   int64_t generate_interactions = 0;
   int threads = 2;                       // intra-op threads of both systems, >= 1
   int64_t max_steps = 100;               // batches per epoch, >= 1; epoch 1 warms up, epoch 2 is measured
+  int rounds = 3;                        // rounds of (twotower, reference, GEMM rate), >= 1: the
+                                         // figures are medians, the ratio the median of each round's
   std::filesystem::path work_dir;        // scratch folder (created; the generated data stays there)
   std::string command_line;              // printed first
 };

@@ -1,0 +1,44 @@
+"""`twotower bench train` end to end on a tiny generated data set, beside the real reference.
+
+Checks the report's shape and arithmetic: one line per round, each round's ratio is its
+twotower pairs/s over its reference pairs/s, and the final `ratio` is the median of the rounds'.
+"""
+import os
+import re
+import statistics
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = os.environ.get("TWOTOWER_CLI", str(ROOT / "build/twotower"))
+REFERENCE = ROOT / "../shared/reference/seed_reference.py"
+
+
+def number(text):
+    return float(text.replace(",", ""))
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference system absent: {REFERENCE}")
+def test_rounds_and_median_ratio(tmp_path):
+    out = subprocess.run(
+        [CLI, "bench", "train", "--generate", "60,40,400", "--threads", "1", "--max-steps", "2", "--rounds", "3",
+         "--work-dir", str(tmp_path), "training.batch_size=32"],
+        capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    rounds = [re.match(r"round (\d)/3: twotower ([\d,.]+) pairs/s, reference ([\d,.]+) pairs/s, "
+                       r"gemm ([\d.]+) GFLOP/s, ratio ([\d.]+)$", line) for line in lines if line.startswith("round ")]
+    assert len(rounds) == 3 and all(rounds), lines
+    ratios = []
+    for m in rounds:
+        ours, ref, ratio = number(m.group(2)), number(m.group(3)), float(m.group(5))
+        assert ours > 0 and ref > 0
+        # pairs/s are printed rounded to whole pairs, the ratio to two decimals
+        assert abs(ratio - ours / ref) <= 0.006 + ratio * 1e-3
+        ratios.append(ratio)
+    final = re.fullmatch(r"ratio ([\d.]+)", lines[-1])
+    assert final, lines[-1]
+    assert abs(float(final.group(1)) - statistics.median(ratios)) <= 0.0051
+    assert any(line.startswith("medians of 3 rounds") for line in lines)
