@@ -54,6 +54,49 @@ TEST(TwoTowerModel, ShapesAndUnitNorm) {
   EXPECT_NEAR(pairs[1].item<double>(), sim[1][1].item<double>(), 1e-6);
 }
 
+// Repeated items run the tower's head once: item_embeddings equals the tower applied row by
+// row to the gathered features, in value and in every parameter's gradient, with dropout on
+// (the tail's masks are per row, drawn in the same order).
+TEST(TwoTowerModel, RepeatedItemsShareTheHeadExactly) {
+  ModelConfig c = small_config();
+  c.item_mlp_hidden = {8, 6};
+  c.dropout = 0.3;
+  ModelSizes s = small_sizes();
+  torch::manual_seed(1);
+  TwoTowerModel model(c, s);
+  ItemFeatureTable f;
+  f.category = torch::tensor({0, 1, 1, 0, 1}, torch::kLong);
+  f.brand = torch::tensor({2, 0, 1, 1, 2}, torch::kLong);
+  f.text = torch::randn({5, 6});
+  model->set_item_features(f);
+  model->train();
+  torch::Tensor items = torch::tensor({3, 1, 3, 3, 0, 1, 4}, torch::kLong);
+  torch::Tensor upstream = torch::randn({7, 4});
+
+  torch::manual_seed(9);
+  torch::Tensor shared = model->item_embeddings(items);
+  (shared * upstream).sum().backward();
+  std::vector<torch::Tensor> shared_grads;
+  for (const auto& p : model->parameters()) shared_grads.push_back(p.grad().defined() ? p.grad().clone() : torch::Tensor());
+  model->zero_grad();
+
+  torch::manual_seed(9);
+  torch::Tensor plain = model->item_tower(items, f.category.index_select(0, items), f.brand.index_select(0, items),
+                                          f.text.index_select(0, items));
+  (plain * upstream).sum().backward();
+  EXPECT_TRUE(torch::allclose(shared, plain, 1e-6, 1e-6));
+  size_t k = 0;
+  for (const auto& p : model->parameters()) {
+    ASSERT_EQ(p.grad().defined(), shared_grads[k].defined());
+    if (p.grad().defined()) {
+      EXPECT_TRUE(torch::allclose(p.grad(), shared_grads[k], 1e-5, 1e-6)) << k;
+    }
+    ++k;
+  }
+  // Rows of the same item differ after the tail's dropout: the masks are not shared.
+  EXPECT_FALSE(torch::equal(shared[0], shared[2]));
+}
+
 // d=4, hidden [8], 3 users, 5 items, 2 categories, 3 brands, text 6:
 // user: 3*4 + (4*8+8) + (8*4+4) = 12 + 40 + 36 = 88
 // item: (5+2+3)*4 + (6*4+4) + (16*8+8) + (8*4+4) = 40 + 28 + 136 + 36 = 240

@@ -98,6 +98,11 @@ ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s) : item_i
 
 torch::Tensor ItemTowerImpl::forward(const torch::Tensor& items, const torch::Tensor& categories,
                                      const torch::Tensor& brands, const torch::Tensor& text) {
+  return tail(head(items, categories, brands, text));
+}
+
+torch::Tensor ItemTowerImpl::head(const torch::Tensor& items, const torch::Tensor& categories,
+                                  const torch::Tensor& brands, const torch::Tensor& text) {
   std::vector<torch::Tensor> parts;
   if (embedding) {
     torch::Tensor id = embedding(items);
@@ -113,7 +118,14 @@ torch::Tensor ItemTowerImpl::forward(const torch::Tensor& items, const torch::Te
   if (brand_embedding) parts.push_back(brand_embedding(brands));
   if (text_projection) parts.push_back(text_projection(text));
   torch::Tensor x = parts.size() == 1 ? parts[0] : torch::cat(parts, -1);
-  if (!mlp->is_empty()) x = mlp->forward(x);
+  return mlp->is_empty() ? x : mlp->begin()->forward(x);
+}
+
+torch::Tensor ItemTowerImpl::tail(const torch::Tensor& head_output) {
+  torch::Tensor x = head_output;
+  if (!mlp->is_empty()) {
+    for (auto it = mlp->begin() + 1; it != mlp->end(); ++it) x = it->forward(x);
+  }
   return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
 }
 
@@ -233,10 +245,20 @@ torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users, con
 
 torch::Tensor TwoTowerModelImpl::item_embeddings(const torch::Tensor& items) {
   torch::Tensor ids = checked(items, sizes_.num_items, "item", clamped_items_);
+  torch::Tensor rows, unique;
+  if (ids.dim() == 1 && ids.numel() > 1 && !(is_training() && config_.item_id_dropout > 0)) {
+    torch::Tensor inverse;
+    std::tie(unique, inverse) = torch::_unique(ids, /*sorted=*/false, /*return_inverse=*/true);
+    if (unique.numel() < ids.numel()) {
+      rows = inverse;
+      ids = unique;
+    }
+  }
   torch::Tensor cat = config_.use_category ? features_.category.index_select(0, ids) : torch::Tensor();
   torch::Tensor brand = config_.use_brand ? features_.brand.index_select(0, ids) : torch::Tensor();
   torch::Tensor text = config_.use_text ? features_.text.index_select(0, ids) : torch::Tensor();
-  return item_tower(ids, cat, brand, text);
+  torch::Tensor head = item_tower->head(ids, cat, brand, text);
+  return item_tower->tail(rows.defined() ? head.index_select(0, rows) : head);
 }
 
 torch::Tensor TwoTowerModelImpl::compute_similarity(const torch::Tensor& users, const torch::Tensor& items) {

@@ -62,6 +62,12 @@ struct ItemTowerImpl : torch::nn::Module {
   /// @return            [B, D] float32, rows of unit L2 norm
   torch::Tensor forward(const torch::Tensor& items, const torch::Tensor& categories, const torch::Tensor& brands,
                         const torch::Tensor& text);
+  /// forward = tail(head(...)). head: the inputs through the first Linear, the part that depends
+  /// on the item alone (no dropout yet; item_id_dropout aside) and that rows of the same item
+  /// share; tail: the remaining layers and the L2 norm.
+  torch::Tensor head(const torch::Tensor& items, const torch::Tensor& categories, const torch::Tensor& brands,
+                     const torch::Tensor& text);
+  torch::Tensor tail(const torch::Tensor& x);
 
   torch::nn::Embedding embedding{nullptr};           // null unless use_item_id
   torch::nn::Embedding category_embedding{nullptr};  // null unless use_category
@@ -103,6 +109,10 @@ struct TwoTowerModelImpl : torch::nn::Module {
   torch::Tensor user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude = {},
                                 const torch::Tensor& history = {});
   /// @param items  [B] int64 item ids  @return [B, D] float32 unit rows
+  /// An item repeated in `items` runs the tower's head (inputs through the first Linear, 82% of
+  /// the reference item tower's multiply-adds) once; its rows then go through the tail (and
+  /// dropout) separately. Equal to the plain computation up to float summation order in the
+  /// gradient; off in training with item_id_dropout, whose draw is per row.
   torch::Tensor item_embeddings(const torch::Tensor& items);
   /// Cosine scores of every (user, item): [U] x [I] ids -> [U, I] float32.
   torch::Tensor compute_similarity(const torch::Tensor& users, const torch::Tensor& items);
