@@ -272,6 +272,19 @@ TEST(Trainer, ResumeIsExactWithRowWiseEmbeddings) {
   }
 }
 
+// The run's exported user_embeddings.npy as a [users, D] tensor.
+torch::Tensor exported_users(const fs::path& run) {
+  Matrix m = read_npy(run / "user_embeddings.npy");
+  return torch::from_blob(m.data.data(), {m.rows, m.cols}, torch::kFloat).clone();
+}
+
+// Every user's vector of `model` in eval mode.
+torch::Tensor eval_users(TwoTowerModel& model, int64_t users) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  return model->user_embeddings(torch::arange(users, torch::kLong));
+}
+
 // The metrics hook's values enter the history; best epoch and early stopping follow them.
 TEST(Trainer, BestEpochAndEarlyStoppingFromHook) {
   TempDir dir;
@@ -304,14 +317,9 @@ TEST(Trainer, BestEpochAndEarlyStoppingFromHook) {
   // The exported user vectors are the best epoch's (read back after epoch 4), not the last's.
   TwoTowerModel last(c.model, sizes);
   load_checkpoint(dir / "run" / "checkpoints" / "last.pt", last, nullptr);
-  torch::NoGradGuard no_grad;
-  best->eval();
-  last->eval();
-  torch::Tensor ids = torch::arange(24, torch::kLong);
-  Matrix exported = read_npy(dir / "run" / "user_embeddings.npy");
-  torch::Tensor got = torch::from_blob(exported.data.data(), {exported.rows, exported.cols}, torch::kFloat);
-  EXPECT_TRUE(torch::allclose(got, best->user_embeddings(ids), 1e-6, 1e-6));
-  EXPECT_FALSE(torch::allclose(got, last->user_embeddings(ids), 1e-6, 1e-6));
+  torch::Tensor got = exported_users(dir / "run");
+  EXPECT_TRUE(torch::allclose(got, eval_users(best, 24), 1e-6, 1e-6));
+  EXPECT_FALSE(torch::allclose(got, eval_users(last, 24), 1e-6, 1e-6));
 }
 
 // When the last epoch is the best one, the model in memory is exported as it is (no read of
@@ -331,11 +339,7 @@ TEST(Trainer, BestIsLastExportsModelInMemory) {
   EXPECT_EQ(s.best_epoch, 3);
   TwoTowerModel last(c.model, ModelSizes{24, 16, 3, 1, 4});
   load_checkpoint(dir / "run" / "checkpoints" / "last.pt", last, nullptr);
-  torch::NoGradGuard no_grad;
-  last->eval();
-  Matrix exported = read_npy(dir / "run" / "user_embeddings.npy");
-  torch::Tensor got = torch::from_blob(exported.data.data(), {exported.rows, exported.cols}, torch::kFloat);
-  EXPECT_TRUE(torch::allclose(got, last->user_embeddings(torch::arange(24, torch::kLong)), 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(exported_users(dir / "run"), eval_users(last, 24), 1e-6, 1e-6));
 }
 
 // SGD with momentum and the cosine schedule: epoch 2 of 2 runs at (0.02 + 0.002) / 2 = 0.011,

@@ -97,15 +97,22 @@ uint32_t threshold_of(double p) {
   return t >= 4294967295.0 ? std::numeric_limits<uint32_t>::max() : static_cast<uint32_t>(t);
 }
 
+using MaskKernel = void (*)(const float*, float*, int64_t, uint64_t, uint32_t, float);
+
+// A new tensor: `kernel` applied to x with the mask of (p, seed) and the scale 1 / (1 - p).
+torch::Tensor masked(const torch::Tensor& x, double p, uint64_t seed, MaskKernel kernel) {
+  torch::Tensor in = x.contiguous();
+  torch::Tensor out = torch::empty_like(in);
+  kernel(in.data_ptr<float>(), out.data_ptr<float>(), in.numel(), seed, threshold_of(p),
+         static_cast<float>(1.0 / (1.0 - p)));
+  return out;
+}
+
 class CounterDropoutFunction : public torch::autograd::Function<CounterDropoutFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p,
                                int64_t seed) {
-    torch::Tensor in = x.contiguous();
-    torch::Tensor out = torch::empty_like(in);
-    const float scale = static_cast<float>(1.0 / (1.0 - p));
-    apply_mask(in.data_ptr<float>(), out.data_ptr<float>(), in.numel(), static_cast<uint64_t>(seed), threshold_of(p),
-               scale);
+    torch::Tensor out = masked(x, p, static_cast<uint64_t>(seed), apply_mask);
     ctx->saved_data["p"] = p;
     ctx->saved_data["seed"] = seed;
     return out;
@@ -115,11 +122,7 @@ class CounterDropoutFunction : public torch::autograd::Function<CounterDropoutFu
                                                  torch::autograd::variable_list grad_outputs) {
     const double p = ctx->saved_data["p"].toDouble();
     const auto seed = static_cast<uint64_t>(ctx->saved_data["seed"].toInt());
-    torch::Tensor grad = grad_outputs[0].contiguous();
-    torch::Tensor out = torch::empty_like(grad);
-    apply_mask(grad.data_ptr<float>(), out.data_ptr<float>(), grad.numel(), seed, threshold_of(p),
-               static_cast<float>(1.0 / (1.0 - p)));
-    return {out, torch::Tensor(), torch::Tensor()};
+    return {masked(grad_outputs[0], p, seed, apply_mask), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -127,11 +130,7 @@ class ReluCounterDropoutFunction : public torch::autograd::Function<ReluCounterD
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p,
                                int64_t seed) {
-    torch::Tensor in = x.contiguous();
-    torch::Tensor out = torch::empty_like(in);
-    const float scale = static_cast<float>(1.0 / (1.0 - p));
-    apply_relu_mask(in.data_ptr<float>(), out.data_ptr<float>(), in.numel(), static_cast<uint64_t>(seed),
-                    threshold_of(p), scale);
+    torch::Tensor out = masked(x, p, static_cast<uint64_t>(seed), apply_relu_mask);
     ctx->saved_data["p"] = p;
     ctx->save_for_backward({out});
     return out;
