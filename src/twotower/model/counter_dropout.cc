@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "twotower/common/target_clones.h"
+
 namespace twotower {
 namespace {
 
@@ -45,14 +47,6 @@ inline void for_each_hash(int64_t begin, int64_t end, uint64_t seed, Body body) 
 inline float select(float v, bool keep) {
   return std::bit_cast<float>(std::bit_cast<uint32_t>(v) & (0u - static_cast<uint32_t>(keep)));
 }
-
-// The kernels are compiled for AVX-512, AVX2 and the baseline, picked at load time (the build
-// targets the x86-64 baseline, whose SSE2 has no 32-bit lane multiply).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TWOTOWER_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TWOTOWER_CLONES
-#endif
 
 // out_i = in_i * scale where element i is kept, else 0; i in [begin, end).
 TWOTOWER_CLONES void mask_range(const float* in, float* out, int64_t begin, int64_t end, uint64_t seed,

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "twotower/common/error.h"
+#include "twotower/common/target_clones.h"
 
 namespace twotower {
 
@@ -14,12 +15,6 @@ constexpr int64_t kRowsPerTask = 64;  // rows per parallel_for chunk
 struct AdamRow {
   float b1, b2, wd, step_size, sqrt_bc2, eps;
 };
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TWOTOWER_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TWOTOWER_CLONES
-#endif
 
 // One row of Adam: torch's formula (weight decay added to the gradient, bias corrections folded
 // into step_size = lr / (1 - b1^t) and sqrt_bc2 = sqrt(1 - b2^t)). The four rows never overlap.
