@@ -278,7 +278,7 @@ void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   // The bench's own copies are released before the children run (they do not count in their RSS anyway).
   data = Dataset();
 
-  // Alternating rounds: the machine's speed drifts (the GEMM rate moved between 74 and 119
+  // Alternating rounds: the machine's speed drifts (the GEMM rate moved between 74 and 147
   // GFLOP/s across runs here), so each round's ratio compares runs made next to each other.
   std::vector<SystemResult> our_rounds, ref_rounds;
   std::vector<double> gemm_rounds, ratio_rounds;

@@ -257,9 +257,6 @@ Dataset load_dataset(const fs::path& dir, ItemText text_columns) {
            " brands)");
     }
   }
-  // Arrow's allocator keeps the pages of the decoded tables for reuse; nothing reads Parquet
-  // again soon, so they go back to the system.
-  release_parquet_memory();
   return data;
 }
 

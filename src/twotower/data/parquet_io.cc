@@ -182,8 +182,6 @@ void ParquetWriter::write(const std::filesystem::path& path) const {
   check(out->Close(), "closing " + path.string());
 }
 
-void release_parquet_memory() { arrow::default_memory_pool()->ReleaseUnused(); }
-
 ParquetTable::ParquetTable(const std::filesystem::path& path) : path_(path) { read(nullptr); }
 
 ParquetTable::ParquetTable(const std::filesystem::path& path, const std::vector<std::string>& columns)

@@ -47,10 +47,8 @@ class ParquetWriter {
   std::vector<std::shared_ptr<arrow::Array>> arrays_;
 };
 
-/// Returns the pages Arrow's memory pool keeps after tables are freed to the system.
-void release_parquet_memory();
-
-/// A Parquet file read whole; columns are converted to the requested C++ type on access.
+/// A Parquet file read whole (through the system allocator, so that freed tables go back to
+/// malloc, not to a pool that keeps them); columns are converted to the requested C++ type on access.
 class ParquetTable {
  public:
   explicit ParquetTable(const std::filesystem::path& path);
