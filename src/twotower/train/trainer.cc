@@ -12,6 +12,7 @@
 
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
+#include "twotower/common/memory.h"
 #include "twotower/common/progress.h"
 #include "twotower/data/text_embeddings.h"
 #include "twotower/model/two_tower.h"
@@ -30,6 +31,12 @@ namespace twotower {
 namespace {
 
 constexpr int64_t kEmbedChunk = 8192;  // rows per forward when embedding the whole vocabulary
+
+// One log line of the resident memory at a stage of the run (docs/speed.md's breakdown).
+void log_memory(const char* stage) {
+  log_info("memory: ", stage, ": resident ", static_cast<int64_t>(resident_mib()), " MiB, peak ",
+           static_cast<int64_t>(peak_resident_mib()), " MiB");
+}
 
 // Restores the log file sink on every exit path of a run.
 struct LogFileGuard {
@@ -352,10 +359,12 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   torch::Device device = pick_device(t.device);
   log_info("train: output ", out.string(), ", device ", device.str(), ", ", torch::get_num_threads(), " threads");
 
+  log_memory("start");
   Dataset data = load_dataset(config.data.data_path, ItemText::kSkip);
   // The id maps' JSON trees and the decoded Parquet are gone; malloc keeps freed memory under
   // the trim threshold set above, so it is handed back once here, before the model is made.
   malloc_trim(0);
+  log_memory("data loaded");
   ModelSizes sizes;
   sizes.num_users = data.num_users();
   sizes.num_items = data.num_items();
@@ -384,6 +393,7 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   if (t.learn_logit_scale) model->add_logit_scale(t.logit_scale);
   model->move_to(device);
   log_info("model: ", model->describe_parameters());
+  log_memory("model and item features");
 
   Optimizers optimizers = make_optimizers(model, t);
   if (optimizers.rows) log_info("embeddings: row-wise ", to_string(t.embedding_optimizer), " (only the rows a batch touches)");
@@ -421,6 +431,7 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   }
   log_info("data: ", sizes.num_users, " users, ", sizes.num_items, " items, ", train.size(), " training pairs, ",
            valid.size(), " validation pairs");
+  log_memory("optimizers and training pairs");
 
   const bool lower = lower_is_better(t);
   std::vector<int64_t> train_items(train.items.data_ptr<int64_t>(), train.items.data_ptr<int64_t>() + train.size());
@@ -474,6 +485,7 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
     }
     history.push_back(record);
     log_info("epoch ", epoch + 1, "/", t.num_epochs, ": ", record.dump(), better ? " (best)" : "");
+    log_memory("after the epoch");
 
     state.epoch = epoch + 1;
     state.scheduler_step = epoch + 1;

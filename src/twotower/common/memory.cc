@@ -1,0 +1,31 @@
+#include "twotower/common/memory.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace twotower {
+namespace {
+
+// The kB figure of a "Name:   1234 kB" line of /proc/self/status, in MiB.
+double status_mib(const char* name) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  double kib = 0;
+  const size_t n = std::strlen(name);
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, name, n) == 0 && line[n] == ':') {
+      std::sscanf(line + n + 1, "%lf", &kib);
+      break;
+    }
+  }
+  std::fclose(f);
+  return kib / 1024.0;
+}
+
+}  // namespace
+
+double resident_mib() { return status_mib("VmRSS"); }
+double peak_resident_mib() { return status_mib("VmHWM"); }
+
+}  // namespace twotower
