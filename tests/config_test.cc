@@ -45,7 +45,7 @@ data: {data_path: /x, text_embeddings: t.parquet, text_embeddings_column: vec, e
 model: {embedding_dim: 64, user_mlp_hidden: [32], item_mlp_hidden: [32], dropout: 0,
         use_brand: false, last_layer_activation: false, embedding_init_std: 0.1, out_of_range_ids: clamp}
 training: {optimizer: sgd, momentum: 0.5, scheduler: cosine, min_learning_rate: 1e-5,
-           clip_grad_norm: 0, logit_scale: 10, best_metric: recall@10, device: cpu, threads: 2}
+           clip_grad_norm: 0, logit_scale: 10, best_metric: recall@10, device: cpu, threads: 2, cpu_matmul: torch}
 )",
                           "run.yaml");
   EXPECT_EQ(c.data.text_embeddings, "t.parquet");
@@ -68,6 +68,8 @@ training: {optimizer: sgd, momentum: 0.5, scheduler: cosine, min_learning_rate: 
   EXPECT_DOUBLE_EQ(c.training.logit_scale, 10.0);
   EXPECT_EQ(c.training.best_metric, "recall@10");
   EXPECT_EQ(c.training.device, DeviceKind::kCpu);
+  EXPECT_EQ(c.training.cpu_matmul, CpuMatmul::kTorch);
+  EXPECT_EQ(parse_config("data: {data_path: d}", "run.yaml").training.cpu_matmul, CpuMatmul::kOneDnn);
 }
 
 // Every problem of a file is listed in one message, each with file, line, key, value and range.
@@ -109,6 +111,8 @@ TEST(Config, EachCheckHasItsMessage) {
                   "expected at least one of use_item_id");
   EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {output_layer: false, user_mlp_hidden: [64]}"),
                   "user width 64 and item width 128");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {cpu_matmul: mkl}"),
+                  "field \"training.cpu_matmul\": got \"mkl\", expected one of onednn, torch");
   EXPECT_CONTAINS(error_of("data: [1, 2"), "run.yaml:1: not valid YAML");
 }
 

@@ -29,12 +29,13 @@ def test_rounds_and_median_ratio(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.splitlines()
     rounds = [re.match(r"round (\d)/3: twotower ([\d,.]+) pairs/s, reference ([\d,.]+) pairs/s, "
-                       r"gemm ([\d.]+) GFLOP/s, ratio ([\d.]+)$", line) for line in lines if line.startswith("round ")]
+                       r"gemm ([\d.]+) GFLOP/s, onednn ([\d.]+) GFLOP/s, ratio ([\d.]+)$", line)
+              for line in lines if line.startswith("round ")]
     assert len(rounds) == 3 and all(rounds), lines
     ratios = []
     for m in rounds:
-        ours, ref, ratio = number(m.group(2)), number(m.group(3)), float(m.group(5))
-        assert ours > 0 and ref > 0
+        ours, ref, ratio = number(m.group(2)), number(m.group(3)), float(m.group(6))
+        assert ours > 0 and ref > 0 and float(m.group(4)) > 0 and float(m.group(5)) > 0
         # pairs/s are printed rounded to whole pairs, the ratio to two decimals
         assert abs(ratio - ours / ref) <= 0.006 + ratio * 1e-3
         ratios.append(ratio)

@@ -281,37 +281,43 @@ void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   // Alternating rounds: the machine's speed drifts (the GEMM rate moved between 74 and 147
   // GFLOP/s across runs here), so each round's ratio compares runs made next to each other.
   std::vector<SystemResult> our_rounds, ref_rounds;
-  std::vector<double> gemm_rounds, ratio_rounds;
+  std::vector<double> gemm_rounds, onednn_rounds, ratio_rounds;
   const PairFlops flops = pair_flops(config.model, text_dim);
   for (int round = 1; round <= o.rounds; ++round) {
     our_rounds.push_back(run_twotower(o, data_dir, out));
     ref_rounds.push_back(run_reference(o, config, inter, text, out));
-    gemm_rounds.push_back(measure_gemm_gflops(o.threads));
+    gemm_rounds.push_back(measure_gemm_gflops(o.threads, CpuMatmul::kTorch));
+    onednn_rounds.push_back(measure_gemm_gflops(o.threads, CpuMatmul::kOneDnn));
     ratio_rounds.push_back(our_rounds.back().pairs_per_s / ref_rounds.back().pairs_per_s);
     out << "round " << round << "/" << o.rounds << ": twotower " << thousands(our_rounds.back().pairs_per_s)
         << " pairs/s, reference " << thousands(ref_rounds.back().pairs_per_s) << " pairs/s, gemm "
-        << fixed(gemm_rounds.back(), 1) << " GFLOP/s, ratio " << fixed(ratio_rounds.back(), 2) << "\n"
+        << fixed(gemm_rounds.back(), 1) << " GFLOP/s, onednn " << fixed(onednn_rounds.back(), 1)
+        << " GFLOP/s, ratio " << fixed(ratio_rounds.back(), 2) << "\n"
         << std::flush;
   }
   SystemResult ours = median_result(our_rounds), ref = median_result(ref_rounds);
-  double gflops = median(gemm_rounds);
-  double bound = gflops * 1e9 / flops.training;
+  double gflops = median(gemm_rounds), onednn_gflops = median(onednn_rounds);
+  double bound = gflops * 1e9 / flops.training, onednn_bound = onednn_gflops * 1e9 / flops.training;
   MachineInfo after = machine_info();
 
   const int64_t k = config.data.neg_ratio;
   double epoch_pairs = static_cast<double>(training_rows * (1 + k));
   out << "\nmedians of " << o.rounds << " round" << (o.rounds > 1 ? "s" : "") << " (peak RSS: the largest)\n";
-  out << "system      pairs/s   measured epoch (" << o.max_steps << " steps) s   full epoch (est.) s   peak RSS MiB   GEMM bound\n";
+  out << "system      pairs/s   measured epoch (" << o.max_steps
+      << " steps) s   full epoch (est.) s   peak RSS MiB   GEMM bound (torch mm)   (oneDNN)\n";
   for (const SystemResult* r : {&ours, &ref}) {
     char line[256];
-    std::snprintf(line, sizeof line, "%-10s %8s %27.2f %21.1f %14.0f %11.1f%%\n", r->name.c_str(),
+    std::snprintf(line, sizeof line, "%-10s %8s %27.2f %21.1f %14.0f %22.1f%% %9.1f%%\n", r->name.c_str(),
                   thousands(r->pairs_per_s).c_str(), r->epoch_seconds, epoch_pairs / r->pairs_per_s,
-                  static_cast<double>(r->peak_rss_kib) / 1024.0, 100.0 * r->pairs_per_s / bound);
+                  static_cast<double>(r->peak_rss_kib) / 1024.0, 100.0 * r->pairs_per_s / bound,
+                  100.0 * r->pairs_per_s / onednn_bound);
     out << line;
   }
-  out << "\ngemm: " << fixed(gflops, 1) << " GFLOP/s (LibTorch fp32 mm 1024x1024x1024, " << o.threads << " threads)\n";
+  out << "\ngemm: " << fixed(gflops, 1) << " GFLOP/s (LibTorch fp32 mm 1024x1024x1024, the reference's layers), "
+      << fixed(onednn_gflops, 1) << " GFLOP/s (oneDNN, twotower's layers), " << o.threads << " threads\n";
   out << "model: " << fixed(flops.forward / 1e6, 3) << " MFLOP per pair forward, " << fixed(flops.training / 1e6, 3)
-      << " MFLOP with backward; GEMM bound " << thousands(bound) << " pairs/s\n";
+      << " MFLOP with backward; GEMM bound " << thousands(bound) << " pairs/s (torch mm), " << thousands(onednn_bound)
+      << " (oneDNN)\n";
   out << "pairs/s are of epoch " << kWarmupEpochs + 1 << " (epoch 1 warms up); " << load_text(after) << " at end\n";
   out << "ratio " << fixed(median(ratio_rounds), 2) << "\n";
 }

@@ -25,6 +25,7 @@ const Choices<OptimizerKind> kOptimizers{{"adam", OptimizerKind::kAdam}, {"sgd",
 const Choices<EmbeddingOptimizerKind> kEmbeddingOptimizers{{"dense", EmbeddingOptimizerKind::kDense},
                                                            {"lazy_adam", EmbeddingOptimizerKind::kLazyAdam},
                                                            {"adagrad", EmbeddingOptimizerKind::kAdagrad}};
+const Choices<CpuMatmul> kCpuMatmuls{{"onednn", CpuMatmul::kOneDnn}, {"torch", CpuMatmul::kTorch}};
 const Choices<SchedulerKind> kSchedulers{
     {"none", SchedulerKind::kNone}, {"step", SchedulerKind::kStep}, {"cosine", SchedulerKind::kCosine}};
 const Choices<LossKind> kLosses{
@@ -278,6 +279,7 @@ void check_cross_fields(const Config& c, Reader& reader, const std::string& sour
 
 const char* to_string(OptimizerKind kind) { return name_of(kOptimizers, kind); }
 const char* to_string(EmbeddingOptimizerKind kind) { return name_of(kEmbeddingOptimizers, kind); }
+const char* to_string(CpuMatmul kind) { return name_of(kCpuMatmuls, kind); }
 const char* to_string(SchedulerKind kind) { return name_of(kSchedulers, kind); }
 const char* to_string(LossKind kind) { return name_of(kLosses, kind); }
 const char* to_string(DeviceKind kind) { return name_of(kDevices, kind); }
@@ -381,6 +383,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   r.read_choice("training", "embedding_optimizer", t.embedding_optimizer, kEmbeddingOptimizers);
   r.read_bool("training", "shared_user_tower", t.shared_user_tower);
   r.read_bool("training", "prefetch", t.prefetch);
+  r.read_choice("training", "cpu_matmul", t.cpu_matmul, kCpuMatmuls);
   r.check_unknown();
   check_cross_fields(c, r, source);
 
@@ -499,6 +502,7 @@ std::string config_to_yaml(const Config& c) {
   kv("embedding_optimizer", to_string(t.embedding_optimizer));
   kv("shared_user_tower", t.shared_user_tower);
   kv("prefetch", t.prefetch);
+  kv("cpu_matmul", to_string(t.cpu_matmul));
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

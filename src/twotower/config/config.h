@@ -28,6 +28,11 @@ enum class MetricMode { kAuto, kMin, kMax };
 /// How the id embedding tables are updated: by the dense optimizer with the rest (the
 /// reference), or row-wise, only the rows a batch touches (lazy Adam, AdaGrad).
 enum class EmbeddingOptimizerKind { kDense, kLazyAdam, kAdagrad };
+/// Who multiplies CPU fp32 matrices in the towers' Linear layers (model/linear.h).
+enum class CpuMatmul {
+  kOneDnn,  // oneDNN (at::native::mkldnn_matmul) where LibTorch has it, else torch
+  kTorch,   // torch::mm / torch::nn::functional::linear (MKL in the CPU wheel)
+};
 /// Which items model.user_history pools for a training pair: the user's last N training items
 /// with the pair's own item left out (kLast), or the N items the user interacted with before
 /// that pair (kBefore: the input a served model sees when it predicts the user's next item).
@@ -103,6 +108,7 @@ struct TrainingConfig {
   EmbeddingOptimizerKind embedding_optimizer = EmbeddingOptimizerKind::kDense;  // dense | lazy_adam | adagrad
   bool shared_user_tower = false;  // each positive's user tower computed once for its negatives (one dropout mask)
   bool prefetch = true;            // assemble the next batch on a background thread
+  CpuMatmul cpu_matmul = CpuMatmul::kOneDnn;  // onednn | torch: the towers' CPU matrix products
 };
 
 struct Config {
@@ -131,6 +137,7 @@ const char* to_string(DeviceKind kind);
 const char* to_string(IdPolicy policy);
 const char* to_string(MetricMode mode);
 const char* to_string(EmbeddingOptimizerKind kind);
+const char* to_string(CpuMatmul kind);
 const char* to_string(UserHistoryMode mode);
 
 }  // namespace twotower

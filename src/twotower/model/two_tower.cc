@@ -5,6 +5,7 @@
 
 #include "twotower/common/error.h"
 #include "twotower/model/counter_dropout.h"
+#include "twotower/model/linear.h"
 
 namespace twotower {
 namespace {
@@ -42,7 +43,7 @@ torch::nn::Sequential make_mlp(int64_t in, const std::vector<int64_t>& hidden, d
                                bool last_activation, bool output_layer) {
   torch::nn::Sequential seq;
   for (size_t k = 0; k < hidden.size(); ++k) {
-    seq->push_back(torch::nn::Linear(in, hidden[k]));
+    seq->push_back(Linear(in, hidden[k]));
     if (last_activation || k + 1 < hidden.size()) {
       // ReLU and dropout in one pass; the Identity keeps the Dropout's index (checkpoint keys).
       seq->push_back(ReluDropout(dropout));
@@ -50,7 +51,7 @@ torch::nn::Sequential make_mlp(int64_t in, const std::vector<int64_t>& hidden, d
     }
     in = hidden[k];
   }
-  if (output_layer) seq->push_back(torch::nn::Linear(in, out));
+  if (output_layer) seq->push_back(Linear(in, out));
   return seq;
 }
 
@@ -89,7 +90,7 @@ ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s) : item_i
     ++inputs;
   }
   if (c.use_text) {
-    text_projection = register_module("text_projection", torch::nn::Linear(s.text_dim, d));
+    text_projection = register_module("text_projection", Linear(s.text_dim, d));
     ++inputs;
   }
   mlp = register_module("mlp", make_mlp(inputs * d, c.item_mlp_hidden, c.dropout, d, c.last_layer_activation,

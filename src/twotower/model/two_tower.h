@@ -6,7 +6,9 @@
 // [Linear, ReLU, Dropout] per hidden layer then the output Linear (indices 0, 1, 2, ...), as in
 // the reference system. The ReLU's slot holds ReluDropout (model/counter_dropout.h: the ReLU and
 // a counter-based dropout in one pass, the same distribution with a cheaper mask) and the
-// Dropout's slot an Identity, so the indices and keys stay the reference's.
+// Dropout's slot an Identity, so the indices and keys stay the reference's. The Linear layers are
+// twotower::Linear (model/linear.h: torch::nn::Linear's parameters and initialization, its CPU
+// products run by oneDNN).
 #pragma once
 
 #include <torch/torch.h>
@@ -16,6 +18,7 @@
 #include <string>
 
 #include "twotower/config/config.h"
+#include "twotower/model/linear.h"
 
 namespace twotower {
 
@@ -72,7 +75,7 @@ struct ItemTowerImpl : torch::nn::Module {
   torch::nn::Embedding embedding{nullptr};           // null unless use_item_id
   torch::nn::Embedding category_embedding{nullptr};  // null unless use_category
   torch::nn::Embedding brand_embedding{nullptr};     // null unless use_brand
-  torch::nn::Linear text_projection{nullptr};        // null unless use_text
+  Linear text_projection{nullptr};        // null unless use_text
   torch::nn::Sequential mlp{nullptr};
   double item_id_dropout = 0.0;
 };

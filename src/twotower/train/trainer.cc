@@ -15,6 +15,7 @@
 #include "twotower/common/memory.h"
 #include "twotower/common/progress.h"
 #include "twotower/data/text_embeddings.h"
+#include "twotower/model/linear.h"
 #include "twotower/model/two_tower.h"
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/history_plot.h"
@@ -357,7 +358,10 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
 
   if (t.threads > 0) torch::set_num_threads(static_cast<int>(t.threads));
   torch::Device device = pick_device(t.device);
-  log_info("train: output ", out.string(), ", device ", device.str(), ", ", torch::get_num_threads(), " threads");
+  set_cpu_matmul(t.cpu_matmul);
+  log_info("train: output ", out.string(), ", device ", device.str(), ", ", torch::get_num_threads(), " threads",
+           device.is_cpu() ? str_cat(", matrix products by ", onednn_available() ? to_string(t.cpu_matmul) : "torch")
+                           : std::string());
 
   log_memory("start");
   Dataset data = load_dataset(config.data.data_path, ItemText::kSkip);

@@ -1,0 +1,120 @@
+#include "twotower/model/linear.h"
+
+#include <ATen/Context.h>
+
+#include <atomic>
+#include <cmath>
+
+namespace at::native {
+// oneDNN's matmul on dense (contiguous or transposed) tensors: result = beta * result + alpha *
+// mat1 @ mat2. Exported by libtorch_cpu (TORCH_API) but declared in ATen/native/mkldnn/Matmul.h,
+// which the wheel does not ship; this is that declaration (torch 2.13.0, pinned in
+// requirements.txt).
+TORCH_API void mkldnn_matmul(const at::Tensor& mat1, const at::Tensor& mat2, const at::Tensor& result, float beta,
+                             float alpha);
+}  // namespace at::native
+
+namespace twotower {
+namespace {
+
+std::atomic<CpuMatmul> g_cpu_matmul{CpuMatmul::kOneDnn};
+
+constexpr int64_t kRound = 64;  // oneDNN's share of the rows and of the inner dimension
+
+// out = beta * out + a @ b through torch.
+void torch_matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& out, float beta) {
+  if (beta == 0.0f) {
+    torch::mm_out(const_cast<torch::Tensor&>(out), a, b);
+  } else {
+    const_cast<torch::Tensor&>(out).addmm_(a, b);
+  }
+}
+
+class LinearFunction : public torch::autograd::Function<LinearFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& weight, const torch::Tensor& bias) {
+    ctx->save_for_backward({x, weight});
+    const int64_t n = x.size(0), out_features = weight.size(0);
+    // A new buffer (for one row, expand().contiguous() would return the bias itself).
+    torch::Tensor y = torch::empty({n, out_features}, x.options());
+    y.copy_(bias.expand({n, out_features}));
+    matmul_into(x, weight.t(), y, 1.0f);
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& x = saved[0];
+    const torch::Tensor& weight = saved[1];
+    torch::Tensor grad = grad_outputs[0].contiguous();
+    torch::Tensor grad_x, grad_weight, grad_bias;
+    if (ctx->needs_input_grad(0)) {
+      grad_x = torch::empty_like(x, torch::MemoryFormat::Contiguous);
+      matmul_into(grad, weight, grad_x, 0.0f);  // [N, out] @ [out, in]
+    }
+    if (ctx->needs_input_grad(1)) {
+      grad_weight = torch::empty_like(weight, torch::MemoryFormat::Contiguous);
+      matmul_into(grad.t(), x, grad_weight, 0.0f);  // [out, N] @ [N, in]
+    }
+    if (ctx->needs_input_grad(2)) grad_bias = grad.sum(0);
+    return {grad_x, grad_weight, grad_bias};
+  }
+};
+
+}  // namespace
+
+void set_cpu_matmul(CpuMatmul kind) { g_cpu_matmul.store(kind, std::memory_order_relaxed); }
+
+CpuMatmul cpu_matmul() { return g_cpu_matmul.load(std::memory_order_relaxed); }
+
+bool onednn_available() { return at::hasMKLDNN(); }
+
+bool onednn_takes(const torch::Tensor& a, CpuMatmul kind) {
+  return kind == CpuMatmul::kOneDnn && a.device().is_cpu() && a.scalar_type() == torch::kFloat && onednn_available();
+}
+
+void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& out, float beta,
+                 CpuMatmul kind) {
+  const int64_t m = a.size(0), k = a.size(1);
+  const int64_t m1 = m / kRound * kRound, k1 = k / kRound * kRound;
+  if (!onednn_takes(a, kind) || m1 == 0 || k1 == 0) {
+    torch_matmul_into(a, b, out, beta);
+    return;
+  }
+  torch::Tensor top = out.narrow(0, 0, m1);
+  at::native::mkldnn_matmul(a.narrow(0, 0, m1).narrow(1, 0, k1), b.narrow(0, 0, k1), top, beta, 1.0f);
+  if (k1 < k) top.addmm_(a.narrow(0, 0, m1).narrow(1, k1, k - k1), b.narrow(0, k1, k - k1));
+  if (m1 < m) torch_matmul_into(a.narrow(0, m1, m - m1), b, out.narrow(0, m1, m - m1), beta);
+}
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  if (x.dim() != 2 || !onednn_takes(x) || weight.scalar_type() != torch::kFloat) {
+    return torch::nn::functional::linear(x, weight, bias);
+  }
+  return LinearFunction::apply(x, weight, bias);
+}
+
+LinearImpl::LinearImpl(int64_t in_features, int64_t out_features)
+    : in_features(in_features), out_features(out_features) {
+  reset();
+}
+
+void LinearImpl::reset() {
+  weight = register_parameter("weight", torch::empty({out_features, in_features}));
+  bias = register_parameter("bias", torch::empty({out_features}));
+  // torch::nn::LinearImpl::reset_parameters, so a seed gives the same weights.
+  torch::NoGradGuard no_grad;
+  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+  torch::nn::init::uniform_(bias, -bound, bound);
+}
+
+void LinearImpl::pretty_print(std::ostream& stream) const {
+  stream << "twotower::Linear(in_features=" << in_features << ", out_features=" << out_features << ")";
+}
+
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return linear(x, weight, bias); }
+
+}  // namespace twotower

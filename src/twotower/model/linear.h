@@ -1,0 +1,57 @@
+// The towers' fully connected layer: y = x W^T + b, with its CPU matrix products run by oneDNN.
+//
+// LibTorch's CPU wheel multiplies fp32 matrices with MKL, and MKL takes its generic code path on
+// AMD processors: on the 2-core AMD EPYC (Zen 5, AVX-512) this project is measured on, torch::mm
+// runs the towers' shapes at about 215 GFLOP/s, oneDNN's AVX-512 kernels (also inside LibTorch,
+// at::native::mkldnn_matmul) at 420-500 (bench/matmul_bench). Both are plain fp32 products;
+// only the summation order differs.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "twotower/config/config.h"
+
+namespace twotower {
+
+/// Which library multiplies CPU fp32 matrices in twotower::Linear (CpuMatmul is in config.h):
+/// process-wide (default kOneDnn); `training.cpu_matmul` sets it for a run.
+void set_cpu_matmul(CpuMatmul kind);
+CpuMatmul cpu_matmul();
+
+/// Whether this LibTorch build has oneDNN (at::hasMKLDNN()).
+bool onednn_available();
+
+/// Whether matmul_into gives oneDNN a product with `a` under `kind`: kOneDnn, oneDNN available,
+/// `a` a CPU float32 tensor (its size aside).
+bool onednn_takes(const torch::Tensor& a, CpuMatmul kind = cpu_matmul());
+
+/// out = beta * out + a @ b for CPU float32 2-D tensors (`out` [a.rows, b.cols] and contiguous,
+/// beta 0 or 1; with beta 0 `out` may hold anything), by `kind`. oneDNN computes the first rows of a in multiples of 64 and
+/// torch the remaining < 64: oneDNN builds (and caches) a kernel per shape, and the row count
+/// varies from batch to batch (shared item heads, distinct users), so a round row count keeps the
+/// shapes few. With kTorch, or without oneDNN, all of it is torch's.
+void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& out, float beta,
+                 CpuMatmul kind = cpu_matmul());
+
+/// linear(x, W, b) = x W^T + b for [N, in] CPU float32 x, differentiable in x, W and b; the
+/// forward and both backward products go through matmul_into. Other tensors (CUDA, other
+/// dtypes or ranks) get torch::nn::functional::linear.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
+/// Drop-in for torch::nn::Linear (with bias): the same parameter names (weight [out, in], bias
+/// [out]) and initialization (Kaiming uniform, a = sqrt(5); bias uniform in +-1/sqrt(in)), so
+/// checkpoints and seeded runs are unchanged; forward is twotower::linear.
+struct LinearImpl : torch::nn::Cloneable<LinearImpl> {
+  LinearImpl(int64_t in_features, int64_t out_features);
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  torch::Tensor forward(const torch::Tensor& x);
+
+  int64_t in_features, out_features;
+  torch::Tensor weight, bias;
+};
+TORCH_MODULE(Linear);
+
+}  // namespace twotower

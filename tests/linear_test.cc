@@ -1,0 +1,141 @@
+#include "twotower/model/linear.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace twotower {
+namespace {
+
+// Restores the process-wide choice when a test ends.
+struct CpuMatmulGuard {
+  explicit CpuMatmulGuard(CpuMatmul kind) : saved(cpu_matmul()) { set_cpu_matmul(kind); }
+  ~CpuMatmulGuard() { set_cpu_matmul(saved); }
+  CpuMatmul saved;
+};
+
+// A seed gives the same weights as torch::nn::Linear, under the same parameter names.
+TEST(Linear, SameParametersAndInitAsTorchLinear) {
+  torch::manual_seed(3);
+  torch::nn::Linear reference(70, 20);
+  torch::manual_seed(3);
+  Linear ours(70, 20);
+  EXPECT_TRUE(torch::equal(ours->weight, reference->weight));
+  EXPECT_TRUE(torch::equal(ours->bias, reference->bias));
+  std::vector<std::string> names;
+  for (const auto& p : ours->named_parameters()) names.push_back(p.key());
+  EXPECT_EQ(names, (std::vector<std::string>{"weight", "bias"}));
+}
+
+// 64 rows of ones times weight rows filled with their index: y[r][i] = 64 * i + b[i], by hand.
+// 64 rows and a 64-wide input are oneDNN's share whole (no torch remainder).
+TEST(Linear, HandComputedProduct) {
+  CpuMatmulGuard guard(CpuMatmul::kOneDnn);
+  torch::Tensor x = torch::ones({64, 64});
+  torch::Tensor w = torch::arange(3, torch::kFloat).unsqueeze(1).expand({3, 64}).contiguous();
+  torch::Tensor b = torch::tensor({0.5f, -1.0f, 2.0f});
+  torch::Tensor y = linear(x, w, b);
+  torch::Tensor expected = torch::tensor({0.5f, 63.0f, 130.0f}).expand({64, 3});
+  EXPECT_TRUE(torch::equal(y, expected)) << y[0];
+  // Gradients by hand for loss = sum(y): dL/dW[i][j] = sum_r x[r][j] = 64, dL/db = 64,
+  // dL/dx[r][j] = sum_i W[i][j] = 0 + 1 + 2 = 3.
+  torch::Tensor xg = x.clone().requires_grad_(true), wg = w.clone().requires_grad_(true),
+                bg = b.clone().requires_grad_(true);
+  linear(xg, wg, bg).sum().backward();
+  EXPECT_TRUE(torch::equal(wg.grad(), torch::full({3, 64}, 64.0f)));
+  EXPECT_TRUE(torch::equal(bg.grad(), torch::full({3}, 64.0f)));
+  EXPECT_TRUE(torch::equal(xg.grad(), torch::full({64, 64}, 3.0f)));
+}
+
+// matmul_into: beta 0 overwrites, beta 1 adds, with rows and inner sizes that split between
+// oneDNN (multiples of 64) and torch (the rest).
+TEST(Linear, MatmulIntoOverwritesOrAccumulates) {
+  CpuMatmulGuard guard(CpuMatmul::kOneDnn);
+  torch::manual_seed(1);
+  for (auto [m, k] : std::vector<std::pair<int64_t, int64_t>>{{1, 5}, {64, 64}, {130, 100}, {200, 768}}) {
+    torch::Tensor a = torch::randn({m, k}), b = torch::randn({k, 33});
+    torch::Tensor expected = torch::mm(a.to(torch::kDouble), b.to(torch::kDouble));
+    torch::Tensor out = torch::full({m, 33}, 7.0f);
+    matmul_into(a, b, out, 0.0f);
+    EXPECT_TRUE(torch::allclose(out.to(torch::kDouble), expected, 1e-4, 1e-4)) << m << "x" << k;
+    torch::Tensor acc = torch::full({m, 33}, 7.0f);
+    matmul_into(a, b, acc, 1.0f);
+    EXPECT_TRUE(torch::allclose(acc.to(torch::kDouble), expected + 7.0, 1e-4, 1e-4)) << m << "x" << k;
+  }
+}
+
+// The oneDNN path equals torch's linear in value and in every gradient, for batch sizes below,
+// at and between multiples of 64 and an input width that is not one; a transposed argument
+// (the weight gradient's [out, N] view) is read in place.
+TEST(Linear, OneDnnEqualsTorchLinearInValueAndGradients) {
+  if (!onednn_available()) GTEST_SKIP() << "this LibTorch has no oneDNN: only torch's path exists";
+  CpuMatmulGuard guard(CpuMatmul::kOneDnn);
+  torch::manual_seed(2);
+  for (int64_t n : {1, 63, 64, 65, 130, 1000}) {
+    for (int64_t in : {100, 768}) {
+      torch::Tensor x = torch::randn({n, in}), w = torch::randn({96, in}) * 0.05, b = torch::randn({96});
+      torch::Tensor upstream = torch::randn({n, 96});
+      std::vector<torch::Tensor> ours{x.clone().requires_grad_(true), w.clone().requires_grad_(true),
+                                      b.clone().requires_grad_(true)};
+      std::vector<torch::Tensor> plain{x.clone().requires_grad_(true), w.clone().requires_grad_(true),
+                                       b.clone().requires_grad_(true)};
+      torch::Tensor y = linear(ours[0], ours[1], ours[2]);
+      torch::Tensor z = torch::nn::functional::linear(plain[0], plain[1], plain[2]);
+      EXPECT_TRUE(torch::allclose(y, z, 1e-5, 1e-4)) << n << "x" << in;
+      (y * upstream).sum().backward();
+      (z * upstream).sum().backward();
+      for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(torch::allclose(ours[i].grad(), plain[i].grad(), 1e-5, 1e-3)) << n << "x" << in << " grad " << i;
+      }
+    }
+  }
+  EXPECT_TRUE(onednn_takes(torch::zeros({64, 64})));
+}
+
+// An input that needs no gradient (the fixed text embeddings) gets none; the weight's is right.
+TEST(Linear, NoGradientForInputsThatNeedNone) {
+  CpuMatmulGuard guard(CpuMatmul::kOneDnn);
+  torch::manual_seed(4);
+  torch::Tensor x = torch::randn({128, 64});
+  Linear layer(64, 8);
+  layer(x).sum().backward();
+  EXPECT_FALSE(x.grad().defined());
+  EXPECT_TRUE(torch::allclose(layer->weight.grad(), x.sum(0).expand({8, 64}), 1e-4, 1e-4));
+}
+
+// kTorch, double tensors and 3-D inputs take torch's own linear: bit for bit its result.
+TEST(Linear, TorchPathAndOtherTensorsUseTorchLinear) {
+  torch::manual_seed(5);
+  torch::Tensor x = torch::randn({128, 64}), w = torch::randn({16, 64}), b = torch::randn({16});
+  {
+    CpuMatmulGuard guard(CpuMatmul::kTorch);
+    EXPECT_FALSE(onednn_takes(x));
+    EXPECT_TRUE(torch::equal(linear(x, w, b), torch::nn::functional::linear(x, w, b)));
+  }
+  CpuMatmulGuard guard(CpuMatmul::kOneDnn);
+  EXPECT_FALSE(onednn_takes(x.to(torch::kDouble)));
+  torch::Tensor xd = x.to(torch::kDouble), wd = w.to(torch::kDouble), bd = b.to(torch::kDouble);
+  EXPECT_TRUE(torch::equal(linear(xd, wd, bd), torch::nn::functional::linear(xd, wd, bd)));
+  torch::Tensor x3 = torch::randn({2, 64, 64});
+  EXPECT_TRUE(torch::equal(linear(x3, w, b), torch::nn::functional::linear(x3, w, b)));
+}
+
+}  // namespace
+}  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// One row: the output is a new tensor, never the bias (a [1, out] expand of it is contiguous).
+TEST(Linear, OneRowLeavesTheBiasAlone) {
+  for (CpuMatmul kind : {CpuMatmul::kOneDnn, CpuMatmul::kTorch}) {
+    CpuMatmulGuard guard(kind);
+    torch::Tensor x = torch::ones({1, 2}), w = torch::ones({3, 2}), b = torch::tensor({1.0f, 2.0f, 3.0f});
+    torch::Tensor y = linear(x, w, b);
+    EXPECT_TRUE(torch::equal(y, torch::tensor({{3.0f, 4.0f, 5.0f}})));
+    EXPECT_TRUE(torch::equal(b, torch::tensor({1.0f, 2.0f, 3.0f})));
+  }
+}
+
+}  // namespace
+}  // namespace twotower
