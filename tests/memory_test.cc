@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -20,6 +21,22 @@ TEST(Memory, ResidentAndPeakFollowTouchedPages) {
   EXPECT_GT(during - before, 60.0);
   EXPECT_GE(peak_resident_mib(), during);
   EXPECT_EQ(block[kBytes - 1], 1);
+}
+
+// A touched heap block is anonymous memory and a live malloc allocation; once freed, malloc
+// either keeps it (free held) or returns it to the kernel, and it is no longer live.
+TEST(Memory, AnonymousAndMallocSplit) {
+  const double anon_before = resident_anon_mib(), live_before = malloc_live_mib();
+  ASSERT_GT(resident_file_mib(), 0.0);  // this binary's own code at least
+  constexpr size_t kBytes = size_t{64} << 20;
+  auto* block = static_cast<char*>(std::malloc(kBytes));
+  ASSERT_NE(block, nullptr);
+  std::memset(block, 1, kBytes);
+  EXPECT_GT(resident_anon_mib() - anon_before, 60.0);
+  EXPECT_GT(malloc_live_mib() - live_before, 63.0);
+  EXPECT_NEAR(resident_anon_mib() + resident_file_mib(), resident_mib(), 16.0);  // + RssShmem
+  std::free(block);
+  EXPECT_LT(malloc_live_mib() - live_before, 1.0);
 }
 
 }  // namespace

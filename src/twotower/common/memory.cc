@@ -1,5 +1,7 @@
 #include "twotower/common/memory.h"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -27,5 +29,18 @@ double status_mib(const char* name) {
 
 double resident_mib() { return status_mib("VmRSS"); }
 double peak_resident_mib() { return status_mib("VmHWM"); }
+double resident_anon_mib() { return status_mib("RssAnon"); }
+double resident_file_mib() { return status_mib("RssFile"); }
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+double malloc_live_mib() {
+  struct mallinfo2 m = mallinfo2();
+  return static_cast<double>(m.uordblks + m.hblkhd) / (1024.0 * 1024.0);
+}
+double malloc_free_held_mib() { return static_cast<double>(mallinfo2().fordblks) / (1024.0 * 1024.0); }
+#else
+double malloc_live_mib() { return 0; }
+double malloc_free_held_mib() { return 0; }
+#endif
 
 }  // namespace twotower

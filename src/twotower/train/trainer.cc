@@ -35,8 +35,10 @@ constexpr int64_t kEmbedChunk = 8192;  // rows per forward when embedding the wh
 
 // One log line of the resident memory at a stage of the run (docs/speed.md's breakdown).
 void log_memory(const char* stage) {
-  log_info("memory: ", stage, ": resident ", static_cast<int64_t>(resident_mib()), " MiB, peak ",
-           static_cast<int64_t>(peak_resident_mib()), " MiB");
+  auto mib = [](double v) { return static_cast<int64_t>(std::lround(v)); };
+  log_info("memory: ", stage, ": resident ", mib(resident_mib()), " MiB (anonymous ", mib(resident_anon_mib()),
+           ", file ", mib(resident_file_mib()), "), peak ", mib(peak_resident_mib()), " MiB; malloc: live ",
+           mib(malloc_live_mib()), " MiB, free held ", mib(malloc_free_held_mib()), " MiB");
 }
 
 // Restores the log file sink on every exit path of a run.
