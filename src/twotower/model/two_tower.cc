@@ -5,6 +5,7 @@
 
 #include "twotower/common/error.h"
 #include "twotower/model/counter_dropout.h"
+#include "twotower/model/l2_normalize.h"
 #include "twotower/model/linear.h"
 
 namespace twotower {
@@ -71,7 +72,7 @@ torch::Tensor UserTowerImpl::forward(const torch::Tensor& users) { return encode
 torch::Tensor UserTowerImpl::encode(const torch::Tensor& inputs) {
   torch::Tensor x = inputs;
   if (!mlp->is_empty()) x = mlp->forward(x);
-  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+  return l2_normalize(x);
 }
 
 ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s) : item_id_dropout(c.item_id_dropout) {
@@ -127,7 +128,7 @@ torch::Tensor ItemTowerImpl::tail(const torch::Tensor& head_output) {
   if (!mlp->is_empty()) {
     for (auto it = mlp->begin() + 1; it != mlp->end(); ++it) x = it->forward(x);
   }
-  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+  return l2_normalize(x);
 }
 
 TwoTowerModelImpl::TwoTowerModelImpl(const ModelConfig& config, const ModelSizes& sizes)
