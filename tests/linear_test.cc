@@ -139,3 +139,61 @@ TEST(Linear, OneRowLeavesTheBiasAlone) {
 
 }  // namespace
 }  // namespace twotower
+
+namespace twotower {
+namespace {
+
+struct PrecisionGuard {
+  explicit PrecisionGuard(MatmulPrecision p) : saved(matmul_precision()) { set_matmul_precision(p); }
+  ~PrecisionGuard() { set_matmul_precision(saved); }
+  MatmulPrecision saved;
+};
+
+// matmul_into_bf16's oneDNN share is the product of the bf16-rounded operands, rounded to bf16
+// (a relative 2^-8 at most); torch's share (rows past the last multiple of 64) stays exact fp32.
+TEST(LinearBf16, ProductOfRoundedOperands) {
+  if (!onednn_bf16_available()) GTEST_SKIP() << "oneDNN has no bf16 product on this CPU";
+  torch::manual_seed(7);
+  torch::Tensor a = torch::randn({130, 96}), b = torch::randn({96, 40});
+  torch::Tensor a16 = a.to(torch::kBFloat16), b16 = b.to(torch::kBFloat16);
+  torch::Tensor out = torch::zeros({130, 40});
+  matmul_into_bf16(a, a16, b, b16, out, 0.0f);
+  // rows 0-127: oneDNN over the first 64 of the 96 inner columns in bf16, the last 32 in fp32
+  torch::Tensor bulk = torch::mm(a16.narrow(1, 0, 64).to(torch::kFloat), b16.narrow(0, 0, 64).to(torch::kFloat));
+  torch::Tensor expected = bulk + torch::mm(a.narrow(1, 64, 32), b.narrow(0, 64, 32));
+  torch::Tensor top = out.narrow(0, 0, 128), want = expected.narrow(0, 0, 128);
+  EXPECT_LE((top - want).abs().max().item<float>(), bulk.abs().max().item<float>() * (1.0f / 256.0f));
+  EXPECT_TRUE(torch::allclose(out.narrow(0, 128, 2), torch::mm(a.narrow(0, 128, 2), b), 1e-5, 1e-5));
+  // beta 1 adds
+  torch::Tensor acc = torch::ones({130, 40});
+  matmul_into_bf16(a, a16, b, b16, acc, 1.0f);
+  EXPECT_TRUE(torch::allclose(acc, out + 1.0, 1e-5, 1e-5));
+}
+
+// The bf16 layer stays within bf16's rounding of the fp32 layer in value and in every gradient
+// (relative to each tensor's scale: inputs and result carry 8 significant bits).
+TEST(LinearBf16, CloseToFp32InValueAndGradients) {
+  if (!onednn_bf16_available()) GTEST_SKIP() << "oneDNN has no bf16 product on this CPU";
+  CpuMatmulGuard guard(CpuMatmul::kOneDnn);
+  torch::manual_seed(8);
+  torch::Tensor x = torch::randn({1000, 256}), w = torch::randn({128, 256}) * 0.06, b = torch::randn({128});
+  torch::Tensor upstream = torch::randn({1000, 128});
+  auto run = [&](MatmulPrecision p) {
+    PrecisionGuard precision(p);
+    std::vector<torch::Tensor> v{x.clone().requires_grad_(true), w.clone().requires_grad_(true),
+                                 b.clone().requires_grad_(true)};
+    torch::Tensor y = linear(v[0], v[1], v[2]);
+    (y * upstream).sum().backward();
+    return std::vector<torch::Tensor>{y.detach(), v[0].grad(), v[1].grad(), v[2].grad()};
+  };
+  auto fp32 = run(MatmulPrecision::kFp32), bf16 = run(MatmulPrecision::kBf16);
+  EXPECT_FALSE(torch::equal(fp32[0], bf16[0]));  // the bf16 path did run
+  for (int i = 0; i < 4; ++i) {
+    const float scale = fp32[i].abs().max().item<float>();
+    EXPECT_LE((fp32[i] - bf16[i]).abs().max().item<float>(), scale * 0.02f) << "tensor " << i;
+  }
+  EXPECT_TRUE(torch::equal(fp32[3], bf16[3]));  // the bias gradient is a sum in fp32 either way
+}
+
+}  // namespace
+}  // namespace twotower

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <set>
 
 #include "test_util.h"
 #include "twotower/common/error.h"
+#include "twotower/data/generator.h"
 #include "twotower/data/parquet_io.h"
+#include "twotower/data/prepare.h"
+#include "twotower/model/linear.h"
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/negative_sampler.h"
 #include "twotower/train/schedule.h"
@@ -494,6 +498,57 @@ TEST(Trainer, ErrorMessages) {
   EXPECT_NE(message(t).find("has 15 rows, expected one per item of iid2idx.json (16)"), std::string::npos)
       << message(t);
   EXPECT_NE(message(tiny_config(dir / "data", dir / "fresh"), true).find("--resume: "), std::string::npos);
+}
+
+// bf16 products (training.matmul_precision: bf16) train a model as good as fp32's, within a
+// stated tolerance: on generated data with planted clusters (1,000 users, 400 items, widths of 64
+// and 128 so that oneDNN takes the products), 4 epochs each, validation Recall@10 within 0.03 and
+// validation loss within 0.01 of fp32's, and both far above chance (10 of 400 items: 0.025).
+TEST(Trainer, Bf16ProductsTrainAsWellAsFp32) {
+  if (!onednn_bf16_available()) GTEST_SKIP() << "oneDNN has no bf16 product on this CPU";
+  TempDir dir;
+  GeneratorOptions g;
+  g.users = 1000;
+  g.items = 400;
+  g.reviews = 12000;
+  g.review_words = 0;
+  GeneratedFiles files = generate_dataset(g, dir / "raw");
+  PrepareOptions p;
+  p.reviews = files.reviews;
+  p.meta = files.meta;
+  p.out = dir / "data";
+  prepare(p);
+  auto train = [&](MatmulPrecision precision, const char* name) {
+    Config c;
+    c.data.data_path = (dir / "data").string();
+    c.data.neg_ratio = 1;
+    c.data.seed = 3;
+    c.model.embedding_dim = 64;
+    c.model.user_mlp_hidden = c.model.item_mlp_hidden = {128};
+    c.model.use_text = false;
+    c.model.embedding_init_std = 0.1;
+    c.training.batch_size = 256;
+    c.training.num_epochs = 4;
+    c.training.learning_rate = 0.003;
+    c.training.logit_scale = 5;
+    c.training.threads = 2;
+    c.training.device = DeviceKind::kCpu;
+    c.training.matmul_precision = precision;
+    c.training.output_dir = (dir / name).string();
+    TrainOptions o;
+    o.metrics = make_validation_metrics({10});
+    TrainSummary s = run_training(c, o);
+    return s.history.back();
+  };
+  nlohmann::json fp32 = train(MatmulPrecision::kFp32, "fp32"), bf16 = train(MatmulPrecision::kBf16, "bf16");
+  const double r32 = fp32["recall@10"], r16 = bf16["recall@10"];
+  const double l32 = fp32["val_loss"], l16 = bf16["val_loss"];
+  std::cout << "last epoch, fp32: " << fp32.dump() << "\nlast epoch, bf16: " << bf16.dump() << "\n";
+  EXPECT_GT(r32, 0.1) << fp32.dump();
+  EXPECT_NEAR(r16, r32, 0.03) << "fp32 " << fp32.dump() << "\nbf16 " << bf16.dump();
+  EXPECT_NEAR(l16, l32, 0.01) << "fp32 " << fp32.dump() << "\nbf16 " << bf16.dump();
+  EXPECT_NE(l16, l32);  // the bf16 products did run
+  set_matmul_precision(MatmulPrecision::kFp32);
 }
 
 }  // namespace

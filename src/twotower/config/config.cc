@@ -26,6 +26,7 @@ const Choices<EmbeddingOptimizerKind> kEmbeddingOptimizers{{"dense", EmbeddingOp
                                                            {"lazy_adam", EmbeddingOptimizerKind::kLazyAdam},
                                                            {"adagrad", EmbeddingOptimizerKind::kAdagrad}};
 const Choices<CpuMatmul> kCpuMatmuls{{"onednn", CpuMatmul::kOneDnn}, {"torch", CpuMatmul::kTorch}};
+const Choices<MatmulPrecision> kMatmulPrecisions{{"fp32", MatmulPrecision::kFp32}, {"bf16", MatmulPrecision::kBf16}};
 const Choices<SchedulerKind> kSchedulers{
     {"none", SchedulerKind::kNone}, {"step", SchedulerKind::kStep}, {"cosine", SchedulerKind::kCosine}};
 const Choices<LossKind> kLosses{
@@ -280,6 +281,7 @@ void check_cross_fields(const Config& c, Reader& reader, const std::string& sour
 const char* to_string(OptimizerKind kind) { return name_of(kOptimizers, kind); }
 const char* to_string(EmbeddingOptimizerKind kind) { return name_of(kEmbeddingOptimizers, kind); }
 const char* to_string(CpuMatmul kind) { return name_of(kCpuMatmuls, kind); }
+const char* to_string(MatmulPrecision precision) { return name_of(kMatmulPrecisions, precision); }
 const char* to_string(SchedulerKind kind) { return name_of(kSchedulers, kind); }
 const char* to_string(LossKind kind) { return name_of(kLosses, kind); }
 const char* to_string(DeviceKind kind) { return name_of(kDevices, kind); }
@@ -384,6 +386,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   r.read_bool("training", "shared_user_tower", t.shared_user_tower);
   r.read_bool("training", "prefetch", t.prefetch);
   r.read_choice("training", "cpu_matmul", t.cpu_matmul, kCpuMatmuls);
+  r.read_choice("training", "matmul_precision", t.matmul_precision, kMatmulPrecisions);
   r.check_unknown();
   check_cross_fields(c, r, source);
 
@@ -503,6 +506,7 @@ std::string config_to_yaml(const Config& c) {
   kv("shared_user_tower", t.shared_user_tower);
   kv("prefetch", t.prefetch);
   kv("cpu_matmul", to_string(t.cpu_matmul));
+  kv("matmul_precision", to_string(t.matmul_precision));
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -33,6 +33,11 @@ enum class CpuMatmul {
   kOneDnn,  // oneDNN (at::native::mkldnn_matmul) where LibTorch has it, else torch
   kTorch,   // torch::mm / torch::nn::functional::linear (MKL in the CPU wheel)
 };
+/// The inputs of the towers' oneDNN matrix products (model/linear.h).
+enum class MatmulPrecision {
+  kFp32,  // fp32 throughout
+  kBf16,  // bf16 inputs and product, fp32 accumulation inside the product
+};
 /// Which items model.user_history pools for a training pair: the user's last N training items
 /// with the pair's own item left out (kLast), or the N items the user interacted with before
 /// that pair (kBefore: the input a served model sees when it predicts the user's next item).
@@ -109,6 +114,7 @@ struct TrainingConfig {
   bool shared_user_tower = false;  // each positive's user tower computed once for its negatives (one dropout mask)
   bool prefetch = true;            // assemble the next batch on a background thread
   CpuMatmul cpu_matmul = CpuMatmul::kOneDnn;  // onednn | torch: the towers' CPU matrix products
+  MatmulPrecision matmul_precision = MatmulPrecision::kFp32;  // fp32 | bf16 (oneDNN's products only)
 };
 
 struct Config {
@@ -138,6 +144,7 @@ const char* to_string(IdPolicy policy);
 const char* to_string(MetricMode mode);
 const char* to_string(EmbeddingOptimizerKind kind);
 const char* to_string(CpuMatmul kind);
+const char* to_string(MatmulPrecision precision);
 const char* to_string(UserHistoryMode mode);
 
 }  // namespace twotower

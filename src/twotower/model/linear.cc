@@ -18,6 +18,7 @@ namespace twotower {
 namespace {
 
 std::atomic<CpuMatmul> g_cpu_matmul{CpuMatmul::kOneDnn};
+std::atomic<MatmulPrecision> g_matmul_precision{MatmulPrecision::kFp32};
 
 constexpr int64_t kRound = 64;  // oneDNN's share of the rows and of the inner dimension
 
@@ -30,16 +31,26 @@ void torch_matmul_into(const torch::Tensor& a, const torch::Tensor& b, const tor
   }
 }
 
+torch::Tensor to_bf16(const torch::Tensor& t) { return t.to(torch::kBFloat16); }
+
 class LinearFunction : public torch::autograd::Function<LinearFunction> {
  public:
+  // bf16: the products read bf16 copies of x, W and the gradient (matmul_into_bf16); x's copy
+  // is saved for the weight gradient beside x itself (torch's fp32 share of the rows needs it).
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& weight, const torch::Tensor& bias) {
-    ctx->save_for_backward({x, weight});
+                               const torch::Tensor& weight, const torch::Tensor& bias, bool bf16) {
     const int64_t n = x.size(0), out_features = weight.size(0);
     // A new buffer (for one row, expand().contiguous() would return the bias itself).
     torch::Tensor y = torch::empty({n, out_features}, x.options());
     y.copy_(bias.expand({n, out_features}));
-    matmul_into(x, weight.t(), y, 1.0f);
+    if (bf16) {
+      torch::Tensor x16 = to_bf16(x), w16 = to_bf16(weight);
+      matmul_into_bf16(x, x16, weight.t(), w16.t(), y, 1.0f);
+      ctx->save_for_backward({x, weight, x16, w16});
+    } else {
+      matmul_into(x, weight.t(), y, 1.0f);
+      ctx->save_for_backward({x, weight});
+    }
     return y;
   }
 
@@ -48,18 +59,28 @@ class LinearFunction : public torch::autograd::Function<LinearFunction> {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& x = saved[0];
     const torch::Tensor& weight = saved[1];
+    const bool bf16 = saved.size() == 4;
     torch::Tensor grad = grad_outputs[0].contiguous();
+    torch::Tensor grad16 = bf16 && (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) ? to_bf16(grad) : torch::Tensor();
     torch::Tensor grad_x, grad_weight, grad_bias;
     if (ctx->needs_input_grad(0)) {
       grad_x = torch::empty_like(x, torch::MemoryFormat::Contiguous);
-      matmul_into(grad, weight, grad_x, 0.0f);  // [N, out] @ [out, in]
+      if (bf16) {
+        matmul_into_bf16(grad, grad16, weight, saved[3], grad_x, 0.0f);
+      } else {
+        matmul_into(grad, weight, grad_x, 0.0f);  // [N, out] @ [out, in]
+      }
     }
     if (ctx->needs_input_grad(1)) {
       grad_weight = torch::empty_like(weight, torch::MemoryFormat::Contiguous);
-      matmul_into(grad.t(), x, grad_weight, 0.0f);  // [out, N] @ [N, in]
+      if (bf16) {
+        matmul_into_bf16(grad.t(), grad16.t(), x, saved[2], grad_weight, 0.0f);
+      } else {
+        matmul_into(grad.t(), x, grad_weight, 0.0f);  // [out, N] @ [N, in]
+      }
     }
     if (ctx->needs_input_grad(2)) grad_bias = grad.sum(0);
-    return {grad_x, grad_weight, grad_bias};
+    return {grad_x, grad_weight, grad_bias, torch::Tensor()};
   }
 };
 
@@ -69,7 +90,29 @@ void set_cpu_matmul(CpuMatmul kind) { g_cpu_matmul.store(kind, std::memory_order
 
 CpuMatmul cpu_matmul() { return g_cpu_matmul.load(std::memory_order_relaxed); }
 
+void set_matmul_precision(MatmulPrecision precision) {
+  g_matmul_precision.store(precision, std::memory_order_relaxed);
+}
+
+MatmulPrecision matmul_precision() { return g_matmul_precision.load(std::memory_order_relaxed); }
+
 bool onednn_available() { return at::hasMKLDNN(); }
+
+bool onednn_bf16_available() {
+  // oneDNN's bf16 product needs AVX512-BF16 / AVX-NE-CONVERT or AMX; LibTorch says so by throwing.
+  static const bool available = [] {
+    if (!onednn_available()) return false;
+    try {
+      torch::Tensor a = torch::ones({kRound, kRound}, torch::kBFloat16);
+      torch::Tensor out = torch::empty({kRound, kRound}, torch::kBFloat16);
+      at::native::mkldnn_matmul(a, a, out, 0.0f, 1.0f);
+      return out[0][0].item<float>() == static_cast<float>(kRound);
+    } catch (const c10::Error&) {
+      return false;
+    }
+  }();
+  return available;
+}
 
 bool onednn_takes(const torch::Tensor& a, CpuMatmul kind) {
   return kind == CpuMatmul::kOneDnn && a.device().is_cpu() && a.scalar_type() == torch::kFloat && onednn_available();
@@ -89,11 +132,31 @@ void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Te
   if (m1 < m) torch_matmul_into(a.narrow(0, m1, m - m1), b, out.narrow(0, m1, m - m1), beta);
 }
 
+void matmul_into_bf16(const torch::Tensor& a, const torch::Tensor& a16, const torch::Tensor& b, const torch::Tensor& b16,
+                      const torch::Tensor& out, float beta) {
+  const int64_t m = a.size(0), k = a.size(1);
+  const int64_t m1 = m / kRound * kRound, k1 = k / kRound * kRound;
+  if (!onednn_takes(a, CpuMatmul::kOneDnn) || m1 == 0 || k1 == 0) {
+    torch_matmul_into(a, b, out, beta);
+    return;
+  }
+  torch::Tensor top = out.narrow(0, 0, m1);
+  torch::Tensor product = torch::empty({m1, b.size(1)}, a16.options());
+  at::native::mkldnn_matmul(a16.narrow(0, 0, m1).narrow(1, 0, k1), b16.narrow(0, 0, k1), product, 0.0f, 1.0f);
+  if (beta == 0.0f) {
+    top.copy_(product);
+  } else {
+    top.add_(product);
+  }
+  if (k1 < k) top.addmm_(a.narrow(0, 0, m1).narrow(1, k1, k - k1), b.narrow(0, k1, k - k1));
+  if (m1 < m) torch_matmul_into(a.narrow(0, m1, m - m1), b, out.narrow(0, m1, m - m1), beta);
+}
+
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   if (x.dim() != 2 || !onednn_takes(x) || weight.scalar_type() != torch::kFloat) {
     return torch::nn::functional::linear(x, weight, bias);
   }
-  return LinearFunction::apply(x, weight, bias);
+  return LinearFunction::apply(x, weight, bias, matmul_precision() == MatmulPrecision::kBf16);
 }
 
 LinearImpl::LinearImpl(int64_t in_features, int64_t out_features)

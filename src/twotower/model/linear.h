@@ -20,8 +20,21 @@ namespace twotower {
 void set_cpu_matmul(CpuMatmul kind);
 CpuMatmul cpu_matmul();
 
+/// The inputs of oneDNN's products in twotower::Linear (MatmulPrecision is in config.h):
+/// process-wide (default kFp32); `training.matmul_precision` sets it for a run. kBf16 rounds x, W
+/// and the output gradient to bf16 for oneDNN's share of each product, which accumulates in fp32
+/// and rounds its result to bf16 (oneDNN's bf16 product writes bf16); torch's share (the < 64
+/// remainder rows), the bias, the parameters, the gradients' storage and the optimizer stay fp32.
+/// This CPU (AVX512-BF16, no AMX) runs the bf16 products at about twice the fp32 rate.
+void set_matmul_precision(MatmulPrecision precision);
+MatmulPrecision matmul_precision();
+
 /// Whether this LibTorch build has oneDNN (at::hasMKLDNN()).
 bool onednn_available();
+
+/// Whether oneDNN multiplies bf16 matrices on this CPU (it needs AVX512-BF16, AVX-NE-CONVERT or
+/// AMX); tried once on a 64 x 64 product.
+bool onednn_bf16_available();
 
 /// Whether matmul_into gives oneDNN a product with `a` under `kind`: kOneDnn, oneDNN available,
 /// `a` a CPU float32 tensor (its size aside).
@@ -35,8 +48,14 @@ bool onednn_takes(const torch::Tensor& a, CpuMatmul kind = cpu_matmul());
 void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& out, float beta,
                  CpuMatmul kind = cpu_matmul());
 
+/// matmul_into with oneDNN's share read from a16 and b16, the bf16 copies of a and b (same
+/// shapes and strides), its bf16 result added to `out` in fp32; the rest as matmul_into's, in
+/// fp32. Takes oneDNN's path whenever oneDNN is available, whatever cpu_matmul() says.
+void matmul_into_bf16(const torch::Tensor& a, const torch::Tensor& a16, const torch::Tensor& b, const torch::Tensor& b16,
+                      const torch::Tensor& out, float beta);
+
 /// linear(x, W, b) = x W^T + b for [N, in] CPU float32 x, differentiable in x, W and b; the
-/// forward and both backward products go through matmul_into. Other tensors (CUDA, other
+/// forward and both backward products go through matmul_into (matmul_into_bf16 under kBf16). Other tensors (CUDA, other
 /// dtypes or ranks) get torch::nn::functional::linear.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 

@@ -361,8 +361,20 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   if (t.threads > 0) torch::set_num_threads(static_cast<int>(t.threads));
   torch::Device device = pick_device(t.device);
   set_cpu_matmul(t.cpu_matmul);
+  set_matmul_precision(t.matmul_precision);
+  if (t.matmul_precision == MatmulPrecision::kBf16) {
+    if (!device.is_cpu()) {
+      log_warn("training.matmul_precision: bf16 applies to the CPU's oneDNN products; on ", device.str(),
+               " the layers run in fp32");
+    } else if (t.cpu_matmul != CpuMatmul::kOneDnn || !onednn_bf16_available()) {
+      fail("training.matmul_precision: got bf16, expected fp32 here: bf16 products need training.cpu_matmul: onednn",
+           " and a CPU whose oneDNN multiplies bf16 (AVX512-BF16, AVX-NE-CONVERT or AMX)",
+           onednn_bf16_available() ? "" : "; this one does not");
+    }
+  }
   log_info("train: output ", out.string(), ", device ", device.str(), ", ", torch::get_num_threads(), " threads",
-           device.is_cpu() ? str_cat(", matrix products by ", onednn_available() ? to_string(t.cpu_matmul) : "torch")
+           device.is_cpu() ? str_cat(", matrix products by ", onednn_available() ? to_string(t.cpu_matmul) : "torch",
+                                     " in ", to_string(t.matmul_precision))
                            : std::string());
 
   log_memory("start");
