@@ -197,3 +197,29 @@ TEST(LinearBf16, CloseToFp32InValueAndGradients) {
 
 }  // namespace
 }  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// matmul_2d: by hand for a 2 x 2 (torch's share), and equal to torch::mm in value and both gradients at
+// the in-batch softmax's shapes (oneDNN's share, a remainder of rows and of the inner size).
+TEST(Matmul2d, HandComputedAndEqualToTorchMm) {
+  torch::Tensor a = torch::tensor({{1.0f, 2.0f}, {3.0f, 4.0f}}), b = torch::tensor({{5.0f, 6.0f}, {7.0f, 8.0f}});
+  EXPECT_TRUE(torch::equal(matmul_2d(a, b), torch::tensor({{19.0f, 22.0f}, {43.0f, 50.0f}})));
+  CpuMatmulGuard guard(CpuMatmul::kOneDnn);
+  torch::manual_seed(9);
+  for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{300, 128, 300}, {256, 96, 129}}) {
+    torch::Tensor x = torch::randn({m, k}), y = torch::randn({n, k}), upstream = torch::randn({m, n});
+    torch::Tensor x1 = x.clone().requires_grad_(true), y1 = y.clone().requires_grad_(true);
+    torch::Tensor x2 = x.clone().requires_grad_(true), y2 = y.clone().requires_grad_(true);
+    torch::Tensor ours = matmul_2d(x1, y1.t()), theirs = torch::mm(x2, y2.t());
+    EXPECT_TRUE(torch::allclose(ours, theirs, 1e-5, 1e-4)) << m << "x" << k << "x" << n;
+    (ours * upstream).sum().backward();
+    (theirs * upstream).sum().backward();
+    EXPECT_TRUE(torch::allclose(x1.grad(), x2.grad(), 1e-5, 1e-3));
+    EXPECT_TRUE(torch::allclose(y1.grad(), y2.grad(), 1e-5, 1e-3));
+  }
+}
+
+}  // namespace
+}  // namespace twotower

@@ -218,6 +218,7 @@ std::vector<std::string> departures(const Config& c) {
     d.push_back("hidden layers");
   }
   if (!c.model.use_item_id || !c.model.use_category || !c.model.use_brand || !c.model.use_text) d.push_back("item inputs");
+  if (t.matmul_precision != MatmulPrecision::kFp32) d.push_back("matmul_precision " + std::string(to_string(t.matmul_precision)));
   return d;
 }
 

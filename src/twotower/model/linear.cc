@@ -84,6 +84,35 @@ class LinearFunction : public torch::autograd::Function<LinearFunction> {
   }
 };
 
+// a @ b, differentiable in both; every product through matmul_into.
+class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b) {
+    ctx->save_for_backward({a, b});
+    torch::Tensor out = torch::empty({a.size(0), b.size(1)}, a.options());
+    matmul_into(a, b, out, 0.0f);
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& a = saved[0];
+    const torch::Tensor& b = saved[1];
+    torch::Tensor grad = grad_outputs[0].contiguous();
+    torch::Tensor grad_a, grad_b;
+    if (ctx->needs_input_grad(0)) {
+      grad_a = torch::empty({a.size(0), a.size(1)}, a.options());
+      matmul_into(grad, b.t(), grad_a, 0.0f);  // [M, N] @ [N, K]
+    }
+    if (ctx->needs_input_grad(1)) {
+      grad_b = torch::empty({b.size(0), b.size(1)}, b.options());
+      matmul_into(a.t(), grad, grad_b, 0.0f);  // [K, M] @ [M, N]
+    }
+    return {grad_a, grad_b};
+  }
+};
+
 }  // namespace
 
 void set_cpu_matmul(CpuMatmul kind) { g_cpu_matmul.store(kind, std::memory_order_relaxed); }
@@ -157,6 +186,13 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
     return torch::nn::functional::linear(x, weight, bias);
   }
   return LinearFunction::apply(x, weight, bias, matmul_precision() == MatmulPrecision::kBf16);
+}
+
+torch::Tensor matmul_2d(const torch::Tensor& a, const torch::Tensor& b) {
+  if (a.dim() != 2 || b.dim() != 2 || !onednn_takes(a) || b.scalar_type() != torch::kFloat || !b.device().is_cpu()) {
+    return torch::mm(a, b);
+  }
+  return MatmulFunction::apply(a, b);
 }
 
 LinearImpl::LinearImpl(int64_t in_features, int64_t out_features)

@@ -59,6 +59,11 @@ void matmul_into_bf16(const torch::Tensor& a, const torch::Tensor& a16, const to
 /// dtypes or ranks) get torch::nn::functional::linear.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
+/// matmul_2d(a, b) = a @ b for 2-D CPU float32 tensors, differentiable in both, every product
+/// through matmul_into (fp32; the in-batch softmax's [B, D] x [D, C] scores). Other tensors get
+/// torch::mm.
+torch::Tensor matmul_2d(const torch::Tensor& a, const torch::Tensor& b);
+
 /// Drop-in for torch::nn::Linear (with bias): the same parameter names (weight [out, in], bias
 /// [out]) and initialization (Kaiming uniform, a = sqrt(5); bias uniform in +-1/sqrt(in)), so
 /// checkpoints and seeded runs are unchanged; forward is twotower::linear.

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "twotower/common/error.h"
+#include "twotower/model/linear.h"
 #include "twotower/train/loss.h"
 #include "twotower/train/shared_user_scores.h"
 
@@ -56,7 +57,7 @@ torch::Tensor Objective::loss(TwoTowerModel& model, NegativeSampler& sampler, co
       columns = torch::cat({i, uniform});
       if (t.logq_correction) log_q = torch::cat({log_q, torch::full({t.mixed_negatives}, log_uniform_, log_q.options())});
     }
-    torch::Tensor scores = torch::matmul(q, model->item_embeddings(columns).t());  // [B, C]
+    torch::Tensor scores = matmul_2d(q, model->item_embeddings(columns).t());  // [B, C], oneDNN on the CPU
     return sampled_softmax_loss(scores, i, columns, log_q, t.temperature, t.mask_accidental_hits);
   }
   const int64_t k = config_.data.neg_ratio;
