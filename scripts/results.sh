@@ -3,7 +3,7 @@
 # reviews with their metadata and the Magazine ratings CSV (both with a global 80/10/10 time
 # split), embeds the Games titles with all-mpnet-base-v2, trains the reference and the
 # default/best configurations, evaluates each on test with the popularity and item-kNN
-# baselines, prints the table. Needs ../shared/data. Took 9.4 minutes on 2 idle cores in session
+# baselines, prints the table. Needs ../shared/data. Took 8.9 minutes on 2 idle cores in session
 # 4 (the title embeddings 4.5 of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
