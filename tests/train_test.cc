@@ -238,6 +238,61 @@ TEST(Trainer, ResumeIsExact) {
   EXPECT_DOUBLE_EQ(ha[1]["learning_rate"].get<double>(), 0.005);
 }
 
+// With widths and batches large enough for oneDNN's products (the default cpu_matmul), in fp32
+// and in bf16, a resumed run still equals an unbroken one bit for bit.
+TEST(Trainer, ResumeIsExactWithOneDnnProducts) {
+  TempDir dir;
+  GeneratorOptions g;
+  g.users = 300;
+  g.items = 200;
+  g.reviews = 3000;
+  g.review_words = 0;
+  GeneratedFiles files = generate_dataset(g, dir / "raw");
+  PrepareOptions p;
+  p.reviews = files.reviews;
+  p.meta = files.meta;
+  p.out = dir / "data";
+  prepare(p);
+  std::vector<MatmulPrecision> precisions{MatmulPrecision::kFp32};
+  if (onednn_bf16_available()) precisions.push_back(MatmulPrecision::kBf16);
+  for (MatmulPrecision precision : precisions) {
+    auto config = [&](const char* name, int64_t epochs) {
+      Config c = tiny_config(dir / "data", dir / str_cat(to_string(precision), "-", name));
+      c.data.emb_dim = 64;
+      c.model.embedding_dim = 64;
+      c.model.user_mlp_hidden = c.model.item_mlp_hidden = {128};
+      c.training.batch_size = 128;
+      c.training.num_epochs = epochs;
+      c.training.threads = 2;
+      c.training.matmul_precision = precision;
+      return c;
+    };
+    run_training(config("whole", 2));
+    run_training(config("half", 1));
+    TrainOptions resume;
+    resume.resume = true;
+    run_training(config("half", 2), resume);
+    TrainState sa, sb;
+    Config whole = config("whole", 2);
+    auto read = [&](const char* name, TrainState& state) {
+      Dataset d = load_dataset(dir / "data", ItemText::kSkip);
+      ModelSizes sizes{d.num_users(), d.num_items(), static_cast<int64_t>(d.items.category_vocab.size()),
+                       static_cast<int64_t>(d.items.brand_vocab.size()), 64};
+      TwoTowerModel m(whole.model, sizes);
+      state = load_checkpoint(dir / str_cat(to_string(precision), "-", name) / "checkpoints" / "last.pt", m, nullptr);
+      return m;
+    };
+    TwoTowerModel a = read("whole", sa), b = read("half", sb);
+    auto pb = b->named_parameters();
+    for (const auto& q : a->named_parameters()) {
+      EXPECT_TRUE(torch::equal(q.value(), pb[q.key()])) << to_string(precision) << " " << q.key();
+    }
+    auto ha = nlohmann::json::parse(sa.history_json), hb = nlohmann::json::parse(sb.history_json);
+    EXPECT_EQ(ha[1]["train_loss"], hb[1]["train_loss"]) << to_string(precision);
+  }
+  set_matmul_precision(MatmulPrecision::kFp32);
+}
+
 // With row-wise embedding optimizers (their state in the checkpoint), a shared user tower and
 // prefetching, a resumed run still equals an unbroken one bit for bit, and it learns.
 TEST(Trainer, ResumeIsExactWithRowWiseEmbeddings) {
