@@ -47,6 +47,21 @@ Dataset grouped_dataset() {
   return d;
 }
 
+// Generated reviews with planted clusters (generate_dataset), prepared into dir / "data".
+void prepare_generated(const fs::path& dir, int64_t users, int64_t items, int64_t reviews) {
+  GeneratorOptions g;
+  g.users = users;
+  g.items = items;
+  g.reviews = reviews;
+  g.review_words = 0;
+  GeneratedFiles files = generate_dataset(g, dir / "raw");
+  PrepareOptions p;
+  p.reviews = files.reviews;
+  p.meta = files.meta;
+  p.out = dir / "data";
+  prepare(p);
+}
+
 Config tiny_config(const fs::path& data, const fs::path& out) {
   Config c;
   c.data.data_path = data.string();
@@ -242,17 +257,7 @@ TEST(Trainer, ResumeIsExact) {
 // and in bf16, a resumed run still equals an unbroken one bit for bit.
 TEST(Trainer, ResumeIsExactWithOneDnnProducts) {
   TempDir dir;
-  GeneratorOptions g;
-  g.users = 300;
-  g.items = 200;
-  g.reviews = 3000;
-  g.review_words = 0;
-  GeneratedFiles files = generate_dataset(g, dir / "raw");
-  PrepareOptions p;
-  p.reviews = files.reviews;
-  p.meta = files.meta;
-  p.out = dir / "data";
-  prepare(p);
+  prepare_generated(dir.path(), 300, 200, 3000);
   std::vector<MatmulPrecision> precisions{MatmulPrecision::kFp32};
   if (onednn_bf16_available()) precisions.push_back(MatmulPrecision::kBf16);
   for (MatmulPrecision precision : precisions) {
@@ -562,17 +567,7 @@ TEST(Trainer, ErrorMessages) {
 TEST(Trainer, Bf16ProductsTrainAsWellAsFp32) {
   if (!onednn_bf16_available()) GTEST_SKIP() << "oneDNN has no bf16 product on this CPU";
   TempDir dir;
-  GeneratorOptions g;
-  g.users = 1000;
-  g.items = 400;
-  g.reviews = 12000;
-  g.review_words = 0;
-  GeneratedFiles files = generate_dataset(g, dir / "raw");
-  PrepareOptions p;
-  p.reviews = files.reviews;
-  p.meta = files.meta;
-  p.out = dir / "data";
-  prepare(p);
+  prepare_generated(dir.path(), 1000, 400, 12000);
   auto train = [&](MatmulPrecision precision, const char* name) {
     Config c;
     c.data.data_path = (dir / "data").string();

@@ -25,9 +25,10 @@ constexpr int64_t kRound = 64;  // oneDNN's share of the rows and of the inner d
 // out = beta * out + a @ b through torch.
 void torch_matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& out, float beta) {
   if (beta == 0.0f) {
-    torch::mm_out(const_cast<torch::Tensor&>(out), a, b);
+    torch::Tensor result = out;  // mm_out takes a non-const handle; it shares out's storage
+    torch::mm_out(result, a, b);
   } else {
-    const_cast<torch::Tensor&>(out).addmm_(a, b);
+    out.addmm_(a, b);
   }
 }
 
@@ -147,38 +148,46 @@ bool onednn_takes(const torch::Tensor& a, CpuMatmul kind) {
   return kind == CpuMatmul::kOneDnn && a.device().is_cpu() && a.scalar_type() == torch::kFloat && onednn_available();
 }
 
-void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& out, float beta,
-                 CpuMatmul kind) {
+namespace {
+
+// out = beta * out + a @ b with oneDNN's share, rows [0, m1) over the inner [0, k1) (multiples of
+// 64), done by onednn(m1, k1, top) into top = out's first m1 rows, and the rest by torch in fp32.
+template <typename OneDnnShare>
+void split_product(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& out, float beta, bool onednn,
+                   OneDnnShare onednn_share) {
   const int64_t m = a.size(0), k = a.size(1);
   const int64_t m1 = m / kRound * kRound, k1 = k / kRound * kRound;
-  if (!onednn_takes(a, kind) || m1 == 0 || k1 == 0) {
+  if (!onednn || m1 == 0 || k1 == 0) {
     torch_matmul_into(a, b, out, beta);
     return;
   }
   torch::Tensor top = out.narrow(0, 0, m1);
-  at::native::mkldnn_matmul(a.narrow(0, 0, m1).narrow(1, 0, k1), b.narrow(0, 0, k1), top, beta, 1.0f);
+  onednn_share(m1, k1, top);
   if (k1 < k) top.addmm_(a.narrow(0, 0, m1).narrow(1, k1, k - k1), b.narrow(0, k1, k - k1));
   if (m1 < m) torch_matmul_into(a.narrow(0, m1, m - m1), b, out.narrow(0, m1, m - m1), beta);
 }
 
+}  // namespace
+
+void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& out, float beta,
+                 CpuMatmul kind) {
+  split_product(a, b, out, beta, onednn_takes(a, kind), [&](int64_t m1, int64_t k1, const torch::Tensor& top) {
+    at::native::mkldnn_matmul(a.narrow(0, 0, m1).narrow(1, 0, k1), b.narrow(0, 0, k1), top, beta, 1.0f);
+  });
+}
+
 void matmul_into_bf16(const torch::Tensor& a, const torch::Tensor& a16, const torch::Tensor& b, const torch::Tensor& b16,
                       const torch::Tensor& out, float beta) {
-  const int64_t m = a.size(0), k = a.size(1);
-  const int64_t m1 = m / kRound * kRound, k1 = k / kRound * kRound;
-  if (!onednn_takes(a, CpuMatmul::kOneDnn) || m1 == 0 || k1 == 0) {
-    torch_matmul_into(a, b, out, beta);
-    return;
-  }
-  torch::Tensor top = out.narrow(0, 0, m1);
-  torch::Tensor product = torch::empty({m1, b.size(1)}, a16.options());
-  at::native::mkldnn_matmul(a16.narrow(0, 0, m1).narrow(1, 0, k1), b16.narrow(0, 0, k1), product, 0.0f, 1.0f);
-  if (beta == 0.0f) {
-    top.copy_(product);
-  } else {
-    top.add_(product);
-  }
-  if (k1 < k) top.addmm_(a.narrow(0, 0, m1).narrow(1, k1, k - k1), b.narrow(0, k1, k - k1));
-  if (m1 < m) torch_matmul_into(a.narrow(0, m1, m - m1), b, out.narrow(0, m1, m - m1), beta);
+  split_product(a, b, out, beta, onednn_takes(a, CpuMatmul::kOneDnn), [&](int64_t m1, int64_t k1, const torch::Tensor& top) {
+    // oneDNN's bf16 product writes bf16; it is added to the fp32 result.
+    torch::Tensor product = torch::empty({m1, b.size(1)}, a16.options());
+    at::native::mkldnn_matmul(a16.narrow(0, 0, m1).narrow(1, 0, k1), b16.narrow(0, 0, k1), product, 0.0f, 1.0f);
+    if (beta == 0.0f) {
+      top.copy_(product);
+    } else {
+      top.add_(product);
+    }
+  });
 }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
