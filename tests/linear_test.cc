@@ -223,5 +223,26 @@ TEST(Matmul2d, HandComputedAndEqualToTorchMm) {
   }
 }
 
+// matmul_2d under bf16: within bf16 rounding of fp32 (2% of each tensor's scale) in value and both
+// gradients, and not equal to it (the bf16 products ran).
+TEST(Matmul2d, Bf16CloseToFp32) {
+  if (!onednn_bf16_available()) GTEST_SKIP() << "oneDNN has no bf16 product on this CPU";
+  torch::manual_seed(10);
+  torch::Tensor x = torch::randn({512, 128}), y = torch::randn({512, 128}), upstream = torch::randn({512, 512});
+  auto run = [&](MatmulPrecision p) {
+    MatmulGuard guard(CpuMatmul::kOneDnn, p);
+    torch::Tensor a = x.clone().requires_grad_(true), b = y.clone().requires_grad_(true);
+    torch::Tensor scores = matmul_2d(a, b.t());
+    (scores * upstream).sum().backward();
+    return std::vector<torch::Tensor>{scores.detach(), a.grad(), b.grad()};
+  };
+  auto fp32 = run(MatmulPrecision::kFp32), bf16 = run(MatmulPrecision::kBf16);
+  EXPECT_FALSE(torch::equal(fp32[0], bf16[0]));
+  for (int i = 0; i < 3; ++i) {
+    const float scale = fp32[i].abs().max().item<float>();
+    EXPECT_LE((fp32[i] - bf16[i]).abs().max().item<float>(), scale * 0.02f) << "tensor " << i;
+  }
+}
+
 }  // namespace
 }  // namespace twotower

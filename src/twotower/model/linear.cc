@@ -85,13 +85,20 @@ class LinearFunction : public torch::autograd::Function<LinearFunction> {
   }
 };
 
-// a @ b, differentiable in both; every product through matmul_into.
+// a @ b, differentiable in both; every product through matmul_into (matmul_into_bf16 with bf16).
 class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
  public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b) {
-    ctx->save_for_backward({a, b});
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b,
+                               bool bf16) {
     torch::Tensor out = torch::empty({a.size(0), b.size(1)}, a.options());
-    matmul_into(a, b, out, 0.0f);
+    if (bf16) {
+      torch::Tensor a16 = to_bf16(a), b16 = to_bf16(b);
+      matmul_into_bf16(a, a16, b, b16, out, 0.0f);
+      ctx->save_for_backward({a, b, a16, b16});
+    } else {
+      matmul_into(a, b, out, 0.0f);
+      ctx->save_for_backward({a, b});
+    }
     return out;
   }
 
@@ -100,17 +107,27 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& a = saved[0];
     const torch::Tensor& b = saved[1];
+    const bool bf16 = saved.size() == 4;
     torch::Tensor grad = grad_outputs[0].contiguous();
+    torch::Tensor grad16 = bf16 ? to_bf16(grad) : torch::Tensor();
     torch::Tensor grad_a, grad_b;
-    if (ctx->needs_input_grad(0)) {
+    if (ctx->needs_input_grad(0)) {  // [M, N] @ [N, K]
       grad_a = torch::empty({a.size(0), a.size(1)}, a.options());
-      matmul_into(grad, b.t(), grad_a, 0.0f);  // [M, N] @ [N, K]
+      if (bf16) {
+        matmul_into_bf16(grad, grad16, b.t(), saved[3].t(), grad_a, 0.0f);
+      } else {
+        matmul_into(grad, b.t(), grad_a, 0.0f);
+      }
     }
-    if (ctx->needs_input_grad(1)) {
+    if (ctx->needs_input_grad(1)) {  // [K, M] @ [M, N]
       grad_b = torch::empty({b.size(0), b.size(1)}, b.options());
-      matmul_into(a.t(), grad, grad_b, 0.0f);  // [K, M] @ [M, N]
+      if (bf16) {
+        matmul_into_bf16(a.t(), saved[2].t(), grad, grad16, grad_b, 0.0f);
+      } else {
+        matmul_into(a.t(), grad, grad_b, 0.0f);
+      }
     }
-    return {grad_a, grad_b};
+    return {grad_a, grad_b, torch::Tensor()};
   }
 };
 
@@ -201,7 +218,7 @@ torch::Tensor matmul_2d(const torch::Tensor& a, const torch::Tensor& b) {
   if (a.dim() != 2 || b.dim() != 2 || !onednn_takes(a) || b.scalar_type() != torch::kFloat || !b.device().is_cpu()) {
     return torch::mm(a, b);
   }
-  return MatmulFunction::apply(a, b);
+  return MatmulFunction::apply(a, b, matmul_precision() == MatmulPrecision::kBf16);
 }
 
 LinearImpl::LinearImpl(int64_t in_features, int64_t out_features)

@@ -60,8 +60,8 @@ void matmul_into_bf16(const torch::Tensor& a, const torch::Tensor& a16, const to
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
 /// matmul_2d(a, b) = a @ b for 2-D CPU float32 tensors, differentiable in both, every product
-/// through matmul_into (fp32; the in-batch softmax's [B, D] x [D, C] scores). Other tensors get
-/// torch::mm.
+/// through matmul_into, or matmul_into_bf16 under kBf16 (the in-batch softmax's [B, D] x [D, C]
+/// scores). Other tensors get torch::mm.
 torch::Tensor matmul_2d(const torch::Tensor& a, const torch::Tensor& b);
 
 /// Drop-in for torch::nn::Linear (with bias): the same parameter names (weight [out, in], bias
