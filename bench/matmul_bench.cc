@@ -1,10 +1,11 @@
 // The towers' matrix products at the reference configuration's shapes (a 2,048-row batch: text
 // projection 768 -> 128, the item tower's 512 -> 256 -> 128 -> 128), each as the forward
-// product, the input gradient and the weight gradient, through torch::mm (MKL in the CPU wheel)
-// and through model/linear.h's matmul_into (oneDNN). Reports GFLOP/s per product.
+// product, the input gradient and the weight gradient, through torch::mm (MKL in the CPU wheel),
+// through model/linear.h's matmul_into (oneDNN, fp32) and through matmul_into_bf16 (oneDNN on
+// bf16 copies, the casts of both operands counted). Reports GFLOP/s per product.
 //
 //   build/bench/matmul_bench                         # 2 threads
-//   build/bench/matmul_bench --benchmark_filter=onednn
+//   build/bench/matmul_bench --benchmark_filter=onednn_bf16
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -16,8 +17,10 @@ namespace {
 
 enum Product { kForward, kInputGrad, kWeightGrad };
 
+enum Backend { kTorchMm, kOneDnnFp32, kOneDnnBf16 };
+
 // range(0): rows of the batch, range(1): in features, range(2): out features, range(3): Product.
-template <CpuMatmul kKind>
+template <Backend kBackend>
 void BM_Matmul(benchmark::State& state) {
   const int64_t n = state.range(0), in = state.range(1), out = state.range(2);
   const auto product = static_cast<Product>(state.range(3));
@@ -29,10 +32,12 @@ void BM_Matmul(benchmark::State& state) {
   torch::Tensor b = product == kForward ? w.t() : product == kInputGrad ? w : x;
   torch::Tensor result = torch::empty({a.size(0), b.size(1)});
   for (auto _ : state) {
-    if (kKind == CpuMatmul::kTorch) {
+    if (kBackend == kTorchMm) {
       torch::mm_out(result, a, b);
-    } else {
+    } else if (kBackend == kOneDnnFp32) {
       matmul_into(a, b, result, 0.0f, CpuMatmul::kOneDnn);
+    } else {
+      matmul_into_bf16(a, a.to(torch::kBFloat16), b, b.to(torch::kBFloat16), result, 0.0f);
     }
     benchmark::DoNotOptimize(result.data_ptr<float>());
   }
@@ -49,8 +54,9 @@ void Shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "in", "out", "product"});
 }
 
-BENCHMARK_TEMPLATE(BM_Matmul, CpuMatmul::kTorch)->Name("torch_mm")->Apply(Shapes)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_Matmul, CpuMatmul::kOneDnn)->Name("onednn")->Apply(Shapes)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Matmul, kTorchMm)->Name("torch_mm")->Apply(Shapes)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Matmul, kOneDnnFp32)->Name("onednn")->Apply(Shapes)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Matmul, kOneDnnBf16)->Name("onednn_bf16")->Apply(Shapes)->UseRealTime();
 
 }  // namespace
 }  // namespace twotower
