@@ -45,7 +45,8 @@ data: {data_path: /x, text_embeddings: t.parquet, text_embeddings_column: vec, e
 model: {embedding_dim: 64, user_mlp_hidden: [32], item_mlp_hidden: [32], dropout: 0,
         use_brand: false, last_layer_activation: false, embedding_init_std: 0.1, out_of_range_ids: clamp}
 training: {optimizer: sgd, momentum: 0.5, scheduler: cosine, min_learning_rate: 1e-5,
-           clip_grad_norm: 0, logit_scale: 10, best_metric: recall@10, device: cpu, threads: 2, cpu_matmul: torch}
+           clip_grad_norm: 0, logit_scale: 10, best_metric: recall@10, device: cpu, threads: 2, cpu_matmul: torch,
+           matmul_precision: bf16}
 )",
                           "run.yaml");
   EXPECT_EQ(c.data.text_embeddings, "t.parquet");
@@ -69,7 +70,10 @@ training: {optimizer: sgd, momentum: 0.5, scheduler: cosine, min_learning_rate: 
   EXPECT_EQ(c.training.best_metric, "recall@10");
   EXPECT_EQ(c.training.device, DeviceKind::kCpu);
   EXPECT_EQ(c.training.cpu_matmul, CpuMatmul::kTorch);
-  EXPECT_EQ(parse_config("data: {data_path: d}", "run.yaml").training.cpu_matmul, CpuMatmul::kOneDnn);
+  EXPECT_EQ(c.training.matmul_precision, MatmulPrecision::kBf16);
+  const Config defaults = parse_config("data: {data_path: d}", "run.yaml");
+  EXPECT_EQ(defaults.training.cpu_matmul, CpuMatmul::kOneDnn);
+  EXPECT_EQ(defaults.training.matmul_precision, MatmulPrecision::kFp32);
 }
 
 // Every problem of a file is listed in one message, each with file, line, key, value and range.
@@ -113,6 +117,8 @@ TEST(Config, EachCheckHasItsMessage) {
                   "user width 64 and item width 128");
   EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {cpu_matmul: mkl}"),
                   "field \"training.cpu_matmul\": got \"mkl\", expected one of onednn, torch");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {matmul_precision: fp16}"),
+                  "field \"training.matmul_precision\": got \"fp16\", expected one of fp32, bf16");
   EXPECT_CONTAINS(error_of("data: [1, 2"), "run.yaml:1: not valid YAML");
 }
 
