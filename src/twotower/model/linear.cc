@@ -32,7 +32,29 @@ void torch_matmul_into(const torch::Tensor& a, const torch::Tensor& b, const tor
   }
 }
 
-torch::Tensor to_bf16(const torch::Tensor& t) { return t.to(torch::kBFloat16); }
+// A product's operand: the fp32 tensor and, under bf16, its bf16 copy (same shape and strides;
+// undefined in fp32). product_into picks matmul_into_bf16 when the copy is there.
+struct Operand {
+  torch::Tensor full, half;
+  Operand t() const { return {full.t(), half.defined() ? half.t() : torch::Tensor()}; }
+};
+
+Operand operand(const torch::Tensor& t, bool bf16) {
+  return {t, bf16 ? t.to(torch::kBFloat16) : torch::Tensor()};
+}
+
+void product_into(const Operand& a, const Operand& b, const torch::Tensor& out, float beta) {
+  if (a.half.defined()) {
+    matmul_into_bf16(a.full, a.half, b.full, b.half, out, beta);
+  } else {
+    matmul_into(a.full, b.full, out, beta);
+  }
+}
+
+// Saved as {full, half} pairs; an undefined half comes back undefined.
+Operand saved_operand(const torch::autograd::variable_list& saved, size_t i) {
+  return {saved[2 * i], saved[2 * i + 1]};
+}
 
 class LinearFunction : public torch::autograd::Function<LinearFunction> {
  public:
@@ -44,43 +66,28 @@ class LinearFunction : public torch::autograd::Function<LinearFunction> {
     // A new buffer (for one row, expand().contiguous() would return the bias itself).
     torch::Tensor y = torch::empty({n, out_features}, x.options());
     y.copy_(bias.expand({n, out_features}));
-    if (bf16) {
-      torch::Tensor x16 = to_bf16(x), w16 = to_bf16(weight);
-      matmul_into_bf16(x, x16, weight.t(), w16.t(), y, 1.0f);
-      ctx->save_for_backward({x, weight, x16, w16});
-    } else {
-      matmul_into(x, weight.t(), y, 1.0f);
-      ctx->save_for_backward({x, weight});
-    }
+    const Operand in = operand(x, bf16), w = operand(weight, bf16);
+    product_into(in, w.t(), y, 1.0f);
+    ctx->save_for_backward({in.full, in.half, w.full, w.half});
     return y;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor& x = saved[0];
-    const torch::Tensor& weight = saved[1];
-    const bool bf16 = saved.size() == 4;
-    torch::Tensor grad = grad_outputs[0].contiguous();
-    torch::Tensor grad16 = bf16 && (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) ? to_bf16(grad) : torch::Tensor();
+    const Operand x = saved_operand(saved, 0), weight = saved_operand(saved, 1);
+    const bool need_products = ctx->needs_input_grad(0) || ctx->needs_input_grad(1);
+    const Operand grad = operand(grad_outputs[0].contiguous(), need_products && x.half.defined());
     torch::Tensor grad_x, grad_weight, grad_bias;
-    if (ctx->needs_input_grad(0)) {
-      grad_x = torch::empty_like(x, torch::MemoryFormat::Contiguous);
-      if (bf16) {
-        matmul_into_bf16(grad, grad16, weight, saved[3], grad_x, 0.0f);
-      } else {
-        matmul_into(grad, weight, grad_x, 0.0f);  // [N, out] @ [out, in]
-      }
+    if (ctx->needs_input_grad(0)) {  // [N, out] @ [out, in]
+      grad_x = torch::empty_like(x.full, torch::MemoryFormat::Contiguous);
+      product_into(grad, weight, grad_x, 0.0f);
     }
-    if (ctx->needs_input_grad(1)) {
-      grad_weight = torch::empty_like(weight, torch::MemoryFormat::Contiguous);
-      if (bf16) {
-        matmul_into_bf16(grad.t(), grad16.t(), x, saved[2], grad_weight, 0.0f);
-      } else {
-        matmul_into(grad.t(), x, grad_weight, 0.0f);  // [out, N] @ [N, in]
-      }
+    if (ctx->needs_input_grad(1)) {  // [out, N] @ [N, in]
+      grad_weight = torch::empty_like(weight.full, torch::MemoryFormat::Contiguous);
+      product_into(grad.t(), x, grad_weight, 0.0f);
     }
-    if (ctx->needs_input_grad(2)) grad_bias = grad.sum(0);
+    if (ctx->needs_input_grad(2)) grad_bias = grad.full.sum(0);
     return {grad_x, grad_weight, grad_bias, torch::Tensor()};
   }
 };
@@ -91,41 +98,25 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b,
                                bool bf16) {
     torch::Tensor out = torch::empty({a.size(0), b.size(1)}, a.options());
-    if (bf16) {
-      torch::Tensor a16 = to_bf16(a), b16 = to_bf16(b);
-      matmul_into_bf16(a, a16, b, b16, out, 0.0f);
-      ctx->save_for_backward({a, b, a16, b16});
-    } else {
-      matmul_into(a, b, out, 0.0f);
-      ctx->save_for_backward({a, b});
-    }
+    const Operand left = operand(a, bf16), right = operand(b, bf16);
+    product_into(left, right, out, 0.0f);
+    ctx->save_for_backward({left.full, left.half, right.full, right.half});
     return out;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor& a = saved[0];
-    const torch::Tensor& b = saved[1];
-    const bool bf16 = saved.size() == 4;
-    torch::Tensor grad = grad_outputs[0].contiguous();
-    torch::Tensor grad16 = bf16 ? to_bf16(grad) : torch::Tensor();
+    const Operand a = saved_operand(saved, 0), b = saved_operand(saved, 1);
+    const Operand grad = operand(grad_outputs[0].contiguous(), a.half.defined());
     torch::Tensor grad_a, grad_b;
     if (ctx->needs_input_grad(0)) {  // [M, N] @ [N, K]
-      grad_a = torch::empty({a.size(0), a.size(1)}, a.options());
-      if (bf16) {
-        matmul_into_bf16(grad, grad16, b.t(), saved[3].t(), grad_a, 0.0f);
-      } else {
-        matmul_into(grad, b.t(), grad_a, 0.0f);
-      }
+      grad_a = torch::empty({a.full.size(0), a.full.size(1)}, a.full.options());
+      product_into(grad, b.t(), grad_a, 0.0f);
     }
     if (ctx->needs_input_grad(1)) {  // [K, M] @ [M, N]
-      grad_b = torch::empty({b.size(0), b.size(1)}, b.options());
-      if (bf16) {
-        matmul_into_bf16(a.t(), saved[2].t(), grad, grad16, grad_b, 0.0f);
-      } else {
-        matmul_into(a.t(), grad, grad_b, 0.0f);
-      }
+      grad_b = torch::empty({b.full.size(0), b.full.size(1)}, b.full.options());
+      product_into(a.t(), grad, grad_b, 0.0f);
     }
     return {grad_a, grad_b, torch::Tensor()};
   }
@@ -193,9 +184,10 @@ void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Te
   });
 }
 
-void matmul_into_bf16(const torch::Tensor& a, const torch::Tensor& a16, const torch::Tensor& b, const torch::Tensor& b16,
-                      const torch::Tensor& out, float beta) {
-  split_product(a, b, out, beta, onednn_takes(a, CpuMatmul::kOneDnn), [&](int64_t m1, int64_t k1, const torch::Tensor& top) {
+void matmul_into_bf16(const torch::Tensor& a, const torch::Tensor& a16, const torch::Tensor& b,
+                      const torch::Tensor& b16, const torch::Tensor& out, float beta) {
+  const bool onednn = onednn_takes(a, CpuMatmul::kOneDnn);
+  split_product(a, b, out, beta, onednn, [&](int64_t m1, int64_t k1, const torch::Tensor& top) {
     // oneDNN's bf16 product writes bf16; it is added to the fp32 result.
     torch::Tensor product = torch::empty({m1, b.size(1)}, a16.options());
     at::native::mkldnn_matmul(a16.narrow(0, 0, m1).narrow(1, 0, k1), b16.narrow(0, 0, k1), product, 0.0f, 1.0f);
