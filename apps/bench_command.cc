@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "commands.h"
-#include "twotower/bench/train_bench.h"
+#include "train/train_bench.h"
 #include "twotower/common/error.h"
 
 namespace twotower::cli {

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "twotower/bench/machine.h"
+#include "train/machine.h"
 
 namespace twotower {
 

@@ -154,7 +154,7 @@ TEST(Config, ResolvedYamlRoundTrips) {
 
 // The shipped configs parse, and reference.yaml holds the reference values.
 TEST(Config, ShippedConfigsParse) {
-  std::string root = TWOTOWER_SOURCE_DIR;
+  std::string root = testing::source_dir().string();
   Config ref = load_config(root + "/configs/reference.yaml");
   EXPECT_EQ(config_to_yaml(ref), config_to_yaml(parse_config("data: {data_path: " + ref.data.data_path + "}\n"
                                                               "training: {output_dir: " + ref.training.output_dir + "}",

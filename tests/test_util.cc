@@ -34,6 +34,10 @@ std::filesystem::path shared_data() { return TWOTOWER_SHARED_DATA; }
 
 std::filesystem::path cli_path() { return TWOTOWER_CLI; }
 
+std::filesystem::path source_dir() { return TWOTOWER_SOURCE_DIR; }
+
+std::string python_path() { return TWOTOWER_PYTHON; }
+
 void write_file(const std::filesystem::path& path, const std::string& content) {
   if (path.extension() == ".gz") {
     gzFile f = gzopen(path.c_str(), "wb");

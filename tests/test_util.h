@@ -24,6 +24,10 @@ class TempDir {
 std::filesystem::path shared_data();
 /// The built CLI (TWOTOWER_CLI at build time).
 std::filesystem::path cli_path();
+/// The project's source folder (TWOTOWER_SOURCE_DIR at build time).
+std::filesystem::path source_dir();
+/// The Python the build was configured with (TWOTOWER_PYTHON).
+std::string python_path();
 /// Writes `content` to `path` as is (plain) or gzip-compressed when `path` ends in ".gz".
 void write_file(const std::filesystem::path& path, const std::string& content);
 /// Reads a whole file.

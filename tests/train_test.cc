@@ -513,7 +513,7 @@ TEST(Trainer, CliNoEvalSkipsRankingMetrics) {
   TempDir dir;
   fs::create_directories(dir / "data");
   save_dataset(grouped_dataset(), dir / "data");
-  const std::string base = testing::cli_path().string() + " train --config " + TWOTOWER_SOURCE_DIR +
+  const std::string base = testing::cli_path().string() + " train --config " + testing::source_dir().string() +
                            "/configs/reference.yaml data.data_path=" + (dir / "data").string() +
                            " data.emb_dim=4 model.user_mlp_hidden=[8] model.item_mlp_hidden=[8] training.num_epochs=1"
                            " training.threads=1 training.output_dir=";

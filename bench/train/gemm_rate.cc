@@ -1,4 +1,4 @@
-#include "twotower/bench/gemm_rate.h"
+#include "train/gemm_rate.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

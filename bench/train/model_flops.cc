@@ -1,4 +1,4 @@
-#include "twotower/bench/model_flops.h"
+#include "train/model_flops.h"
 
 namespace twotower {
 namespace {

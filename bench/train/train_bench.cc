@@ -1,4 +1,4 @@
-#include "twotower/bench/train_bench.h"
+#include "train/train_bench.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "twotower/bench/gemm_rate.h"
-#include "twotower/bench/machine.h"
-#include "twotower/bench/model_flops.h"
+#include "train/gemm_rate.h"
+#include "train/machine.h"
+#include "train/model_flops.h"
 #include "twotower/common/error.h"
 #include "twotower/config/config.h"
 #include "twotower/data/dataset.h"

@@ -1,4 +1,4 @@
-#include "twotower/bench/machine.h"
+#include "train/machine.h"
 
 #include <fcntl.h>
 #include <spawn.h>
