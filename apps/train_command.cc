@@ -22,7 +22,10 @@ void run_train(const TrainArgs& args) {
   Config config = load_config(args.config, args.overrides);
   TrainOptions options;
   options.resume = args.resume;
-  if (!args.no_eval) options.metrics = make_validation_metrics({10, 20});
+  if (!args.no_eval) {
+    options.metrics = make_validation_metrics({10, 20});
+    options.metric_names = validation_metric_names({10, 20});
+  }
   TrainSummary summary = run_training(config, options);
   log_info("train: ", summary.epochs_done, " epochs, best epoch ", summary.best_epoch, " (",
            config.training.best_metric, " ", summary.best_value, "), outputs in ", config.training.output_dir);

@@ -1,9 +1,14 @@
 #include "twotower/config/config.h"
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <set>
 
 #include "test_util.h"
 #include "twotower/common/error.h"
+#include "twotower/config/config_keys.h"
 
 namespace twotower {
 namespace {
@@ -213,6 +218,58 @@ TEST(Config, LossAndModelOptionKeys) {
                   "field \"model.user_history\": got \"-1\", expected an integer >= 0 (0 = off)");
   EXPECT_CONTAINS(error_of("data: {data_path: d}\nmodel: {user_history: 5, use_item_id: false}"),
                   "field \"model.user_history\": got 5 with use_item_id false");
+}
+
+}  // namespace
+}  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// The comment lines above the keys of configs/default.yaml.
+const char* kDefaultHeader =
+    "# Every key of a twotower training run, with its allowed values, set to the best configuration\n"
+    "# measured (configs/best.yaml; docs/quality.md has the numbers and commands).\n"
+    "#   twotower train --config configs/default.yaml [section.key=value ...] [--resume]\n"
+    "# A key left out of a config file keeps the reference design's value (configs/reference.yaml).\n"
+    "# Unknown keys and out-of-range values are errors. Generated from src/twotower/config/config_keys.cc:\n"
+    "#   TWOTOWER_WRITE_DEFAULT_YAML=1 build/tests/twotower_tests --gtest_filter=Config.DefaultYamlIsGenerated\n";
+
+// configs/default.yaml is the key table's text at best.yaml's values (output folder runs/default),
+// so each key is described in one place; the test rewrites it on request.
+TEST(Config, DefaultYamlIsGenerated) {
+  const std::filesystem::path root = testing::source_dir();
+  Config best = load_config(root / "configs" / "best.yaml");
+  best.training.output_dir = "runs/default";
+  const std::string expected = documented_config_yaml(best, kDefaultHeader);
+  if (std::getenv("TWOTOWER_WRITE_DEFAULT_YAML")) testing::write_file(root / "configs" / "default.yaml", expected);
+  EXPECT_EQ(testing::read_file(root / "configs" / "default.yaml"), expected)
+      << "rerun with TWOTOWER_WRITE_DEFAULT_YAML=1 to regenerate configs/default.yaml";
+  EXPECT_EQ(config_to_yaml(parse_config(expected, "default.yaml")), config_to_yaml(best));
+}
+
+// Every key of the table round-trips through config_to_yaml, and each has a comment but use_text,
+// which shares use_item_id's.
+TEST(Config, EveryKeyIsDescribedOnce) {
+  std::set<std::string> names;
+  for (const ConfigKey& key : config_keys()) {
+    EXPECT_TRUE(names.insert(key.section + "." + key.name).second) << key.name;
+    EXPECT_FALSE(key.expected.empty()) << key.name;
+    EXPECT_EQ(key.doc.empty(), key.name == "use_text") << key.name;
+  }
+  EXPECT_EQ(names.size(), 57u);  // 9 data, 17 model, 31 training keys
+  YAML::Node written = YAML::Load(config_to_yaml(Config{}));
+  size_t count = 0;
+  for (const auto& section : written) count += section.second.size();
+  EXPECT_EQ(count, names.size());
+}
+
+// Cross-field rules are checked when the config is read, not after the first epoch.
+TEST(Config, BestMetricIsCheckedWhenParsed) {
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {best_metric: recal@10}"),
+                  "field \"training.best_metric\": got \"recal@10\", expected val_loss, train_loss, recall@K or ndcg@K");
+  EXPECT_CONTAINS(error_of("data: {data_path: d}\ntraining: {best_metric: ndcg@0}"), "training.best_metric");
+  EXPECT_EQ(parse_config("data: {data_path: d}\ntraining: {best_metric: ndcg@5}", "x").training.best_metric, "ndcg@5");
 }
 
 }  // namespace

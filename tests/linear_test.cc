@@ -7,21 +7,6 @@
 namespace twotower {
 namespace {
 
-// Sets the process-wide choices for a test and restores them when it ends.
-struct MatmulGuard {
-  explicit MatmulGuard(CpuMatmul kind, MatmulPrecision precision = MatmulPrecision::kFp32)
-      : saved_kind(cpu_matmul()), saved_precision(matmul_precision()) {
-    set_cpu_matmul(kind);
-    set_matmul_precision(precision);
-  }
-  ~MatmulGuard() {
-    set_cpu_matmul(saved_kind);
-    set_matmul_precision(saved_precision);
-  }
-  CpuMatmul saved_kind;
-  MatmulPrecision saved_precision;
-};
-
 // A seed gives the same weights as torch::nn::Linear, under the same parameter names.
 TEST(Linear, SameParametersAndInitAsTorchLinear) {
   torch::manual_seed(3);
@@ -38,7 +23,6 @@ TEST(Linear, SameParametersAndInitAsTorchLinear) {
 // 64 rows of ones times weight rows filled with their index: y[r][i] = 64 * i + b[i], by hand.
 // 64 rows and a 64-wide input are oneDNN's share whole (no torch remainder).
 TEST(Linear, HandComputedProduct) {
-  MatmulGuard guard(CpuMatmul::kOneDnn);
   torch::Tensor x = torch::ones({64, 64});
   torch::Tensor w = torch::arange(3, torch::kFloat).unsqueeze(1).expand({3, 64}).contiguous();
   torch::Tensor b = torch::tensor({0.5f, -1.0f, 2.0f});
@@ -58,7 +42,6 @@ TEST(Linear, HandComputedProduct) {
 // matmul_into: beta 0 overwrites, beta 1 adds, with rows and inner sizes that split between
 // oneDNN (multiples of 64) and torch (the rest).
 TEST(Linear, MatmulIntoOverwritesOrAccumulates) {
-  MatmulGuard guard(CpuMatmul::kOneDnn);
   torch::manual_seed(1);
   for (auto [m, k] : std::vector<std::pair<int64_t, int64_t>>{{1, 5}, {64, 64}, {130, 100}, {200, 768}}) {
     torch::Tensor a = torch::randn({m, k}), b = torch::randn({k, 33});
@@ -77,7 +60,6 @@ TEST(Linear, MatmulIntoOverwritesOrAccumulates) {
 // (the weight gradient's [out, N] view) is read in place.
 TEST(Linear, OneDnnEqualsTorchLinearInValueAndGradients) {
   if (!onednn_available()) GTEST_SKIP() << "this LibTorch has no oneDNN: only torch's path exists";
-  MatmulGuard guard(CpuMatmul::kOneDnn);
   torch::manual_seed(2);
   for (int64_t n : {1, 63, 64, 65, 130, 1000}) {
     for (int64_t in : {100, 768}) {
@@ -102,7 +84,6 @@ TEST(Linear, OneDnnEqualsTorchLinearInValueAndGradients) {
 
 // An input that needs no gradient (the fixed text embeddings) gets none; the weight's is right.
 TEST(Linear, NoGradientForInputsThatNeedNone) {
-  MatmulGuard guard(CpuMatmul::kOneDnn);
   torch::manual_seed(4);
   torch::Tensor x = torch::randn({128, 64});
   Linear layer(64, 8);
@@ -115,12 +96,8 @@ TEST(Linear, NoGradientForInputsThatNeedNone) {
 TEST(Linear, TorchPathAndOtherTensorsUseTorchLinear) {
   torch::manual_seed(5);
   torch::Tensor x = torch::randn({128, 64}), w = torch::randn({16, 64}), b = torch::randn({16});
-  {
-    MatmulGuard guard(CpuMatmul::kTorch);
-    EXPECT_FALSE(onednn_takes(x));
-    EXPECT_TRUE(torch::equal(linear(x, w, b), torch::nn::functional::linear(x, w, b)));
-  }
-  MatmulGuard guard(CpuMatmul::kOneDnn);
+  EXPECT_FALSE(onednn_takes(x, CpuMatmul::kTorch));
+  EXPECT_TRUE(torch::equal(linear(x, w, b, {CpuMatmul::kTorch}), torch::nn::functional::linear(x, w, b)));
   EXPECT_FALSE(onednn_takes(x.to(torch::kDouble)));
   torch::Tensor xd = x.to(torch::kDouble), wd = w.to(torch::kDouble), bd = b.to(torch::kDouble);
   EXPECT_TRUE(torch::equal(linear(xd, wd, bd), torch::nn::functional::linear(xd, wd, bd)));
@@ -137,9 +114,8 @@ namespace {
 // One row: the output is a new tensor, never the bias (a [1, out] expand of it is contiguous).
 TEST(Linear, OneRowLeavesTheBiasAlone) {
   for (CpuMatmul kind : {CpuMatmul::kOneDnn, CpuMatmul::kTorch}) {
-    MatmulGuard guard(kind);
     torch::Tensor x = torch::ones({1, 2}), w = torch::ones({3, 2}), b = torch::tensor({1.0f, 2.0f, 3.0f});
-    torch::Tensor y = linear(x, w, b);
+    torch::Tensor y = linear(x, w, b, {kind});
     EXPECT_TRUE(torch::equal(y, torch::tensor({{3.0f, 4.0f, 5.0f}})));
     EXPECT_TRUE(torch::equal(b, torch::tensor({1.0f, 2.0f, 3.0f})));
   }
@@ -176,15 +152,13 @@ TEST(LinearBf16, ProductOfRoundedOperands) {
 // (relative to each tensor's scale: inputs and result carry 8 significant bits).
 TEST(LinearBf16, CloseToFp32InValueAndGradients) {
   if (!onednn_bf16_available()) GTEST_SKIP() << "oneDNN has no bf16 product on this CPU";
-  MatmulGuard guard(CpuMatmul::kOneDnn);
   torch::manual_seed(8);
   torch::Tensor x = torch::randn({1000, 256}), w = torch::randn({128, 256}) * 0.06, b = torch::randn({128});
   torch::Tensor upstream = torch::randn({1000, 128});
   auto run = [&](MatmulPrecision p) {
-    MatmulGuard precision(CpuMatmul::kOneDnn, p);
     std::vector<torch::Tensor> v{x.clone().requires_grad_(true), w.clone().requires_grad_(true),
                                  b.clone().requires_grad_(true)};
-    torch::Tensor y = linear(v[0], v[1], v[2]);
+    torch::Tensor y = linear(v[0], v[1], v[2], {CpuMatmul::kOneDnn, p});
     (y * upstream).sum().backward();
     return std::vector<torch::Tensor>{y.detach(), v[0].grad(), v[1].grad(), v[2].grad()};
   };
@@ -208,7 +182,6 @@ namespace {
 TEST(Matmul2d, HandComputedAndEqualToTorchMm) {
   torch::Tensor a = torch::tensor({{1.0f, 2.0f}, {3.0f, 4.0f}}), b = torch::tensor({{5.0f, 6.0f}, {7.0f, 8.0f}});
   EXPECT_TRUE(torch::equal(matmul_2d(a, b), torch::tensor({{19.0f, 22.0f}, {43.0f, 50.0f}})));
-  MatmulGuard guard(CpuMatmul::kOneDnn);
   torch::manual_seed(9);
   for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{300, 128, 300}, {256, 96, 129}}) {
     torch::Tensor x = torch::randn({m, k}), y = torch::randn({n, k}), upstream = torch::randn({m, n});
@@ -230,9 +203,8 @@ TEST(Matmul2d, Bf16CloseToFp32) {
   torch::manual_seed(10);
   torch::Tensor x = torch::randn({512, 128}), y = torch::randn({512, 128}), upstream = torch::randn({512, 512});
   auto run = [&](MatmulPrecision p) {
-    MatmulGuard guard(CpuMatmul::kOneDnn, p);
     torch::Tensor a = x.clone().requires_grad_(true), b = y.clone().requires_grad_(true);
-    torch::Tensor scores = matmul_2d(a, b.t());
+    torch::Tensor scores = matmul_2d(a, b.t(), {CpuMatmul::kOneDnn, p});
     (scores * upstream).sum().backward();
     return std::vector<torch::Tensor>{scores.detach(), a.grad(), b.grad()};
   };

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "twotower/train/model_inputs.h"
+#include "twotower/data/model_inputs.h"
 
 namespace twotower {
 namespace {

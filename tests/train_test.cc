@@ -295,7 +295,6 @@ TEST(Trainer, ResumeIsExactWithOneDnnProducts) {
     auto ha = nlohmann::json::parse(sa.history_json), hb = nlohmann::json::parse(sb.history_json);
     EXPECT_EQ(ha[1]["train_loss"], hb[1]["train_loss"]) << to_string(precision);
   }
-  set_matmul_precision(MatmulPrecision::kFp32);
 }
 
 // With row-wise embedding optimizers (their state in the checkpoint), a shared user tower and
@@ -603,7 +602,6 @@ TEST(Trainer, Bf16ProductsTrainAsWellAsFp32) {
     EXPECT_NEAR(l16, l32, 0.02) << to_string(loss);
     EXPECT_NE(l16, l32) << to_string(loss);  // the bf16 products did run
   }
-  set_matmul_precision(MatmulPrecision::kFp32);
 }
 
 }  // namespace

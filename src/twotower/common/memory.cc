@@ -2,8 +2,12 @@
 
 #include <malloc.h>
 
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+
+#include "twotower/common/log.h"
 
 namespace twotower {
 namespace {
@@ -42,5 +46,25 @@ double malloc_free_held_mib() { return static_cast<double>(mallinfo2().fordblks)
 double malloc_live_mib() { return 0; }
 double malloc_free_held_mib() { return 0; }
 #endif
+
+void log_memory(const char* stage) {
+  auto mib = [](double v) { return static_cast<int64_t>(std::lround(v)); };
+  log_info("memory: ", stage, ": resident ", mib(resident_mib()), " MiB (anonymous ", mib(resident_anon_mib()),
+           ", file ", mib(resident_file_mib()), "), peak ", mib(peak_resident_mib()), " MiB; malloc: live ",
+           mib(malloc_live_mib()), " MiB, free held ", mib(malloc_free_held_mib()), " MiB");
+}
+
+void keep_large_allocations() {
+  mallopt(M_MMAP_THRESHOLD, 128 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+}
+
+void release_large_allocations() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 20);
+  malloc_trim(0);
+}
+
+void trim_heap() { malloc_trim(0); }
 
 }  // namespace twotower

@@ -1,4 +1,5 @@
-// The process's resident memory, for the progress log (Linux /proc; 0 where it is absent).
+// The process's resident memory, for the progress log (Linux /proc; 0 where it is absent), and
+// malloc's tuning for a training run.
 #pragma once
 
 namespace twotower {
@@ -16,5 +17,18 @@ double resident_file_mib();
 /// uordblks + hblkhd and fordblks), in MiB; 0 where glibc's mallinfo2 is absent.
 double malloc_live_mib();
 double malloc_free_held_mib();
+
+/// One log line of the resident memory at a stage of a run ("memory: STAGE: resident ...").
+void log_memory(const char* stage);
+
+/// glibc serves allocations above a (dynamic, at most 32 MB) threshold with fresh mmap pages and
+/// returns them on free, so each training step's large activations would page-fault and be zeroed
+/// anew. While training allocates the same sizes every step, keep them in the heap for reuse.
+void keep_large_allocations();
+/// After training: large allocations go back to fresh mmap pages, returned on free, and the
+/// heap's free pages go back to the system now.
+void release_large_allocations();
+/// Hands malloc's free pages back to the system (malloc_trim).
+void trim_heap();
 
 }  // namespace twotower

@@ -133,6 +133,9 @@ Config load_config(const std::filesystem::path& path, const std::vector<std::str
 
 /// The resolved configuration as YAML with every key (parse_config reads it back unchanged).
 std::string config_to_yaml(const Config& config);
+/// Every key with its comment (config_keys.h) and `config`'s values, after `header` (comment lines):
+/// the text of configs/default.yaml. parse_config reads it back to `config`.
+std::string documented_config_yaml(const Config& config, const std::string& header);
 /// Writes config_to_yaml to a temporary file beside `path`, then renames it.
 void save_config(const Config& config, const std::filesystem::path& path);
 

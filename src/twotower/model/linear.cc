@@ -2,7 +2,6 @@
 
 #include <ATen/Context.h>
 
-#include <atomic>
 #include <cmath>
 
 namespace at::native {
@@ -16,9 +15,6 @@ TORCH_API void mkldnn_matmul(const at::Tensor& mat1, const at::Tensor& mat2, con
 
 namespace twotower {
 namespace {
-
-std::atomic<CpuMatmul> g_cpu_matmul{CpuMatmul::kOneDnn};
-std::atomic<MatmulPrecision> g_matmul_precision{MatmulPrecision::kFp32};
 
 constexpr int64_t kRound = 64;  // oneDNN's share of the rows and of the inner dimension
 
@@ -124,15 +120,9 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
 
 }  // namespace
 
-void set_cpu_matmul(CpuMatmul kind) { g_cpu_matmul.store(kind, std::memory_order_relaxed); }
-
-CpuMatmul cpu_matmul() { return g_cpu_matmul.load(std::memory_order_relaxed); }
-
-void set_matmul_precision(MatmulPrecision precision) {
-  g_matmul_precision.store(precision, std::memory_order_relaxed);
+MatmulOptions matmul_options(const TrainingConfig& training) {
+  return {training.cpu_matmul, training.matmul_precision};
 }
-
-MatmulPrecision matmul_precision() { return g_matmul_precision.load(std::memory_order_relaxed); }
 
 bool onednn_available() { return at::hasMKLDNN(); }
 
@@ -199,22 +189,24 @@ void matmul_into_bf16(const torch::Tensor& a, const torch::Tensor& a16, const to
   });
 }
 
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  if (x.dim() != 2 || !onednn_takes(x) || weight.scalar_type() != torch::kFloat) {
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                     const MatmulOptions& options) {
+  if (x.dim() != 2 || !onednn_takes(x, options.backend) || weight.scalar_type() != torch::kFloat) {
     return torch::nn::functional::linear(x, weight, bias);
   }
-  return LinearFunction::apply(x, weight, bias, matmul_precision() == MatmulPrecision::kBf16);
+  return LinearFunction::apply(x, weight, bias, options.precision == MatmulPrecision::kBf16);
 }
 
-torch::Tensor matmul_2d(const torch::Tensor& a, const torch::Tensor& b) {
-  if (a.dim() != 2 || b.dim() != 2 || !onednn_takes(a) || b.scalar_type() != torch::kFloat || !b.device().is_cpu()) {
+torch::Tensor matmul_2d(const torch::Tensor& a, const torch::Tensor& b, const MatmulOptions& options) {
+  if (a.dim() != 2 || b.dim() != 2 || !onednn_takes(a, options.backend) || b.scalar_type() != torch::kFloat ||
+      !b.device().is_cpu()) {
     return torch::mm(a, b);
   }
-  return MatmulFunction::apply(a, b, matmul_precision() == MatmulPrecision::kBf16);
+  return MatmulFunction::apply(a, b, options.precision == MatmulPrecision::kBf16);
 }
 
-LinearImpl::LinearImpl(int64_t in_features, int64_t out_features)
-    : in_features(in_features), out_features(out_features) {
+LinearImpl::LinearImpl(int64_t in_features, int64_t out_features, const MatmulOptions& options)
+    : in_features(in_features), out_features(out_features), options(options) {
   reset();
 }
 
@@ -232,6 +224,6 @@ void LinearImpl::pretty_print(std::ostream& stream) const {
   stream << "twotower::Linear(in_features=" << in_features << ", out_features=" << out_features << ")";
 }
 
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return linear(x, weight, bias); }
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return linear(x, weight, bias, options); }
 
 }  // namespace twotower

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "twotower/common/error.h"
+#include "twotower/common/format.h"
 #include "twotower/model/counter_dropout.h"
 #include "twotower/model/l2_normalize.h"
 #include "twotower/model/linear.h"
@@ -16,15 +17,6 @@ torch::nn::Embedding make_embedding(int64_t rows, int64_t dim, double init_std) 
   torch::NoGradGuard no_grad;
   e->weight.normal_(0.0, init_std);
   return e;
-}
-
-std::string thousands(int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 int64_t numel_of(const torch::nn::Embedding& e) { return e ? e->weight.numel() : 0; }
@@ -41,10 +33,10 @@ torch::Tensor masked_mean(torch::nn::Embedding e, const torch::Tensor& ids, cons
 }  // namespace
 
 torch::nn::Sequential make_mlp(int64_t in, const std::vector<int64_t>& hidden, double dropout, int64_t out,
-                               bool last_activation, bool output_layer) {
+                               bool last_activation, bool output_layer, const MatmulOptions& matmul) {
   torch::nn::Sequential seq;
   for (size_t k = 0; k < hidden.size(); ++k) {
-    seq->push_back(Linear(in, hidden[k]));
+    seq->push_back(Linear(in, hidden[k], matmul));
     if (last_activation || k + 1 < hidden.size()) {
       // ReLU and dropout in one pass; the Identity keeps the Dropout's index (checkpoint keys).
       seq->push_back(ReluDropout(dropout));
@@ -52,7 +44,7 @@ torch::nn::Sequential make_mlp(int64_t in, const std::vector<int64_t>& hidden, d
     }
     in = hidden[k];
   }
-  if (output_layer) seq->push_back(Linear(in, out));
+  if (output_layer) seq->push_back(Linear(in, out, matmul));
   return seq;
 }
 
@@ -62,10 +54,10 @@ int64_t count_parameters(const torch::nn::Module& module) {
   return n;
 }
 
-UserTowerImpl::UserTowerImpl(const ModelConfig& c, int64_t num_users)
+UserTowerImpl::UserTowerImpl(const ModelConfig& c, int64_t num_users, const MatmulOptions& matmul)
     : embedding(register_module("embedding", make_embedding(num_users, c.embedding_dim, c.embedding_init_std))),
       mlp(register_module("mlp", make_mlp(c.embedding_dim, c.user_mlp_hidden, c.dropout, c.embedding_dim,
-                                          c.last_layer_activation, c.output_layer))) {}
+                                          c.last_layer_activation, c.output_layer, matmul))) {}
 
 torch::Tensor UserTowerImpl::forward(const torch::Tensor& users) { return encode(embedding(users)); }
 
@@ -75,7 +67,8 @@ torch::Tensor UserTowerImpl::encode(const torch::Tensor& inputs) {
   return l2_normalize(x);
 }
 
-ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s) : item_id_dropout(c.item_id_dropout) {
+ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s, const MatmulOptions& matmul)
+    : item_id_dropout(c.item_id_dropout) {
   const int64_t d = c.embedding_dim;
   int64_t inputs = 0;
   if (c.use_item_id) {
@@ -91,11 +84,11 @@ ItemTowerImpl::ItemTowerImpl(const ModelConfig& c, const ModelSizes& s) : item_i
     ++inputs;
   }
   if (c.use_text) {
-    text_projection = register_module("text_projection", Linear(s.text_dim, d));
+    text_projection = register_module("text_projection", Linear(s.text_dim, d, matmul));
     ++inputs;
   }
   mlp = register_module("mlp", make_mlp(inputs * d, c.item_mlp_hidden, c.dropout, d, c.last_layer_activation,
-                                        c.output_layer));
+                                        c.output_layer, matmul));
 }
 
 torch::Tensor ItemTowerImpl::forward(const torch::Tensor& items, const torch::Tensor& categories,
@@ -131,13 +124,13 @@ torch::Tensor ItemTowerImpl::tail(const torch::Tensor& head_output) {
   return l2_normalize(x);
 }
 
-TwoTowerModelImpl::TwoTowerModelImpl(const ModelConfig& config, const ModelSizes& sizes)
+TwoTowerModelImpl::TwoTowerModelImpl(const ModelConfig& config, const ModelSizes& sizes, const MatmulOptions& matmul)
     : config_(config), sizes_(sizes) {
   if (sizes.num_users < 1 || sizes.num_items < 1) {
     fail("model: got ", sizes.num_users, " users and ", sizes.num_items, " items, expected at least one of each");
   }
-  user_tower = register_module("user_tower", UserTower(config, sizes.num_users));
-  item_tower = register_module("item_tower", ItemTower(config, sizes));
+  user_tower = register_module("user_tower", UserTower(config, sizes.num_users, matmul));
+  item_tower = register_module("item_tower", ItemTower(config, sizes, matmul));
   // Unknown features (index 0) until set_item_features gives the real table.
   features_.category = torch::zeros({sizes.num_items}, torch::kLong);
   features_.brand = torch::zeros({sizes.num_items}, torch::kLong);

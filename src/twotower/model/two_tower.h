@@ -32,15 +32,16 @@ struct ModelSizes {
 };
 
 /// The hidden layers (Linear, ReLU, Dropout each; the last one's ReLU and Dropout only when
-/// `last_activation`) and, when `output_layer`, a final Linear to `out`.
+/// `last_activation`) and, when `output_layer`, a final Linear to `out`; the Linears' products
+/// run as `matmul` says.
 torch::nn::Sequential make_mlp(int64_t in, const std::vector<int64_t>& hidden, double dropout, int64_t out,
-                               bool last_activation, bool output_layer);
+                               bool last_activation, bool output_layer, const MatmulOptions& matmul = {});
 
 /// Number of elements of all parameters of `module` (and its children).
 int64_t count_parameters(const torch::nn::Module& module);
 
 struct UserTowerImpl : torch::nn::Module {
-  UserTowerImpl(const ModelConfig& config, int64_t num_users);
+  UserTowerImpl(const ModelConfig& config, int64_t num_users, const MatmulOptions& matmul = {});
   /// @param users  [B] int64 in [0, num_users)
   /// @return       [B, D] float32, rows of unit L2 norm
   torch::Tensor forward(const torch::Tensor& users);
@@ -53,7 +54,7 @@ struct UserTowerImpl : torch::nn::Module {
 TORCH_MODULE(UserTower);
 
 struct ItemTowerImpl : torch::nn::Module {
-  ItemTowerImpl(const ModelConfig& config, const ModelSizes& sizes);
+  ItemTowerImpl(const ModelConfig& config, const ModelSizes& sizes, const MatmulOptions& matmul = {});
   /// Inputs the config does not use may be undefined tensors. In training mode each item id
   /// embedding is zeroed with probability item_id_dropout (no rescaling: a zero id embedding is
   /// what an item unseen in training looks like to the layers above).
@@ -90,7 +91,9 @@ struct ItemFeatureTable {
 };
 
 struct TwoTowerModelImpl : torch::nn::Module {
-  TwoTowerModelImpl(const ModelConfig& config, const ModelSizes& sizes);
+  /// `matmul`: how the towers' Linear layers multiply on the CPU (training.cpu_matmul and
+  /// training.matmul_precision; model/linear.h).
+  TwoTowerModelImpl(const ModelConfig& config, const ModelSizes& sizes, const MatmulOptions& matmul = {});
 
   /// Sets the per-item features; sizes must match (num_items rows, text_dim columns).
   void set_item_features(ItemFeatureTable features);

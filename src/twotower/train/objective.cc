@@ -26,14 +26,6 @@ Objective::Objective(const Config& config, const std::vector<int64_t>& train_ite
   log_uniform_ = std::log(static_cast<double>(config.training.mixed_negatives) / static_cast<double>(num_items));
 }
 
-int64_t Objective::pairs_per_positive(int64_t batch) const {
-  switch (config_.training.loss) {
-    case LossKind::kSoftmax: return batch;
-    case LossKind::kMixed: return batch + config_.training.mixed_negatives;
-    default: return 1 + config_.data.neg_ratio;
-  }
-}
-
 torch::Tensor Objective::loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& users,
                               const torch::Tensor& items, const torch::Tensor& history) {
   const TrainingConfig& t = config_.training;
@@ -57,7 +49,7 @@ torch::Tensor Objective::loss(TwoTowerModel& model, NegativeSampler& sampler, co
       columns = torch::cat({i, uniform});
       if (t.logq_correction) log_q = torch::cat({log_q, torch::full({t.mixed_negatives}, log_uniform_, log_q.options())});
     }
-    torch::Tensor scores = matmul_2d(q, model->item_embeddings(columns).t());  // [B, C], oneDNN on the CPU
+    torch::Tensor scores = matmul_2d(q, model->item_embeddings(columns).t(), matmul_options(t));  // [B, C]
     return sampled_softmax_loss(scores, i, columns, log_q, t.temperature, t.mask_accidental_hits);
   }
   const int64_t k = config_.data.neg_ratio;

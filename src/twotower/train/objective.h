@@ -26,9 +26,6 @@ class Objective {
   torch::Tensor loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& users,
                      const torch::Tensor& items, const torch::Tensor& history = {});
 
-  /// Pairs scored per positive, for throughput figures (1 + neg_ratio, B for in-batch, ...).
-  int64_t pairs_per_positive(int64_t batch) const;
-
  private:
   const Config& config_;
   torch::Device device_;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +38,9 @@ using MetricsHook = std::function<std::map<std::string, double>(const EpochEmbed
 struct TrainOptions {
   bool resume = false;  // continue from output_dir/checkpoints/last.pt
   MetricsHook metrics;  // optional
+  /// The names `metrics` returns, when known in advance: training.best_metric is then checked
+  /// against them before any work (otherwise after the first epoch).
+  std::vector<std::string> metric_names;
 };
 
 struct TrainSummary {

@@ -11,6 +11,15 @@
 
 namespace twotower {
 
+std::vector<std::string> validation_metric_names(const std::vector<int64_t>& ks) {
+  std::vector<std::string> names;
+  for (int64_t k : ks) {
+    names.push_back("recall@" + std::to_string(k));
+    names.push_back("ndcg@" + std::to_string(k));
+  }
+  return names;
+}
+
 MetricsHook make_validation_metrics(std::vector<int64_t> ks) {
   // Built once per run: the split's history and targets do not change between epochs.
   auto eval_data = std::make_shared<std::unique_ptr<EvalData>>();

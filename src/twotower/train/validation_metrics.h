@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "twotower/train/trainer.h"
@@ -13,5 +14,8 @@ namespace twotower {
 /// A hook returning {"recall@K", "ndcg@K"} for each K of `ks` (each >= 1). The evaluation data
 /// of the split is built on the first call and reused. Throws when data.valid_split is "train".
 MetricsHook make_validation_metrics(std::vector<int64_t> ks = {10, 20});
+
+/// The names that hook returns: recall@K and ndcg@K for each K of `ks`.
+std::vector<std::string> validation_metric_names(const std::vector<int64_t>& ks);
 
 }  // namespace twotower

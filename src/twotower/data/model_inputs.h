@@ -1,9 +1,10 @@
 // Per-user and per-item inputs of the model that come from the data rather than parameters:
 // each user's recent training items (model.user_history) and each item's category path
-// (model.pool_categories). Plain vectors, turned into tensors by the trainer.
+// (model.pool_categories). Plain vectors, turned into tensors by the trainer and the export.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "twotower/data/dataset.h"
@@ -16,6 +17,9 @@ struct PaddedTable {
   int64_t width = 0;
   std::vector<int64_t> values;
 };
+
+/// The rows of `interactions` whose split is one of `splits` (each train, valid or test), in order.
+std::vector<int64_t> rows_in_splits(const Interactions& interactions, const std::vector<std::string>& splits);
 
 /// The last `n` items of each user among interactions[rows], by timestamp (ties: later row
 /// last), oldest first, padded with -1 after: [num_users, n]. Users without rows get all -1.

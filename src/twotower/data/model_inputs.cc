@@ -1,8 +1,18 @@
-#include "twotower/train/model_inputs.h"
+#include "twotower/data/model_inputs.h"
 
 #include <algorithm>
 
 namespace twotower {
+
+std::vector<int64_t> rows_in_splits(const Interactions& interactions, const std::vector<std::string>& splits) {
+  std::vector<bool> wanted(3, false);
+  for (const auto& s : splits) wanted[static_cast<size_t>(parse_split(s))] = true;
+  std::vector<int64_t> rows;
+  for (size_t i = 0; i < interactions.split.size(); ++i) {
+    if (wanted[static_cast<size_t>(interactions.split[i])]) rows.push_back(static_cast<int64_t>(i));
+  }
+  return rows;
+}
 
 namespace {
 

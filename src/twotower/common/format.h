@@ -1,0 +1,16 @@
+// Numbers as text for people and for YAML: one implementation each.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace twotower {
+
+/// 12055936 -> "12,055,936"; negative numbers keep their sign ("-1,000").
+std::string thousands(int64_t n);
+
+/// The shortest text that reads back as the same double, always with a '.', 'e' or "inf"/"nan"
+/// marker so YAML reads it as a float: 1e-05 -> "1e-05", 0.001 -> "0.001", 2 -> "2.0".
+std::string shortest_number(double v);
+
+}  // namespace twotower

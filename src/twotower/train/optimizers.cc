@@ -1,0 +1,65 @@
+#include "twotower/train/optimizers.h"
+
+#include <cmath>
+
+#include "twotower/train/schedule.h"
+
+namespace twotower {
+
+double Optimizers::learning_rate() const { return dense->param_groups().back().options().get_lr(); }
+
+double embedding_rate(const TrainingConfig& t) {
+  return t.embedding_learning_rate > 0 ? t.embedding_learning_rate : t.learning_rate;
+}
+
+Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t) {
+  Optimizers o;
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  if (t.embedding_optimizer == EmbeddingOptimizerKind::kDense) {
+    groups.emplace_back(model->embedding_parameters());
+  } else {
+    RowWiseOptions options;
+    options.kind = t.embedding_optimizer;
+    options.learning_rate = embedding_rate(t);
+    options.weight_decay = t.weight_decay;
+    o.rows = std::make_unique<RowWiseOptimizer>(model->embedding_parameters(), options);
+    for (auto* e : {&model->user_tower->embedding, &model->item_tower->embedding, &model->item_tower->category_embedding,
+                    &model->item_tower->brand_embedding}) {
+      if (*e) (*e)->options.sparse(true);
+    }
+  }
+  groups.emplace_back(model->dense_parameters());
+  if (t.optimizer == OptimizerKind::kAdam) {
+    o.dense = std::make_unique<torch::optim::Adam>(
+        groups, torch::optim::AdamOptions(t.learning_rate).weight_decay(t.weight_decay));
+  } else {
+    o.dense = std::make_unique<torch::optim::SGD>(
+        groups, torch::optim::SGDOptions(t.learning_rate).momentum(t.momentum).weight_decay(t.weight_decay));
+  }
+  return o;
+}
+
+void set_learning_rates(Optimizers& optimizers, const TrainingConfig& t, int64_t step) {
+  auto& groups = optimizers.dense->param_groups();
+  // Dense groups: [embeddings, rest] with a dense embedding optimizer, else [rest].
+  groups.back().options().set_lr(scheduled_learning_rate(t, t.learning_rate, step));
+  if (groups.size() == 2) groups.front().options().set_lr(scheduled_learning_rate(t, embedding_rate(t), step));
+  if (optimizers.rows) optimizers.rows->set_learning_rate(scheduled_learning_rate(t, embedding_rate(t), step));
+}
+
+void clip_with_rows(const std::vector<torch::Tensor>& dense, RowWiseOptimizer& rows, double max_norm) {
+  double squares = rows.coalesce_grads();
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : dense) {
+    if (p.grad().defined()) norms.push_back(p.grad().norm());
+  }
+  if (!norms.empty()) squares += torch::stack(norms).pow(2).sum().item<double>();
+  double factor = max_norm / (std::sqrt(squares) + 1e-6);
+  if (factor >= 1) return;
+  for (const auto& p : dense) {
+    if (p.grad().defined()) p.grad().mul_(factor);
+  }
+  rows.scale_grads(factor);
+}
+
+}  // namespace twotower

@@ -1,0 +1,42 @@
+// A run's optimizers: torch's dense optimizer (Adam or SGD) over every parameter, or over the
+// dense ones only when the id embedding tables have a row-wise optimizer of their own
+// (training.embedding_optimizer), with the learning-rate schedule and gradient clipping.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "twotower/config/config.h"
+#include "twotower/model/two_tower.h"
+#include "twotower/train/sparse_optimizer.h"
+
+namespace twotower {
+
+struct Optimizers {
+  std::unique_ptr<torch::optim::Optimizer> dense;
+  std::unique_ptr<RowWiseOptimizer> rows;  // null for embedding_optimizer: dense
+
+  /// The dense group's current learning rate (what history.json reports).
+  double learning_rate() const;
+};
+
+/// Builds the optimizers `t` asks for over `model`'s parameters. With a row-wise embedding
+/// optimizer the tables switch to sparse gradients (a step touches the looked-up rows only).
+Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t);
+
+/// Sets every group's rate to the schedule's value at `step` (training.scheduler, one step per
+/// epoch): learning_rate for the dense layers, the embedding rate for the tables.
+void set_learning_rates(Optimizers& optimizers, const TrainingConfig& t, int64_t step);
+
+/// The id tables' learning rate: embedding_learning_rate, or learning_rate when that is 0.
+double embedding_rate(const TrainingConfig& t);
+
+/// Clips the global L2 norm of every gradient (the dense ones and the tables' sparse ones) to
+/// max_norm, as torch's clip_grad_norm_ does over dense gradients: g *= max_norm / (norm + 1e-6)
+/// when that factor is below 1.
+void clip_with_rows(const std::vector<torch::Tensor>& dense, RowWiseOptimizer& rows, double max_norm);
+
+}  // namespace twotower

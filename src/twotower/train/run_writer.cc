@@ -1,0 +1,64 @@
+#include "twotower/train/run_writer.h"
+
+#include <algorithm>
+#include <set>
+
+#include "twotower/common/error.h"
+#include "twotower/common/log.h"
+#include "twotower/data/dataset.h"
+#include "twotower/train/history_plot.h"
+
+namespace fs = std::filesystem;
+
+namespace twotower {
+
+RunWriter::RunWriter(const Config& config, bool resume)
+    : best_metric_(config.training.best_metric),
+      dir_(config.training.output_dir),
+      last_(dir_ / "checkpoints" / "last.pt"),
+      best_(dir_ / "checkpoints" / "best.pt") {
+  fs::create_directories(dir_ / "checkpoints");
+  set_log_file(dir_ / "train.log");
+  try {
+    if (!resume && fs::exists(last_)) {
+      log_warn(dir_.string(), " holds checkpoints of an earlier run: starting over (use --resume to continue it)");
+    }
+    if (resume && !fs::exists(last_)) fail("--resume: ", last_.string(), " does not exist");
+    save_config(config, dir_ / "config.yaml");
+  } catch (...) {
+    set_log_file({});
+    throw;
+  }
+}
+
+RunWriter::~RunWriter() { set_log_file({}); }
+
+void RunWriter::write_epoch(TwoTowerModel& model, const Optimizers& optimizers, const TrainState& state, bool best,
+                            const nlohmann::json& history) {
+  save_checkpoint(last_, model, *optimizers.dense, state, optimizers.rows.get());
+  // best.pt holds the model without the optimizers' moments: the end of the run reads it back for
+  // the weights only, and reading a whole checkpoint would hold the moments once more.
+  if (best) save_model_checkpoint(best_, model, state);
+  write_json_file({{"best_metric", best_metric_},
+                   {"best_epoch", state.best_epoch},
+                   {"clamped_user_ids", model->clamped_user_ids()},
+                   {"clamped_item_ids", model->clamped_item_ids()},
+                   {"epochs", history}},
+                  dir_ / "history.json");
+}
+
+void RunWriter::write_plot(const nlohmann::json& history, std::vector<std::string> metric_names) const {
+  // Metrics of resumed epochs that this invocation did not compute are drawn too.
+  static const std::set<std::string> kFixed{"epoch", "train_loss", "val_loss", "learning_rate",
+                                            "seconds", "pairs_per_s", "steps"};
+  for (const auto& record : history) {
+    for (const auto& [key, value] : record.items()) {
+      if (!kFixed.count(key) && std::find(metric_names.begin(), metric_names.end(), key) == metric_names.end()) {
+        metric_names.push_back(key);
+      }
+    }
+  }
+  plot_history(history, metric_names, dir_ / "training_history.png");
+}
+
+}  // namespace twotower
