@@ -6,11 +6,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
-#include <thread>
 #include <vector>
 
 #include "twotower/common/error.h"
+#include "twotower/common/parallel_for.h"
 #include "twotower/eval/scorer.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -104,8 +103,7 @@ DotProductScorer::DotProductScorer(MatrixView user_emb, MatrixView item_emb, std
   if ((users_.rows > 0 && users_.data == nullptr) || (items_.rows > 0 && items_.data == nullptr)) {
     fail("dot-product scorer: got a null embedding matrix, expected data");
   }
-  if (num_threads_ < 0) fail("dot-product scorer: field \"num_threads\": got ", num_threads_, ", expected >= 0");
-  if (num_threads_ == 0) num_threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  num_threads_ = resolve_threads(num_threads_, "dot-product scorer");
   use_kernel_ = cpu_has_avx2_fma();
   if (use_kernel_) {
     // Panel p holds items [16p, 16p + 16) as [D, 16] (zeros past the last item).
@@ -153,27 +151,7 @@ void DotProductScorer::score_users(std::span<const int64_t> users, float* out) c
       }
     }
   };
-  const int64_t workers = std::min<int64_t>(num_threads_, tiles);
-  if (workers <= 1) {
-    work(0, tiles);
-    return;
-  }
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
-  {
-    std::vector<std::jthread> pool;
-    for (int64_t w = 0; w < workers; ++w) {
-      pool.emplace_back([&, w] {
-        try {
-          work(tiles * w / workers, tiles * (w + 1) / workers);
-        } catch (...) {
-          errors[static_cast<size_t>(w)] = std::current_exception();
-        }
-      });
-    }
-  }
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  parallel_for(tiles, num_threads_, work);
 #endif
 }
 

@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <optional>
-#include <thread>
 
 #include "twotower/common/error.h"
+#include "twotower/common/parallel_for.h"
 #include "twotower/common/progress.h"
 #include "twotower/eval/metrics.h"
 
@@ -214,8 +213,7 @@ RankingMetrics evaluate_ranking(const EvalData& data, const Scorer& scorer, cons
 
   const int64_t chunk = std::min<int64_t>(options.chunk_users, std::max<int64_t>(1, static_cast<int64_t>(users.size())));
   std::vector<float> scores(static_cast<size_t>(chunk * data.num_items));  // [chunk, I]
-  const int threads = options.num_threads > 0 ? options.num_threads
-                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = resolve_threads(options.num_threads, "evaluation");
   std::optional<Progress> progress;
   if (options.progress) progress.emplace(str_cat("evaluate ", scorer.name()), static_cast<int64_t>(users.size()), "users");
 
@@ -264,27 +262,9 @@ RankingMetrics evaluate_ranking(const EvalData& data, const Scorer& scorer, cons
         }
       }
     };
-    const size_t workers = std::min<size_t>(static_cast<size_t>(threads), n);
-    if (workers <= 1) {
-      work(0, n);
-    } else {
-      std::vector<std::exception_ptr> errors(workers);
-      {
-        std::vector<std::jthread> pool;
-        for (size_t w = 0; w < workers; ++w) {
-          pool.emplace_back([&, w] {
-            try {
-              work(n * w / workers, n * (w + 1) / workers);
-            } catch (...) {
-              errors[w] = std::current_exception();
-            }
-          });
-        }
-      }
-      for (const auto& e : errors) {
-        if (e) std::rethrow_exception(e);
-      }
-    }
+    parallel_for(static_cast<int64_t>(n), threads, [&](int64_t lo, int64_t hi) {
+      work(static_cast<size_t>(lo), static_cast<size_t>(hi));
+    });
 
     // Sums in user order, so results do not depend on the thread count.
     for (size_t r = 0; r < n; ++r) {
