@@ -44,6 +44,14 @@ bool cpu_has_avx2_fma() {
 }
 
 #ifdef TWOTOWER_HAVE_AVX2_KERNEL
+// One row's step of the tile: (lo, hi) += a * (b0, b1), the 16 items of one panel row.
+__attribute__((target("avx2,fma"), always_inline)) inline void fma_row(float a, __m256 b0, __m256 b1, __m256& lo,
+                                                                        __m256& hi) {
+  const __m256 x = _mm256_set1_ps(a);
+  lo = _mm256_fmadd_ps(x, b0, lo);
+  hi = _mm256_fmadd_ps(x, b1, hi);
+}
+
 // c[r, j] = sum_k a[r, k] * panel[k, j] for a 6 x 16 tile; `a` holds 6 full rows (padded by the
 // caller), only `rows` x `cols` of the result are stored. The twelve accumulators are named
 // variables: as an array gcc stores them to the stack on every step (measured 3x slower).
@@ -55,24 +63,12 @@ __attribute__((target("avx2,fma"))) void tile_kernel(const float* a, int64_t d, 
   for (int64_t k = 0; k < d; ++k) {
     const __m256 b0 = _mm256_loadu_ps(panel + k * kItemsPerTile);
     const __m256 b1 = _mm256_loadu_ps(panel + k * kItemsPerTile + 8);
-    __m256 x = _mm256_broadcast_ss(a0 + k);
-    c00 = _mm256_fmadd_ps(x, b0, c00);
-    c01 = _mm256_fmadd_ps(x, b1, c01);
-    x = _mm256_broadcast_ss(a1 + k);
-    c10 = _mm256_fmadd_ps(x, b0, c10);
-    c11 = _mm256_fmadd_ps(x, b1, c11);
-    x = _mm256_broadcast_ss(a2 + k);
-    c20 = _mm256_fmadd_ps(x, b0, c20);
-    c21 = _mm256_fmadd_ps(x, b1, c21);
-    x = _mm256_broadcast_ss(a3 + k);
-    c30 = _mm256_fmadd_ps(x, b0, c30);
-    c31 = _mm256_fmadd_ps(x, b1, c31);
-    x = _mm256_broadcast_ss(a4 + k);
-    c40 = _mm256_fmadd_ps(x, b0, c40);
-    c41 = _mm256_fmadd_ps(x, b1, c41);
-    x = _mm256_broadcast_ss(a5 + k);
-    c50 = _mm256_fmadd_ps(x, b0, c50);
-    c51 = _mm256_fmadd_ps(x, b1, c51);
+    fma_row(a0[k], b0, b1, c00, c01);
+    fma_row(a1[k], b0, b1, c10, c11);
+    fma_row(a2[k], b0, b1, c20, c21);
+    fma_row(a3[k], b0, b1, c30, c31);
+    fma_row(a4[k], b0, b1, c40, c41);
+    fma_row(a5[k], b0, b1, c50, c51);
   }
   alignas(32) float tmp[kRowsPerTile][kItemsPerTile];
   const __m256 acc[kRowsPerTile][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
