@@ -194,34 +194,6 @@ TEST(Evaluator, SkipsUsersWithoutTargetsAndExcludesTheRightHistory) {
   EXPECT_DOUBLE_EQ(mv.value("recall@1"), 1.0);
 }
 
-// A target already in history is dropped (it cannot be recommended) and counted.
-TEST(EvalData, DropsTargetsAlreadySeen) {
-  Interactions in;
-  add(in, 0, 0, Split::kTrain);
-  add(in, 0, 0, Split::kTest);
-  add(in, 0, 1, Split::kTest);
-  EvalData d = make_eval_data(in, 1, 2, Split::kTest);
-  EXPECT_EQ(d.targets_already_seen, 1);
-  EXPECT_EQ(Ids(d.targets(0).begin(), d.targets(0).end()), (Ids{1}));
-}
-
-TEST(EvalData, Errors) {
-  Interactions in;
-  add(in, 0, 5, Split::kTrain);
-  try {
-    make_eval_data(in, 1, 2, Split::kTest);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "interaction 0: field \"item_idx\": got 5, expected [0, 2)");
-  }
-  try {
-    make_eval_data(Interactions{}, 1, 2, Split::kTrain);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "evaluation split: got \"train\", expected \"valid\" or \"test\"");
-  }
-}
-
 // Every item scored the same: the target ranks below every candidate, so Recall@K <= K/|I|;
 // likewise a collapsed model (every user and item embedding equal) through the dot product.
 TEST(Evaluator, ConstantAndCollapsedModelsGetNoFreeHits) {
