@@ -154,6 +154,25 @@ TEST(Evaluator, MatchesBruteForceAcrossChunksAndThreads) {
   }
 }
 
+// coverage@K, which the evaluator counts from each item's best list position, equals
+// coverage() (metrics.h) over the evaluated users' lists cut to K.
+TEST(Evaluator, CoverageEqualsTheMetricOverTheLists) {
+  const RandomCase c = random_case(5, 23, 17, Split::kTest);
+  MatrixScorer scorer(23, 17, c.scores);
+  EvalOptions o;
+  o.ks = {1, 2, 5};
+  o.num_threads = 2;
+  RankingMetrics m = evaluate_ranking(c.data, scorer, o);
+  for (int64_t K : o.ks) {
+    std::vector<Ids> lists;
+    for (int64_t u = 0; u < c.data.num_users; ++u) {
+      if (c.data.targets(u).empty()) continue;
+      lists.push_back(ranked_list(c.scores.data() + u * 17, 17, c.data.history(u), c.data.targets(u), K));
+    }
+    EXPECT_DOUBLE_EQ(m.value(str_cat("coverage@", K)), coverage(lists, 17)) << "K " << K;
+  }
+}
+
 // Users without targets are skipped and counted; validation excludes only train items, test
 // excludes train + valid.
 TEST(Evaluator, SkipsUsersWithoutTargetsAndExcludesTheRightHistory) {

@@ -1,7 +1,7 @@
 // Scoring a chunk of users is one [n, D] x [D, I] float32 product. On x86 with AVX2 and FMA it
-// runs a register-blocked kernel over items packed once into 16-wide panels (measured about
-// twice MKL's sgemm through LibTorch on this project's 2-core AMD build machine); elsewhere it
-// falls back to LibTorch's at::mm. This is the one evaluation source that includes ATen.
+// runs a register-blocked kernel over items packed once into 16-wide panels, faster than
+// LibTorch's mm on these shapes (figures: docs/evaluate.md); elsewhere it falls back to at::mm.
+// This is the one evaluation source that includes ATen.
 #include <ATen/ATen.h>
 
 #include <algorithm>
