@@ -65,15 +65,17 @@ struct UserMetrics {
 };
 
 struct NamedMetric {
-  const char* name;  // reported as "<name>@K"
-  double UserMetrics::*value;
+  const char* name;            // reported as "<name>@K"
+  double UserMetrics::*value;  // null for coverage, which is counted over all lists at once
 };
 
-constexpr NamedMetric kUserMetrics[] = {
-    {"precision", &UserMetrics::precision}, {"recall", &UserMetrics::recall},
-    {"f1", &UserMetrics::f1},               {"ndcg", &UserMetrics::ndcg},
+// Every per-cutoff metric, in report order.
+constexpr NamedMetric kRankingMetrics[] = {
+    {"recall", &UserMetrics::recall},       {"ndcg", &UserMetrics::ndcg},
+    {"precision", &UserMetrics::precision}, {"f1", &UserMetrics::f1},
     {"hit_rate", &UserMetrics::hit_rate},   {"mrr", &UserMetrics::mrr},
-    {"diversity", &UserMetrics::diversity}, {"novelty", &UserMetrics::novelty},
+    {"coverage", nullptr},                  {"diversity", &UserMetrics::diversity},
+    {"novelty", &UserMetrics::novelty},
 };
 
 // The metrics of `list` that depend on `targets`, at cutoff K; diversity and novelty stay NaN.
@@ -91,15 +93,15 @@ UserMetrics target_metrics(std::span<const int64_t> list, std::span<const int64_
 // Per-cutoff sums of every metric over a group of users; NaN values are not counted.
 class Accumulator {
  public:
-  explicit Accumulator(size_t n_k) : sum_(n_k * std::size(kUserMetrics), 0.0), count_(sum_.size(), 0) {}
+  explicit Accumulator(size_t n_k) : sum_(n_k * std::size(kRankingMetrics), 0.0), count_(sum_.size(), 0) {}
 
   /// One user's metrics, one entry per cutoff.
   void add(std::span<const UserMetrics> per_k) {
     ++users_;
     size_t idx = 0;
     for (const UserMetrics& m : per_k) {
-      for (const NamedMetric& metric : kUserMetrics) {
-        const double v = m.*metric.value;
+      for (const NamedMetric& metric : kRankingMetrics) {
+        const double v = metric.value != nullptr ? m.*metric.value : NAN;
         if (!std::isnan(v)) {
           sum_[idx] += v;
           ++count_[idx];
@@ -115,7 +117,7 @@ class Accumulator {
     out.users = users_;
     size_t idx = 0;
     for (int64_t K : ks) {
-      for (const NamedMetric& metric : kUserMetrics) {
+      for (const NamedMetric& metric : kRankingMetrics) {
         if (count_[idx] > 0) out.values[str_cat(metric.name, "@", K)] = sum_[idx] / static_cast<double>(count_[idx]);
         ++idx;
       }
@@ -124,7 +126,7 @@ class Accumulator {
   }
 
  private:
-  std::vector<double> sum_;     // [|ks|, metrics]
+  std::vector<double> sum_;     // [|ks|, metrics]; coverage's entries stay unused
   std::vector<int64_t> count_;  // [|ks|, metrics]
   int64_t users_ = 0;
 };
@@ -153,6 +155,15 @@ std::vector<float> unit_rows(const MatrixView& v) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& ranking_metric_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const NamedMetric& metric : kRankingMetrics) out.emplace_back(metric.name);
+    return out;
+  }();
+  return names;
+}
 
 double RankingMetrics::value(const std::string& name) const {
   auto it = all.values.find(name);
