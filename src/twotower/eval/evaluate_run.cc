@@ -36,8 +36,8 @@ fs::path data_path_from_run(const fs::path& run_dir) {
   const fs::path path = load_config(config).data.data_path;
   if (path.is_absolute() || fs::exists(path)) return path;
   if (fs::exists(run_dir / path)) return run_dir / path;
-  fail(input_error(config.string(), 0, "data.data_path", "\"" + path.string() + "\"",
-                   "a folder that exists (looked in the working directory and in " + run_dir.string() + ")"));
+  fail(input_error(config.string(), 0, "data.data_path", str_cat("\"", path.string(), "\""),
+                   str_cat("a folder that exists (looked in the working directory and in ", run_dir.string(), ")")));
 }
 
 // The files one evaluation reads and writes, the defaults of EvaluateOptions filled in.
