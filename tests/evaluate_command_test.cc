@@ -39,7 +39,8 @@ Dataset tiny() {
 void write_run(const TempDir& dir, const std::filesystem::path& data) {
   write_npy(Matrix{3, 2, {1, 0, 0, 1, 0.5f, 0.5f}}, dir / "user_embeddings.npy");
   write_npy(Matrix{4, 2, {0, 0, 0, 0, 1, 0, 0, -1}}, dir / "item_embeddings.npy");
-  testing::write_file(dir / "config.yaml", "data:\n  data_path: " + data.string() + "\ntraining:\n  epochs: 1\n");
+  // What evaluate reads of it through load_config: data.data_path (the rest keeps its defaults).
+  testing::write_file(dir / "config.yaml", "data:\n  data_path: " + data.string() + "\ntraining:\n  num_epochs: 1\n");
 }
 
 TEST(EvaluateCommand, RunFolderWritesMetricsJson) {
@@ -94,15 +95,17 @@ TEST(EvaluateCommand, DataAndEmbeddingFlagsAndBaselinesOnly) {
 TEST(EvaluateCommand, ErrorsNameTheProblem) {
   TempDir data, run;
   save_dataset(tiny(), data.path());
-  testing::write_file(run / "config.yaml", "data:\n  other: 1\n");
+  testing::write_file(run / "config.yaml", "training:\n  num_epochs: 1\n");
   EvaluateOptions o;
   o.run_dir = run.path();
   try {
     run_evaluate(o);
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              (run / "config.yaml").string() + ":1: field \"data.data_path\": got nothing, expected the prepared data folder");
+    // The config loader's message: the run's config.yaml lacks data.data_path.
+    const std::string config = (run / "config.yaml").string();
+    EXPECT_EQ(std::string(e.what()), config + ": 1 problem in the configuration:\n  " + config +
+                                         ": field \"data.data_path\": got nothing, expected a prepared data folder");
   }
   write_run(run, data.path());
   write_npy(Matrix{2, 2, {1, 0, 0, 1}}, run / "user_embeddings.npy");
@@ -116,6 +119,31 @@ TEST(EvaluateCommand, ErrorsNameTheProblem) {
   std::string out;
   EXPECT_NE(testing::run_command(testing::cli_path().string() + " evaluate --run " + run.path().string(), &out), 0);
   EXPECT_NE(out.find("got 2 rows, expected 3"), std::string::npos) << out;
+}
+
+// A relative data.data_path that is not under the working directory is read from the run
+// folder; one found in neither place is an error naming both.
+TEST(EvaluateCommand, RelativeDataPathIsReadFromTheRunFolder) {
+  TempDir run;
+  std::filesystem::create_directory(run / "prepared-data-relative-to-run");
+  save_dataset(tiny(), run / "prepared-data-relative-to-run");
+  write_run(run, "prepared-data-relative-to-run");
+  EvaluateOptions o;
+  o.run_dir = run.path();
+  o.progress = false;
+  nlohmann::json report = run_evaluate(o);
+  EXPECT_EQ(report["data"].get<std::string>(), (run / "prepared-data-relative-to-run").string());
+
+  write_run(run, "no-such-prepared-folder");
+  try {
+    run_evaluate(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), (run / "config.yaml").string() +
+                                         ": field \"data.data_path\": got \"no-such-prepared-folder\", expected a "
+                                         "folder that exists (looked in the working directory and in " +
+                                         run.path().string() + ")");
+  }
 }
 
 // Through the CLI on the real Games data (written as a prepared folder): the popularity check.

@@ -154,6 +154,25 @@ TEST(Evaluator, MatchesBruteForceAcrossChunksAndThreads) {
   }
 }
 
+// coverage@K, which the evaluator counts from each item's best list position, equals
+// coverage() (metrics.h) over the evaluated users' lists cut to K.
+TEST(Evaluator, CoverageEqualsTheMetricOverTheLists) {
+  const RandomCase c = random_case(5, 23, 17, Split::kTest);
+  MatrixScorer scorer(23, 17, c.scores);
+  EvalOptions o;
+  o.ks = {1, 2, 5};
+  o.num_threads = 2;
+  RankingMetrics m = evaluate_ranking(c.data, scorer, o);
+  for (int64_t K : o.ks) {
+    std::vector<Ids> lists;
+    for (int64_t u = 0; u < c.data.num_users; ++u) {
+      if (c.data.targets(u).empty()) continue;
+      lists.push_back(ranked_list(c.scores.data() + u * 17, 17, c.data.history(u), c.data.targets(u), K));
+    }
+    EXPECT_DOUBLE_EQ(m.value(str_cat("coverage@", K)), coverage(lists, 17)) << "K " << K;
+  }
+}
+
 // Users without targets are skipped and counted; validation excludes only train items, test
 // excludes train + valid.
 TEST(Evaluator, SkipsUsersWithoutTargetsAndExcludesTheRightHistory) {
@@ -192,34 +211,6 @@ TEST(Evaluator, SkipsUsersWithoutTargetsAndExcludesTheRightHistory) {
   RankingMetrics mv = evaluate_ranking(valid, scorer, o);
   EXPECT_EQ(mv.all.users, 1);
   EXPECT_DOUBLE_EQ(mv.value("recall@1"), 1.0);
-}
-
-// A target already in history is dropped (it cannot be recommended) and counted.
-TEST(EvalData, DropsTargetsAlreadySeen) {
-  Interactions in;
-  add(in, 0, 0, Split::kTrain);
-  add(in, 0, 0, Split::kTest);
-  add(in, 0, 1, Split::kTest);
-  EvalData d = make_eval_data(in, 1, 2, Split::kTest);
-  EXPECT_EQ(d.targets_already_seen, 1);
-  EXPECT_EQ(Ids(d.targets(0).begin(), d.targets(0).end()), (Ids{1}));
-}
-
-TEST(EvalData, Errors) {
-  Interactions in;
-  add(in, 0, 5, Split::kTrain);
-  try {
-    make_eval_data(in, 1, 2, Split::kTest);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "interaction 0: field \"item_idx\": got 5, expected [0, 2)");
-  }
-  try {
-    make_eval_data(Interactions{}, 1, 2, Split::kTrain);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "evaluation split: got \"train\", expected \"valid\" or \"test\"");
-  }
 }
 
 // Every item scored the same: the target ranks below every candidate, so Recall@K <= K/|I|;

@@ -1,16 +1,15 @@
 // Scoring a chunk of users is one [n, D] x [D, I] float32 product. On x86 with AVX2 and FMA it
-// runs a register-blocked kernel over items packed once into 16-wide panels (measured about
-// twice MKL's sgemm through LibTorch on this project's 2-core AMD build machine); elsewhere it
-// falls back to LibTorch's at::mm. This is the one evaluation source that includes ATen.
+// runs a register-blocked kernel over items packed once into 16-wide panels, faster than
+// LibTorch's mm on these shapes (figures: docs/evaluate.md); elsewhere it falls back to at::mm.
+// This is the one evaluation source that includes ATen.
 #include <ATen/ATen.h>
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
-#include <thread>
 #include <vector>
 
 #include "twotower/common/error.h"
+#include "twotower/common/parallel_for.h"
 #include "twotower/eval/scorer.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -45,6 +44,14 @@ bool cpu_has_avx2_fma() {
 }
 
 #ifdef TWOTOWER_HAVE_AVX2_KERNEL
+// One row's step of the tile: (lo, hi) += a * (b0, b1), the 16 items of one panel row.
+__attribute__((target("avx2,fma"), always_inline)) inline void fma_row(float a, __m256 b0, __m256 b1, __m256& lo,
+                                                                        __m256& hi) {
+  const __m256 x = _mm256_set1_ps(a);
+  lo = _mm256_fmadd_ps(x, b0, lo);
+  hi = _mm256_fmadd_ps(x, b1, hi);
+}
+
 // c[r, j] = sum_k a[r, k] * panel[k, j] for a 6 x 16 tile; `a` holds 6 full rows (padded by the
 // caller), only `rows` x `cols` of the result are stored. The twelve accumulators are named
 // variables: as an array gcc stores them to the stack on every step (measured 3x slower).
@@ -56,24 +63,12 @@ __attribute__((target("avx2,fma"))) void tile_kernel(const float* a, int64_t d, 
   for (int64_t k = 0; k < d; ++k) {
     const __m256 b0 = _mm256_loadu_ps(panel + k * kItemsPerTile);
     const __m256 b1 = _mm256_loadu_ps(panel + k * kItemsPerTile + 8);
-    __m256 x = _mm256_broadcast_ss(a0 + k);
-    c00 = _mm256_fmadd_ps(x, b0, c00);
-    c01 = _mm256_fmadd_ps(x, b1, c01);
-    x = _mm256_broadcast_ss(a1 + k);
-    c10 = _mm256_fmadd_ps(x, b0, c10);
-    c11 = _mm256_fmadd_ps(x, b1, c11);
-    x = _mm256_broadcast_ss(a2 + k);
-    c20 = _mm256_fmadd_ps(x, b0, c20);
-    c21 = _mm256_fmadd_ps(x, b1, c21);
-    x = _mm256_broadcast_ss(a3 + k);
-    c30 = _mm256_fmadd_ps(x, b0, c30);
-    c31 = _mm256_fmadd_ps(x, b1, c31);
-    x = _mm256_broadcast_ss(a4 + k);
-    c40 = _mm256_fmadd_ps(x, b0, c40);
-    c41 = _mm256_fmadd_ps(x, b1, c41);
-    x = _mm256_broadcast_ss(a5 + k);
-    c50 = _mm256_fmadd_ps(x, b0, c50);
-    c51 = _mm256_fmadd_ps(x, b1, c51);
+    fma_row(a0[k], b0, b1, c00, c01);
+    fma_row(a1[k], b0, b1, c10, c11);
+    fma_row(a2[k], b0, b1, c20, c21);
+    fma_row(a3[k], b0, b1, c30, c31);
+    fma_row(a4[k], b0, b1, c40, c41);
+    fma_row(a5[k], b0, b1, c50, c51);
   }
   alignas(32) float tmp[kRowsPerTile][kItemsPerTile];
   const __m256 acc[kRowsPerTile][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -104,8 +99,7 @@ DotProductScorer::DotProductScorer(MatrixView user_emb, MatrixView item_emb, std
   if ((users_.rows > 0 && users_.data == nullptr) || (items_.rows > 0 && items_.data == nullptr)) {
     fail("dot-product scorer: got a null embedding matrix, expected data");
   }
-  if (num_threads_ < 0) fail("dot-product scorer: field \"num_threads\": got ", num_threads_, ", expected >= 0");
-  if (num_threads_ == 0) num_threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  num_threads_ = resolve_threads(num_threads_, "dot-product scorer");
   use_kernel_ = cpu_has_avx2_fma();
   if (use_kernel_) {
     // Panel p holds items [16p, 16p + 16) as [D, 16] (zeros past the last item).
@@ -153,27 +147,7 @@ void DotProductScorer::score_users(std::span<const int64_t> users, float* out) c
       }
     }
   };
-  const int64_t workers = std::min<int64_t>(num_threads_, tiles);
-  if (workers <= 1) {
-    work(0, tiles);
-    return;
-  }
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
-  {
-    std::vector<std::jthread> pool;
-    for (int64_t w = 0; w < workers; ++w) {
-      pool.emplace_back([&, w] {
-        try {
-          work(tiles * w / workers, tiles * (w + 1) / workers);
-        } catch (...) {
-          errors[static_cast<size_t>(w)] = std::current_exception();
-        }
-      });
-    }
-  }
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  parallel_for(tiles, num_threads_, work);
 #endif
 }
 

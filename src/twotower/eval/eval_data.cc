@@ -27,7 +27,9 @@ void build_csr(int64_t num_users, const std::vector<std::pair<int64_t, int64_t>>
 
 EvalData make_eval_data(const Interactions& in, int64_t num_users, int64_t num_items, Split split) {
   if (split == Split::kTrain) fail("evaluation split: got \"train\", expected \"valid\" or \"test\"");
-  if (num_users < 0 || num_items < 0) fail("evaluation: got ", num_users, " users and ", num_items, " items");
+  if (num_users < 0 || num_items < 0) {
+    fail("evaluation: got ", num_users, " users and ", num_items, " items, expected counts >= 0");
+  }
   EvalData d;
   d.split = split;
   d.num_users = num_users;

@@ -44,8 +44,10 @@ struct EvalData {
   }
 };
 
-/// Arranges `interactions` for evaluating `split` (valid or test; train is an error).
-/// Throws when an index lies outside [0, num_users) x [0, num_items).
+/// Arranges `interactions` for evaluating `split` (valid or test). Interactions of later splits
+/// are ignored; a rating that is NaN (or missing from a short rating column) leaves its row out
+/// of the rated pairs. Throws on split train, on num_users or num_items < 0, and when an index
+/// lies outside [0, num_users) x [0, num_items) (naming the row and the value).
 EvalData make_eval_data(const Interactions& interactions, int64_t num_users, int64_t num_items, Split split);
 
 inline EvalData make_eval_data(const Dataset& data, Split split) {

@@ -30,11 +30,11 @@ struct EvaluateOptions {
   bool progress = true;
 };
 
-/// data.data_path of run_dir/config.yaml, relative paths taken from the working directory
-/// when they exist there, else from run_dir. Throws naming the file and the key.
-std::filesystem::path data_path_from_run(const std::filesystem::path& run_dir);
-
 /// Runs the evaluation, writes the JSON file, prints the table on stdout; returns the report.
+/// The data folder is `data_dir`, else data.data_path of run_dir/config.yaml as load_config
+/// reads it (a relative path from the working directory when it exists there, else from
+/// run_dir). Throws on a missing or invalid config.yaml (the loader's message), a data folder
+/// that does not exist, or an embedding file whose rows do not match the data set.
 nlohmann::json run_evaluate(const EvaluateOptions& options);
 
 }  // namespace twotower

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <optional>
-#include <thread>
+#include <span>
+#include <vector>
 
 #include "twotower/common/error.h"
+#include "twotower/common/parallel_for.h"
 #include "twotower/common/progress.h"
 #include "twotower/eval/metrics.h"
 
@@ -54,38 +55,80 @@ inline bool any_candidate(const float* p, float threshold, bool strict) {
   fail("scorer returned NaN for item ", item, ": a NaN score cannot be ranked");
 }
 
-// Per-user values, in this order for each K.
-constexpr const char* kUserMetricNames[] = {"precision", "recall", "f1", "ndcg", "hit_rate", "mrr",
-                                            "diversity", "novelty"};
-constexpr int kUserMetrics = 8;
-constexpr int kTargetMetrics = 6;  // the first six depend on the targets; cold-item segment
+// One user's metrics at one cutoff K, one field per metric (metrics.h gives each formula). NaN
+// marks a value not defined for this user, which the means leave out: diversity without item
+// vectors or of a list shorter than 2, novelty of an empty list, and in the cold-item segment
+// the two list metrics (they do not depend on the targets).
+struct UserMetrics {
+  double precision = NAN, recall = NAN, f1 = NAN, ndcg = NAN, hit_rate = NAN, mrr = NAN;
+  double diversity = NAN, novelty = NAN;
+};
 
-struct Accumulator {
-  std::vector<double> sum;
-  std::vector<int64_t> count;
-  int64_t users = 0;
+struct NamedMetric {
+  const char* name;            // reported as "<name>@K"
+  double UserMetrics::*value;  // null for coverage, which is counted over all lists at once
+};
 
-  explicit Accumulator(size_t n) : sum(n, 0.0), count(n, 0) {}
-  void add(const double* values, size_t n) {
-    ++users;
-    for (size_t i = 0; i < n; ++i) {
-      if (std::isnan(values[i])) continue;  // not defined for this user (diversity of a 1-list)
-      sum[i] += values[i];
-      ++count[i];
-    }
-  }
-  SegmentMetrics finish(const std::vector<int64_t>& ks, int per_k) const {
-    SegmentMetrics m;
-    m.users = users;
-    for (size_t k = 0; k < ks.size(); ++k) {
-      for (int v = 0; v < per_k; ++v) {
-        size_t idx = k * static_cast<size_t>(per_k) + static_cast<size_t>(v);
-        if (count[idx] == 0) continue;
-        m.values[str_cat(kUserMetricNames[v], "@", ks[k])] = sum[idx] / static_cast<double>(count[idx]);
+// Every per-cutoff metric, in report order.
+constexpr NamedMetric kRankingMetrics[] = {
+    {"recall", &UserMetrics::recall},       {"ndcg", &UserMetrics::ndcg},
+    {"precision", &UserMetrics::precision}, {"f1", &UserMetrics::f1},
+    {"hit_rate", &UserMetrics::hit_rate},   {"mrr", &UserMetrics::mrr},
+    {"coverage", nullptr},                  {"diversity", &UserMetrics::diversity},
+    {"novelty", &UserMetrics::novelty},
+};
+
+// The metrics of `list` that depend on `targets`, at cutoff K; diversity and novelty stay NaN.
+UserMetrics target_metrics(std::span<const int64_t> list, std::span<const int64_t> targets, int64_t K) {
+  UserMetrics m;
+  m.precision = precision_at_k(list, targets, K);
+  m.recall = recall_at_k(list, targets, K);
+  m.f1 = f1_at_k(list, targets, K);
+  m.ndcg = ndcg_at_k(list, targets, K);
+  m.hit_rate = hit_rate_at_k(list, targets, K);
+  m.mrr = mrr_at_k(list, targets, K);
+  return m;
+}
+
+// Per-cutoff sums of every metric over a group of users; NaN values are not counted.
+class Accumulator {
+ public:
+  explicit Accumulator(size_t n_k) : sum_(n_k * std::size(kRankingMetrics), 0.0), count_(sum_.size(), 0) {}
+
+  /// One user's metrics, one entry per cutoff.
+  void add(std::span<const UserMetrics> per_k) {
+    ++users_;
+    size_t idx = 0;
+    for (const UserMetrics& m : per_k) {
+      for (const NamedMetric& metric : kRankingMetrics) {
+        const double v = metric.value != nullptr ? m.*metric.value : NAN;
+        if (!std::isnan(v)) {
+          sum_[idx] += v;
+          ++count_[idx];
+        }
+        ++idx;
       }
     }
-    return m;
   }
+
+  /// The means, keyed "<name>@K"; a metric no user defined is left out.
+  SegmentMetrics finish(const std::vector<int64_t>& ks) const {
+    SegmentMetrics out;
+    out.users = users_;
+    size_t idx = 0;
+    for (int64_t K : ks) {
+      for (const NamedMetric& metric : kRankingMetrics) {
+        if (count_[idx] > 0) out.values[str_cat(metric.name, "@", K)] = sum_[idx] / static_cast<double>(count_[idx]);
+        ++idx;
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::vector<double> sum_;     // [|ks|, metrics]; coverage's entries stay unused
+  std::vector<int64_t> count_;  // [|ks|, metrics]
+  int64_t users_ = 0;
 };
 
 void check_options(const EvalOptions& o) {
@@ -112,6 +155,15 @@ std::vector<float> unit_rows(const MatrixView& v) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& ranking_metric_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const NamedMetric& metric : kRankingMetrics) out.emplace_back(metric.name);
+    return out;
+  }();
+  return names;
+}
 
 double RankingMetrics::value(const std::string& name) const {
   auto it = all.values.find(name);
@@ -175,149 +227,171 @@ std::vector<int64_t> ranked_list(const float* scores, int64_t num_items, std::sp
   return list;
 }
 
-RankingMetrics evaluate_ranking(const EvalData& data, const Scorer& scorer, const EvalOptions& options,
-                                const MatrixView* item_vectors) {
-  const auto start = std::chrono::steady_clock::now();
+namespace {
+
+void check_inputs(const EvalData& data, const Scorer& scorer, const EvalOptions& options,
+                  const MatrixView* item_vectors) {
   check_options(options);
   if (scorer.num_items() != data.num_items || scorer.num_users() != data.num_users) {
     fail("evaluation: scorer \"", scorer.name(), "\" covers ", scorer.num_users(), " users x ",
          scorer.num_items(), " items, expected the data's ", data.num_users, " x ", data.num_items);
   }
-  std::vector<float> unit;
-  int64_t dim = 0;
-  if (item_vectors != nullptr) {
-    if (item_vectors->rows != data.num_items || item_vectors->cols <= 0) {
-      fail("evaluation: item vectors for diversity: got [", item_vectors->rows, ", ", item_vectors->cols,
-           "], expected [", data.num_items, ", D > 0]");
+  if (item_vectors != nullptr && (item_vectors->rows != data.num_items || item_vectors->cols <= 0)) {
+    fail("evaluation: item vectors for diversity: got [", item_vectors->rows, ", ", item_vectors->cols,
+         "], expected [", data.num_items, ", D > 0]");
+  }
+}
+
+// What ranking every chunk reads.
+struct RankingInputs {
+  const EvalData& data;
+  const std::vector<int64_t>& ks;
+  int64_t kmax;             // the longest cutoff: every list holds up to kmax items
+  std::vector<float> unit;  // [I, dim] L2-normalised item vectors; empty without them
+  int64_t dim;
+};
+
+// What ranking one chunk of users gives, row r for the chunk's user r.
+struct ChunkRanking {
+  std::vector<std::vector<int64_t>> lists;  // [n] the top-kmax lists
+  std::vector<UserMetrics> metrics;         // [n, |ks|] on all targets
+  std::vector<UserMetrics> cold_metrics;    // [n, |ks|] on the cold targets, where has_cold
+  std::vector<char> has_cold;               // [n] the user has a target without history
+};
+
+// Ranks user u from `scores` ([I] float32) into row r of `out`.
+void rank_user(const RankingInputs& in, int64_t u, const float* scores, size_t r, ChunkRanking& out,
+               std::vector<int64_t>& cold_targets) {
+  const EvalData& data = in.data;
+  const auto targets = data.targets(u);
+  out.lists[r] = ranked_list(scores, data.num_items, data.history(u), targets, in.kmax);
+  const std::vector<int64_t>& list = out.lists[r];
+  cold_targets.clear();
+  for (int64_t t : targets) {
+    if (data.item_degree[static_cast<size_t>(t)] == 0) cold_targets.push_back(t);
+  }
+  out.has_cold[r] = !cold_targets.empty();
+  const size_t n_k = in.ks.size();
+  for (size_t k = 0; k < n_k; ++k) {
+    const int64_t K = in.ks[k];
+    std::span<const int64_t> top(list.data(), std::min<size_t>(list.size(), static_cast<size_t>(K)));
+    UserMetrics& m = out.metrics[r * n_k + k];
+    m = target_metrics(list, targets, K);
+    m.diversity = in.unit.empty() || top.size() < 2 ? NAN : intra_list_diversity(top, in.unit.data(), in.dim);
+    m.novelty = top.empty() ? NAN : novelty(top, data.item_degree, data.num_users);
+    if (out.has_cold[r]) out.cold_metrics[r * n_k + k] = target_metrics(list, cold_targets, K);
+  }
+}
+
+// Lists and per-user metrics for `users`, whose scores are `scores` ([n, I] float32), on
+// `threads` threads.
+ChunkRanking rank_chunk(const RankingInputs& in, std::span<const int64_t> users, const float* scores, int threads) {
+  const size_t n = users.size(), n_k = in.ks.size();
+  ChunkRanking out{std::vector<std::vector<int64_t>>(n), std::vector<UserMetrics>(n * n_k),
+                   std::vector<UserMetrics>(n * n_k), std::vector<char>(n, 0)};
+  parallel_for(static_cast<int64_t>(n), threads, [&](int64_t lo, int64_t hi) {
+    std::vector<int64_t> cold_targets;
+    for (int64_t r = lo; r < hi; ++r) {
+      rank_user(in, users[static_cast<size_t>(r)], scores + r * in.data.num_items, static_cast<size_t>(r), out,
+                cold_targets);
     }
-    unit = unit_rows(*item_vectors);
-    dim = item_vectors->cols;
+  });
+  return out;
+}
+
+// The sums over every chunk, kept in user order so that results do not depend on the threads.
+class RankingSums {
+ public:
+  explicit RankingSums(const RankingInputs& in)
+      : in_(in), all_(in.ks.size()), warm_(in.ks.size()), cold_(in.ks.size()), cold_items_(in.ks.size()),
+        first_position_(static_cast<size_t>(in.data.num_items), in.kmax) {}
+
+  void add(std::span<const int64_t> users, const ChunkRanking& chunk) {
+    const size_t n_k = in_.ks.size();
+    for (size_t r = 0; r < users.size(); ++r) {
+      const int64_t u = users[r];
+      std::span<const UserMetrics> metrics(chunk.metrics.data() + r * n_k, n_k);
+      all_.add(metrics);
+      (in_.data.history(u).empty() ? cold_ : warm_).add(metrics);
+      if (chunk.has_cold[r]) cold_items_.add({chunk.cold_metrics.data() + r * n_k, n_k});
+      const std::vector<int64_t>& list = chunk.lists[r];
+      for (size_t p = 0; p < list.size(); ++p) {
+        int64_t& best = first_position_[static_cast<size_t>(list[p])];
+        best = std::min(best, static_cast<int64_t>(p));
+      }
+      const auto targets = in_.data.targets(u);
+      targets_ += static_cast<int64_t>(targets.size());
+      for (int64_t t : targets) cold_item_targets_ += in_.data.item_degree[static_cast<size_t>(t)] == 0;
+    }
   }
 
-  const std::vector<int64_t>& ks = options.ks;
-  const int64_t kmax = *std::max_element(ks.begin(), ks.end());
-  const size_t n_k = ks.size();
-  const size_t per_user = n_k * kUserMetrics, per_user_cold = n_k * kTargetMetrics;
+  /// The means into `result`, with coverage@K beside the others in result.all.
+  void finish(RankingMetrics& result) const {
+    result.all = all_.finish(in_.ks);
+    result.warm_users = warm_.finish(in_.ks);
+    result.cold_users = cold_.finish(in_.ks);
+    result.cold_items = cold_items_.finish(in_.ks);
+    result.targets = targets_;
+    result.cold_item_targets = cold_item_targets_;
+    // Coverage@K = |items recommended at a position < K to anyone| / I (metrics.h: coverage).
+    const int64_t num_items = in_.data.num_items;
+    for (int64_t K : in_.ks) {
+      int64_t covered = 0;
+      for (int64_t p : first_position_) covered += p < K;
+      result.all.values[str_cat("coverage@", K)] =
+          num_items > 0 ? static_cast<double>(covered) / static_cast<double>(num_items) : 0.0;
+    }
+  }
 
-  RankingMetrics result;
-  result.ks = ks;
-  result.users_total = data.num_users;
+ private:
+  const RankingInputs& in_;
+  Accumulator all_, warm_, cold_, cold_items_;
+  std::vector<int64_t> first_position_;  // [I] smallest list position of each item (kmax = never)
+  int64_t targets_ = 0;
+  int64_t cold_item_targets_ = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+RankingMetrics evaluate_ranking(const EvalData& data, const Scorer& scorer, const EvalOptions& options,
+                                const MatrixView* item_vectors) {
+  const auto start = std::chrono::steady_clock::now();
+  check_inputs(data, scorer, options, item_vectors);
+  const RankingInputs in{data, options.ks, *std::max_element(options.ks.begin(), options.ks.end()),
+                         item_vectors != nullptr ? unit_rows(*item_vectors) : std::vector<float>{},
+                         item_vectors != nullptr ? item_vectors->cols : 0};
   std::vector<int64_t> users;
   for (int64_t u = 0; u < data.num_users; ++u) {
     if (!data.targets(u).empty()) users.push_back(u);
   }
+
+  RankingMetrics result;
+  result.ks = options.ks;
+  result.users_total = data.num_users;
   result.users_without_targets = data.num_users - static_cast<int64_t>(users.size());
-
-  Accumulator all(per_user), warm(per_user), cold(per_user), cold_items(per_user_cold);
-  // Smallest list position at which each item was recommended to anyone (kmax = never).
-  std::vector<int64_t> first_position(static_cast<size_t>(data.num_items), kmax);
-
-  const int64_t chunk = std::min<int64_t>(options.chunk_users, std::max<int64_t>(1, static_cast<int64_t>(users.size())));
+  const auto n_users = static_cast<int64_t>(users.size());
+  const int64_t chunk = std::min<int64_t>(options.chunk_users, std::max<int64_t>(1, n_users));
   std::vector<float> scores(static_cast<size_t>(chunk * data.num_items));  // [chunk, I]
-  const int threads = options.num_threads > 0 ? options.num_threads
-                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = resolve_threads(options.num_threads, "evaluation");
   std::optional<Progress> progress;
-  if (options.progress) progress.emplace(str_cat("evaluate ", scorer.name()), static_cast<int64_t>(users.size()), "users");
+  if (options.progress) progress.emplace(str_cat("evaluate ", scorer.name()), n_users, "users");
 
-  for (size_t first = 0; first < users.size(); first += static_cast<size_t>(chunk)) {
-    const size_t n = std::min(users.size() - first, static_cast<size_t>(chunk));
-    std::span<const int64_t> chunk_users(users.data() + first, n);
+  RankingSums sums(in);
+  for (int64_t first = 0; first < n_users; first += chunk) {
+    std::span<const int64_t> chunk_users(users.data() + first, static_cast<size_t>(std::min(n_users - first, chunk)));
     const auto score_start = std::chrono::steady_clock::now();
     scorer.score_users(chunk_users, scores.data());
-    result.score_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - score_start).count();
-
-    std::vector<double> values(n * per_user), cold_values(n * per_user_cold, NAN);
-    std::vector<std::vector<int64_t>> lists(n);
-    auto work = [&](size_t lo, size_t hi) {
-      std::vector<int64_t> cold_targets;
-      for (size_t r = lo; r < hi; ++r) {
-        const int64_t u = chunk_users[r];
-        auto targets = data.targets(u);
-        lists[r] = ranked_list(scores.data() + static_cast<int64_t>(r) * data.num_items, data.num_items,
-                               data.history(u), targets, kmax);
-        const std::vector<int64_t>& list = lists[r];
-        cold_targets.clear();
-        for (int64_t t : targets) {
-          if (data.item_degree[static_cast<size_t>(t)] == 0) cold_targets.push_back(t);
-        }
-        for (size_t k = 0; k < n_k; ++k) {
-          const int64_t K = ks[k];
-          std::span<const int64_t> top(list.data(), std::min<size_t>(list.size(), static_cast<size_t>(K)));
-          double* v = values.data() + r * per_user + k * kUserMetrics;
-          v[0] = precision_at_k(list, targets, K);
-          v[1] = recall_at_k(list, targets, K);
-          v[2] = f1_at_k(list, targets, K);
-          v[3] = ndcg_at_k(list, targets, K);
-          v[4] = hit_rate_at_k(list, targets, K);
-          v[5] = mrr_at_k(list, targets, K);
-          v[6] = unit.empty() || top.size() < 2 ? NAN : intra_list_diversity(top, unit.data(), dim);
-          v[7] = top.empty() ? NAN : novelty(top, data.item_degree, data.num_users);
-          if (!cold_targets.empty()) {
-            double* c = cold_values.data() + r * per_user_cold + k * kTargetMetrics;
-            c[0] = precision_at_k(list, cold_targets, K);
-            c[1] = recall_at_k(list, cold_targets, K);
-            c[2] = f1_at_k(list, cold_targets, K);
-            c[3] = ndcg_at_k(list, cold_targets, K);
-            c[4] = hit_rate_at_k(list, cold_targets, K);
-            c[5] = mrr_at_k(list, cold_targets, K);
-          }
-        }
-      }
-    };
-    const size_t workers = std::min<size_t>(static_cast<size_t>(threads), n);
-    if (workers <= 1) {
-      work(0, n);
-    } else {
-      std::vector<std::exception_ptr> errors(workers);
-      {
-        std::vector<std::jthread> pool;
-        for (size_t w = 0; w < workers; ++w) {
-          pool.emplace_back([&, w] {
-            try {
-              work(n * w / workers, n * (w + 1) / workers);
-            } catch (...) {
-              errors[w] = std::current_exception();
-            }
-          });
-        }
-      }
-      for (const auto& e : errors) {
-        if (e) std::rethrow_exception(e);
-      }
-    }
-
-    // Sums in user order, so results do not depend on the thread count.
-    for (size_t r = 0; r < n; ++r) {
-      const int64_t u = chunk_users[r];
-      const double* v = values.data() + r * per_user;
-      all.add(v, per_user);
-      (data.history(u).empty() ? cold : warm).add(v, per_user);
-      const double* c = cold_values.data() + r * per_user_cold;
-      if (!std::isnan(c[0])) cold_items.add(c, per_user_cold);
-      for (size_t p = 0; p < lists[r].size(); ++p) {
-        int64_t& best = first_position[static_cast<size_t>(lists[r][p])];
-        best = std::min(best, static_cast<int64_t>(p));
-      }
-      auto targets = data.targets(u);
-      result.targets += static_cast<int64_t>(targets.size());
-      for (int64_t t : targets) result.cold_item_targets += data.item_degree[static_cast<size_t>(t)] == 0;
-    }
-    if (progress) progress->add(static_cast<int64_t>(n));
+    result.score_seconds += seconds_since(score_start);
+    sums.add(chunk_users, rank_chunk(in, chunk_users, scores.data(), threads));
+    if (progress) progress->add(static_cast<int64_t>(chunk_users.size()));
   }
   if (progress) progress->finish();
-
-  result.all = all.finish(ks, kUserMetrics);
-  result.warm_users = warm.finish(ks, kUserMetrics);
-  result.cold_users = cold.finish(ks, kUserMetrics);
-  result.cold_items = cold_items.finish(ks, kTargetMetrics);
-  // Coverage@K = |items recommended at a position < K to anyone| / I (metrics.h: coverage).
-  for (int64_t K : ks) {
-    int64_t covered = 0;
-    for (int64_t p : first_position) covered += p < K;
-    result.all.values[str_cat("coverage@", K)] =
-        data.num_items > 0 ? static_cast<double>(covered) / static_cast<double>(data.num_items) : 0.0;
-  }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  sums.finish(result);
+  result.seconds = seconds_since(start);
   result.rank_seconds = result.seconds - result.score_seconds;
   return result;
 }

@@ -29,6 +29,11 @@ struct EvalOptions {
   bool progress = false;                   // progress bar on stderr
 };
 
+/// The metrics computed at every cutoff K, in report order: recall, ndcg, precision, f1,
+/// hit_rate, mrr, coverage, diversity, novelty (formulas in metrics.h). Their keys are
+/// "<name>@K"; a segment carries those defined for at least one of its users.
+const std::vector<std::string>& ranking_metric_names();
+
 /// Means over one group of users, keyed "recall@10", "ndcg@10", ...
 struct SegmentMetrics {
   int64_t users = 0;

@@ -11,8 +11,6 @@
 namespace twotower {
 namespace {
 
-constexpr const char* kRankingNames[] = {"recall", "ndcg", "precision", "f1", "hit_rate", "mrr",
-                                         "coverage", "diversity", "novelty"};
 constexpr const char* kRegressionNames[] = {"mse", "rmse", "mae", "r2", "mape", "smape"};
 
 nlohmann::json segment_json(const SegmentMetrics& s) {
@@ -91,14 +89,14 @@ nlohmann::json evaluate_all(const EvalData& data, const Scorer& scorer, const Ev
   try {
     RankingMetrics r = evaluate_ranking(data, scorer, options, item_vectors);
     for (int64_t K : options.ks) {
-      for (const char* name : kRankingNames) {
+      for (const std::string& name : ranking_metric_names()) {
         const std::string key = str_cat(name, "@", K);
         auto it = r.all.values.find(key);
         out[key] = it != r.all.values.end() ? nlohmann::json(it->second) : nlohmann::json(nullptr);
         if (it != r.all.values.end()) continue;
         out["unavailable"][key] =
             r.all.users == 0 ? str_cat("no user has a target in the ", split_name(data.split), " split")
-            : std::string(name) == "diversity" && item_vectors == nullptr
+            : name == "diversity" && item_vectors == nullptr
                 ? "no item vectors (text or item embeddings) were given"
                 : "no evaluated user had a list long enough to measure";
       }
@@ -119,7 +117,7 @@ nlohmann::json evaluate_all(const EvalData& data, const Scorer& scorer, const Ev
     out["seconds"] = {{"total", r.seconds}, {"scoring", r.score_seconds}, {"ranking", r.rank_seconds}};
   } catch (const std::exception& e) {
     for (int64_t K : options.ks) {
-      for (const char* name : kRankingNames) {
+      for (const std::string& name : ranking_metric_names()) {
         const std::string key = str_cat(name, "@", K);
         out[key] = nullptr;
         out["unavailable"][key] = e.what();
@@ -144,7 +142,7 @@ std::string format_table(const nlohmann::json& report) {
   }
   std::vector<std::string> rows;
   for (const auto& K : report.value("k", nlohmann::json::array())) {
-    for (const char* name : kRankingNames) rows.push_back(str_cat(name, "@", K.get<int64_t>()));
+    for (const std::string& name : ranking_metric_names()) rows.push_back(str_cat(name, "@", K.get<int64_t>()));
   }
   for (const char* name : kRegressionNames) rows.emplace_back(name);
 
