@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <cmath>
 #include <iostream>
 #include <set>
@@ -559,21 +561,26 @@ TEST(Trainer, ErrorMessages) {
   EXPECT_NE(message(tiny_config(dir / "data", dir / "fresh"), true).find("--resume: "), std::string::npos);
 }
 
-// bf16 products (training.matmul_precision: bf16) train a model as good as fp32's, within a
-// stated tolerance: on generated data with planted clusters (1,000 users, 400 items, widths of 64
-// and 128 so that oneDNN takes the products), 4 epochs each, with BCE (the layers' products) and
-// with the in-batch softmax (also its score product), validation Recall@10 within 0.03 and
-// validation loss within 0.02 of fp32's, and both far above chance (10 of 400 items: 0.025).
+// bf16 products (training.matmul_precision: bf16) train a model as good as fp32's. On generated
+// data with planted clusters (1,000 users, 400 items, widths of 64 and 128 so that oneDNN takes
+// the products), 4 epochs, with BCE (the layers' products) and with the in-batch softmax (also
+// its score product), over kSeeds seeds each: the mean validation Recall@10 and the mean final
+// train loss (the loss the optimizer sees) of bf16 lie within kRecallBound / kLossBound of fp32's.
+// The bounds are 4 standard deviations of a difference of two such means, from the spread that
+// fp32 itself shows across seeds (docs/speed.md, "bf16 quality test"); both precisions must also
+// be far above chance (10 of 400 items: 0.025).
 TEST(Trainer, Bf16ProductsTrainAsWellAsFp32) {
   if (!onednn_bf16_available()) GTEST_SKIP() << "oneDNN has no bf16 product on this CPU";
+  const int kSeeds = std::getenv("TWOTOWER_BF16_SEEDS") ? std::atoi(std::getenv("TWOTOWER_BF16_SEEDS")) : 3;
+  constexpr double kRecallBound = 0.035, kLossBound = 0.025;
   TempDir dir;
   prepare_generated(dir.path(), 1000, 400, 12000);
   for (LossKind loss : {LossKind::kBce, LossKind::kSoftmax}) {
-    auto train = [&](MatmulPrecision precision) {
+    auto train = [&](MatmulPrecision precision, uint64_t seed) {
       Config c;
       c.data.data_path = (dir / "data").string();
       c.data.neg_ratio = 1;
-      c.data.seed = 3;
+      c.data.seed = seed;
       c.model.embedding_dim = 64;
       c.model.user_mlp_hidden = c.model.item_mlp_hidden = {128};
       c.model.use_text = false;
@@ -586,21 +593,30 @@ TEST(Trainer, Bf16ProductsTrainAsWellAsFp32) {
       c.training.threads = 2;
       c.training.device = DeviceKind::kCpu;
       c.training.matmul_precision = precision;
-      c.training.output_dir = (dir / str_cat(to_string(loss), "-", to_string(precision))).string();
+      c.training.best_metric = "train_loss";
+      c.training.output_dir = (dir / str_cat(to_string(loss), "-", to_string(precision), "-", seed)).string();
       TrainOptions o;
       o.metrics = make_validation_metrics({10});
-      TrainSummary s = run_training(c, o);
-      return s.history.back();
+      return run_training(c, o).history.back();
     };
-    nlohmann::json fp32 = train(MatmulPrecision::kFp32), bf16 = train(MatmulPrecision::kBf16);
-    const double r32 = fp32["recall@10"], r16 = bf16["recall@10"];
-    const double l32 = fp32["val_loss"], l16 = bf16["val_loss"];
-    std::cout << to_string(loss) << ", last epoch, fp32: " << fp32.dump() << "\n" << to_string(loss)
-              << ", last epoch, bf16: " << bf16.dump() << "\n";
-    EXPECT_GT(r32, 0.1) << fp32.dump();
-    EXPECT_NEAR(r16, r32, 0.03) << to_string(loss);
-    EXPECT_NEAR(l16, l32, 0.02) << to_string(loss);
-    EXPECT_NE(l16, l32) << to_string(loss);  // the bf16 products did run
+    double recall[2] = {0, 0}, train_loss[2] = {0, 0};
+    bool differs = false;
+    for (int seed = 1; seed <= kSeeds; ++seed) {
+      nlohmann::json fp32 = train(MatmulPrecision::kFp32, seed), bf16 = train(MatmulPrecision::kBf16, seed);
+      std::cout << to_string(loss) << " seed " << seed << " fp32 recall@10 " << fp32["recall@10"] << " train_loss "
+                << fp32["train_loss"] << "; bf16 recall@10 " << bf16["recall@10"] << " train_loss "
+                << bf16["train_loss"] << "\n";
+      recall[0] += fp32["recall@10"].get<double>() / kSeeds;
+      recall[1] += bf16["recall@10"].get<double>() / kSeeds;
+      train_loss[0] += fp32["train_loss"].get<double>() / kSeeds;
+      train_loss[1] += bf16["train_loss"].get<double>() / kSeeds;
+      differs = differs || fp32["train_loss"] != bf16["train_loss"];
+    }
+    EXPECT_GT(recall[0], 0.1) << to_string(loss);
+    EXPECT_GT(recall[1], 0.1) << to_string(loss);
+    EXPECT_NEAR(recall[1], recall[0], kRecallBound) << to_string(loss);
+    EXPECT_NEAR(train_loss[1], train_loss[0], kLossBound) << to_string(loss);
+    EXPECT_TRUE(differs) << to_string(loss);  // the bf16 products did run
   }
 }
 
