@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "twotower/common/atomic_file.h"
 #include "twotower/common/error.h"
 #include "twotower/data/parquet_io.h"
 
@@ -64,15 +65,13 @@ nlohmann::json read_json_file(const fs::path& path) {
 }
 
 void write_json_file(const nlohmann::json& value, const fs::path& path) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
+  write_file_atomically(path, [&](const fs::path& tmp) {
     std::ofstream out(tmp);
     if (!out) fail(tmp.string(), ": cannot open for writing");
     out << value.dump(2) << '\n';
+    out.close();
     if (!out) fail(tmp.string(), ": write failed");
-  }
-  fs::rename(tmp, path);
+  });
 }
 
 std::vector<std::string> read_id_map(const fs::path& path) {
@@ -98,9 +97,7 @@ std::vector<std::string> read_id_map(const fs::path& path) {
 void write_id_map(const std::vector<std::string>& ids, const fs::path& path) {
   // Written by hand in index order: nlohmann::ordered_json inserts in linear time per key,
   // which is quadratic over a million ids.
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
+  write_file_atomically(path, [&](const fs::path& tmp) {
     std::ofstream out(tmp);
     if (!out) fail(tmp.string(), ": cannot open for writing");
     std::string buffer = "{";
@@ -115,9 +112,9 @@ void write_id_map(const std::vector<std::string>& ids, const fs::path& path) {
       }
     }
     out << buffer << "}\n";
+    out.close();
     if (!out) fail(tmp.string(), ": write failed");
-  }
-  fs::rename(tmp, path);
+  });
 }
 
 void save_dataset(const Dataset& data, const fs::path& dir) {

@@ -11,6 +11,7 @@
 
 #include <cmath>
 
+#include "twotower/common/atomic_file.h"
 #include "twotower/common/error.h"
 
 namespace twotower {
@@ -175,11 +176,13 @@ void ParquetWriter::add_string_codes(const std::string& name, const std::vector<
 
 void ParquetWriter::write(const std::filesystem::path& path) const {
   auto table = arrow::Table::Make(arrow::schema(fields_), arrays_);
-  auto out = unwrap(arrow::io::FileOutputStream::Open(path.string()), "cannot open " + path.string());
   auto props = parquet::WriterProperties::Builder().compression(parquet::Compression::SNAPPY)->build();
-  check(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 1 << 20, props),
-        "writing " + path.string());
-  check(out->Close(), "closing " + path.string());
+  write_file_atomically(path, [&](const std::filesystem::path& temporary) {
+    auto out = unwrap(arrow::io::FileOutputStream::Open(temporary.string()), "cannot open " + temporary.string());
+    check(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 1 << 20, props),
+          "writing " + path.string());
+    check(out->Close(), "closing " + path.string());
+  });
 }
 
 ParquetTable::ParquetTable(const std::filesystem::path& path) : path_(path) { read(nullptr); }

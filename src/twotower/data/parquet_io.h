@@ -38,7 +38,8 @@ class ParquetWriter {
   void add_string_codes(const std::string& name, const std::vector<int8_t>& codes, const std::vector<std::string>& labels);
   void add_float_list(const std::string& name, const std::vector<std::vector<float>>& values);
 
-  /// Writes all columns (which must have equal lengths) to `path`.
+  /// Writes all columns (which must have equal lengths) to `path`, through a temporary file
+  /// beside it and a rename, so a failed write leaves any earlier `path` as it was.
   void write(const std::filesystem::path& path) const;
 
  private:
