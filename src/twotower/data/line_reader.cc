@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "twotower/common/error.h"
+#include "twotower/common/text.h"
 
 namespace twotower {
 
@@ -30,7 +31,7 @@ std::vector<std::string> head_lines(const std::filesystem::path& path, size_t ma
   std::vector<std::string> lines;
   std::string_view line;
   while (lines.size() < max_lines && reader.next(line)) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (is_blank(line)) continue;
     lines.emplace_back(line);
   }
   return lines;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "twotower/common/error.h"
+#include "twotower/common/text.h"
 #include "twotower/data/json_line.h"
 #include "twotower/data/line_reader.h"
 #include "twotower/data/python_literal.h"
@@ -124,7 +125,7 @@ void read_json_meta(LineReader& reader, Metadata& meta) {
   simdjson::dom::parser parser;
   std::string_view line;
   while (reader.next(line)) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (is_blank(line)) continue;
     ++meta.lines;
     auto bad = [&](std::string_view field, const std::string& got, const std::string& expected) {
       meta.bad.report(input_error(reader.path(), reader.line_number(), std::string(field), got, expected));
@@ -160,7 +161,7 @@ void read_json_meta(LineReader& reader, Metadata& meta) {
 void read_python_meta(LineReader& reader, Metadata& meta) {
   std::string_view line;
   while (reader.next(line)) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (is_blank(line)) continue;
     ++meta.lines;
     auto bad = [&](std::string_view field, const std::string& got, const std::string& expected) {
       meta.bad.report(input_error(reader.path(), reader.line_number(), std::string(field), got, expected));
@@ -203,7 +204,7 @@ void read_python_meta(LineReader& reader, Metadata& meta) {
 
 void read_recbole_items(LineReader& reader, Metadata& meta) {
   std::string_view line;
-  while (reader.next(line) && line.find_first_not_of(" \t") == std::string_view::npos) {
+  while (reader.next(line) && is_blank(line)) {
   }
   if (reader.line_number() == 0) return;
   std::vector<std::string> names;
@@ -224,7 +225,7 @@ void read_recbole_items(LineReader& reader, Metadata& meta) {
   }
   std::vector<std::string_view> f;
   while (reader.next(line)) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (is_blank(line)) continue;
     ++meta.lines;
     f.clear();
     for (size_t start = 0;;) {

@@ -2,13 +2,13 @@
 
 #include <simdjson.h>
 
-#include <charconv>
 #include <cmath>
 #include <string_view>
 #include <vector>
 
 #include "twotower/common/error.h"
 #include "twotower/common/progress.h"
+#include "twotower/common/text.h"
 #include "twotower/data/json_line.h"
 #include "twotower/data/line_reader.h"
 #include "twotower/data/ordered_chunks.h"
@@ -19,30 +19,11 @@ namespace {
 constexpr int64_t kProgressEvery = 1 << 16;
 constexpr size_t kSampleLines = 1024;
 
-bool blank(std::string_view line) { return line.find_first_not_of(" \t") == std::string_view::npos; }
-
-std::string_view trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-bool parse_int64(std::string_view s, int64_t& out) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
-}
-
-bool parse_double(std::string_view s, double& out) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
-}
-
 /// A timestamp written as an integer, or as a float (RecBole writes "1393372800.0").
 bool parse_time(std::string_view s, int64_t& out) {
-  if (parse_int64(s, out)) return true;
+  if (parse_int64(s, &out)) return true;
   double d = 0;
-  if (!parse_double(s, d) || !std::isfinite(d)) return false;
+  if (!parse_double(s, &d)) return false;
   out = std::llround(d);
   return true;
 }
@@ -174,7 +155,7 @@ template <typename ParseLine>
 void parse_lines(const LineChunk& chunk, ParsedChunk& p, const ParseLine& parse_line) {
   p.clear();
   p.lines = for_each_line(chunk, 0, [&](std::string_view line, int64_t number) {
-    if (blank(line)) return;
+    if (is_blank(line)) return;
     ++p.data_lines;
     auto bad = [&](std::string_view field, std::string got, std::string expected) {
       p.bad.push_back({number, std::string(field), std::move(got), std::move(expected)});
@@ -377,7 +358,7 @@ void parse_csv_line(std::string_view line, const Bad& bad, ParsedChunk& p) {
   if (f[0].empty()) return bad("item", "an empty string", "an item id");
   if (f[1].empty()) return bad("user", "an empty string", "a user id");
   double rating = NAN;
-  if (!f[2].empty() && !parse_double(trim(f[2]), rating)) return bad("rating", quote_token(f[2]), "a number");
+  if (!f[2].empty() && !parse_double(trim(f[2]), &rating)) return bad("rating", quote_token(f[2]), "a number");
   int64_t time = 0;
   if (!parse_time(trim(f[3]), time)) return bad("timestamp", quote_token(f[3]), "an integer timestamp");
   p.add(f[1], f[0], static_cast<float>(rating), time);
@@ -417,9 +398,9 @@ void read_parallel(const std::filesystem::path& path, const ReviewReadOptions& o
 void read_recbole(LineReader& reader, ReviewTable& t, Sink& sink, Progress* progress) {
   std::string_view line;
   std::vector<std::string_view> f;
-  while (reader.next(line) && blank(line)) {
+  while (reader.next(line) && is_blank(line)) {
   }
-  if (reader.line_number() == 0 || blank(line)) return;
+  if (reader.line_number() == 0 || is_blank(line)) return;
   split_fields(line, '\t', f);
   int user_col = -1, item_col = -1, rating_col = -1, time_col = -1;
   for (size_t c = 0; c < f.size(); ++c) {
@@ -437,7 +418,7 @@ void read_recbole(LineReader& reader, ReviewTable& t, Sink& sink, Progress* prog
   }
   t.has_timestamps = time_col >= 0;
   while (reader.next(line)) {
-    if (blank(line)) continue;
+    if (is_blank(line)) continue;
     ++t.lines;
     sink.saw_line(line.size());
     if (progress && t.lines % kProgressEvery == 0) progress->add(kProgressEvery);
@@ -457,7 +438,7 @@ void read_recbole(LineReader& reader, ReviewTable& t, Sink& sink, Progress* prog
     double rating = NAN;
     if (rating_col >= 0) {
       std::string_view r = trim(f[static_cast<size_t>(rating_col)]);
-      if (!r.empty() && !parse_double(r, rating)) {
+      if (!r.empty() && !parse_double(r, &rating)) {
         bad("rating", quote_token(r), "a number");
         continue;
       }
