@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "twotower/common/atomic_file.h"
+#include "twotower/common/enum_names.h"
 #include "twotower/common/error.h"
 #include "twotower/data/parquet_io.h"
 
@@ -11,19 +12,21 @@ namespace fs = std::filesystem;
 
 namespace twotower {
 
-const char* split_name(Split split) {
-  switch (split) {
-    case Split::kTrain: return "train";
-    case Split::kValid: return "valid";
-    case Split::kTest: return "test";
-  }
-  return "?";
-}
+namespace {
+
+// The first name of a split is what the files hold.
+constexpr EnumName<Split> kSplitNames[] = {{Split::kTrain, "train"},
+                                           {Split::kValid, "valid"},
+                                           {Split::kValid, "validation"},
+                                           {Split::kValid, "val"},
+                                           {Split::kTest, "test"}};
+
+}  // namespace
+
+const char* split_name(Split split) { return enum_name(kSplitNames, split); }
 
 Split parse_split(const std::string& name) {
-  if (name == "train") return Split::kTrain;
-  if (name == "valid" || name == "validation" || name == "val") return Split::kValid;
-  if (name == "test") return Split::kTest;
+  if (auto split = enum_value(kSplitNames, name)) return *split;
   fail("split: got \"", name, "\", expected train, valid or test");
 }
 

@@ -34,6 +34,18 @@ std::shared_ptr<arrow::Array> build(const std::vector<T>& values) {
   return unwrap(builder.Finish(), "arrow finish");
 }
 
+// A list column: row i holds values[i].
+template <typename ValueBuilder, typename T>
+std::shared_ptr<arrow::Array> build_list(const std::vector<std::vector<T>>& values) {
+  auto value_builder = std::make_shared<ValueBuilder>();
+  arrow::ListBuilder builder(arrow::default_memory_pool(), value_builder);
+  for (const auto& row : values) {
+    check(builder.Append(), "arrow append");
+    check(value_builder->AppendValues(row), "arrow append");
+  }
+  return unwrap(builder.Finish(), "arrow finish");
+}
+
 // Reads element `i` of a numeric array as double; the caller checks IsNull first.
 double numeric_value(const arrow::Array& array, int64_t i, const std::string& where) {
   switch (array.type_id()) {
@@ -111,23 +123,11 @@ void ParquetWriter::add_string(const std::string& name, const std::vector<std::s
 }
 
 void ParquetWriter::add_int32_list(const std::string& name, const std::vector<std::vector<int32_t>>& values) {
-  auto value_builder = std::make_shared<arrow::Int32Builder>();
-  arrow::ListBuilder builder(arrow::default_memory_pool(), value_builder);
-  for (const auto& row : values) {
-    check(builder.Append(), "arrow append");
-    check(value_builder->AppendValues(row), "arrow append");
-  }
-  add(name, unwrap(builder.Finish(), "arrow finish"));
+  add(name, build_list<arrow::Int32Builder>(values));
 }
 
 void ParquetWriter::add_float_list(const std::string& name, const std::vector<std::vector<float>>& values) {
-  auto value_builder = std::make_shared<arrow::FloatBuilder>();
-  arrow::ListBuilder builder(arrow::default_memory_pool(), value_builder);
-  for (const auto& row : values) {
-    check(builder.Append(), "arrow append");
-    check(value_builder->AppendValues(row), "arrow append");
-  }
-  add(name, unwrap(builder.Finish(), "arrow finish"));
+  add(name, build_list<arrow::FloatBuilder>(values));
 }
 
 void ParquetWriter::add_int64_view(const std::string& name, const std::vector<int64_t>& values) {
