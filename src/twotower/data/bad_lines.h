@@ -18,7 +18,6 @@ class BadLines {
   /// Throws twotower::Error(message) unless skipping; then counts it and keeps an example.
   void report(std::string message);
 
-  bool skipping() const { return skip_; }
   int64_t count() const { return count_; }
   const std::vector<std::string>& examples() const { return examples_; }
 

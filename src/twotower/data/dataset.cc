@@ -38,10 +38,6 @@ void Interactions::reserve(size_t n) {
   split.reserve(n);
 }
 
-bool Interactions::has_ratings() const {
-  return std::any_of(rating.begin(), rating.end(), [](float r) { return !std::isnan(r); });
-}
-
 void ItemFeatures::resize(size_t n) {
   for (auto* column : {&title, &brand, &categories, &description, &text}) column->resize(n);
   category_idx.resize(n, 0);

@@ -39,8 +39,6 @@ struct Interactions {
 
   size_t size() const { return user.size(); }
   void reserve(size_t n);
-  /// True when at least one rating is not NaN.
-  bool has_ratings() const;
 };
 
 /// Item features, one row per item_idx. Index 0 of each vocabulary is "<unknown>".

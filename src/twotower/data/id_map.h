@@ -30,8 +30,6 @@ class IdMap {
   std::string_view id(int32_t index) const { return ids_[static_cast<size_t>(index)]; }
   /// Copies of every id ordered by index.
   std::vector<std::string> ids() const;
-  /// Bytes held by the arena and the table (for the memory report).
-  size_t memory_bytes() const;
 
  private:
   static constexpr size_t kInline = 16;
@@ -69,7 +67,7 @@ class IdMap {
   std::vector<Slot, HugePageAllocator<Slot>> slots_;  // open addressing, linear probing, size a power of two
   std::vector<std::string_view> ids_;
   std::vector<std::unique_ptr<char[]>> blocks_;
-  size_t block_used_ = 0, block_size_ = 0, arena_bytes_ = 0;
+  size_t block_used_ = 0, block_size_ = 0;
 };
 
 }  // namespace twotower

@@ -13,7 +13,6 @@ bool LineReader::next(std::string_view& line) {
     chunk_ = chunks_.next();
     pos_ = 0;
     if (!chunk_) return false;
-    bytes_read_ = chunk_->source_bytes;
   }
   const char* start = chunk_->bytes.data() + pos_;
   size_t rest = chunk_->size - pos_;

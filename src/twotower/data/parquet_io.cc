@@ -105,19 +105,6 @@ void ParquetWriter::add_int32(const std::string& name, const std::vector<int32_t
   add(name, build<arrow::Int32Builder>(values));
 }
 
-void ParquetWriter::add_float(const std::string& name, const std::vector<float>& values, bool nan_as_null) {
-  arrow::FloatBuilder builder;
-  check(builder.Reserve(static_cast<int64_t>(values.size())), "arrow reserve");
-  for (float v : values) {
-    if (nan_as_null && std::isnan(v)) {
-      builder.UnsafeAppendNull();
-    } else {
-      builder.UnsafeAppend(v);
-    }
-  }
-  add(name, unwrap(builder.Finish(), "arrow finish"));
-}
-
 void ParquetWriter::add_string(const std::string& name, const std::vector<std::string>& values) {
   add(name, build<arrow::StringBuilder>(values));
 }
@@ -217,8 +204,6 @@ void ParquetTable::read(const std::vector<std::string>* columns) {
 }
 
 ParquetTable::~ParquetTable() = default;
-
-int64_t ParquetTable::num_rows() const { return table_->num_rows(); }
 
 bool ParquetTable::has_column(const std::string& name) const {
   return table_->GetColumnByName(name) != nullptr;

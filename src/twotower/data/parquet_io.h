@@ -25,8 +25,6 @@ class ParquetWriter {
 
   void add_int64(const std::string& name, const std::vector<int64_t>& values);
   void add_int32(const std::string& name, const std::vector<int32_t>& values);
-  /// NaN values are written as nulls when `nan_as_null`.
-  void add_float(const std::string& name, const std::vector<float>& values, bool nan_as_null = false);
   void add_string(const std::string& name, const std::vector<std::string>& values);
   void add_int32_list(const std::string& name, const std::vector<std::vector<int32_t>>& values);
   /// Borrowing variants for large columns: no copy is made, so `values` must stay alive and
@@ -58,7 +56,6 @@ class ParquetTable {
   ParquetTable(const std::filesystem::path& path, const std::vector<std::string>& columns);
   ~ParquetTable();
 
-  int64_t num_rows() const;
   bool has_column(const std::string& name) const;
   /// Any integer, float or timestamp column (timestamps in seconds) as int64; nulls become `null_value`.
   std::vector<int64_t> int64_column(const std::string& name, int64_t null_value = 0) const;
