@@ -46,6 +46,7 @@ struct ParsedChunk {
   std::string number_text[3];
   std::vector<std::string_view> fields;
 
+  /// Empties the result for the next chunk (the scratch space keeps its memory).
   void clear() {
     ids.clear();
     rows.clear();
@@ -53,6 +54,7 @@ struct ParsedChunk {
     lines = data_lines = 0;
   }
 
+  /// Appends one row, copying and hashing its ids.
   void add(std::string_view user, std::string_view item, float rating, int64_t timestamp) {
     Row& r = rows.emplace_back();
     r.user_hash = IdMap::hash(user);
@@ -67,6 +69,7 @@ struct ParsedChunk {
     r.timestamp = timestamp;
   }
 
+  /// The ids of row `r`, views into `ids`.
   std::string_view user(const Row& r) const { return {ids.data() + r.user_begin, r.user_size}; }
   std::string_view item(const Row& r) const { return {ids.data() + r.item_begin, r.item_size}; }
 };
