@@ -46,6 +46,35 @@ TEST(ParquetTable, ReadsOnlyNamedColumns) {
   EXPECT_THROW(t.string_column("text"), Error);
 }
 
+// write() goes through a temporary beside the file: an existing file is replaced whole and no
+// temporary is left in the folder.
+TEST(ParquetWriter, WriteReplacesTheFileAtomically) {
+  testing::TempDir dir;
+  testing::write_file(dir / "t.parquet", "an older file");
+  ParquetWriter w;
+  w.add_int64("a", {1, 2, 3});
+  w.write(dir / "t.parquet");
+  EXPECT_EQ(ParquetTable(dir / "t.parquet").int64_column("a"), (std::vector<int64_t>{1, 2, 3}));
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) names.push_back(entry.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"t.parquet"});
+}
+
+// A write that cannot open its temporary (no such folder) throws naming it and creates nothing.
+TEST(ParquetWriter, WriteIntoAMissingFolderIsAnError) {
+  testing::TempDir dir;
+  ParquetWriter w;
+  w.add_int64("a", {1});
+  try {
+    w.write(dir / "absent" / "t.parquet");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open " + (dir / "absent" / "t.parquet.tmp").string()), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "absent"));
+}
+
 TEST(ParquetWriter, StringCodesOutOfRangeIsAnError) {
   ParquetWriter w;
   try {

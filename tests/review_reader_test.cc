@@ -119,6 +119,10 @@ TEST(ReviewReader, BadCsvAndRecBoleLines) {
   testing::write_file(dir / "r3.csv", "I1,U1,5.0,100\nI2,U1,4.0,noon\n");
   EXPECT_NE(error_of(dir / "r3.csv").find("r3.csv:2: field \"timestamp\": got \"noon\", expected an integer timestamp"),
             std::string::npos);
+  // A rating must be a finite number; an empty field is a missing rating, "nan" is not.
+  testing::write_file(dir / "r4.csv", "I1,U1,5.0,100\nI2,U1,nan,100\n");
+  EXPECT_NE(error_of(dir / "r4.csv").find("r4.csv:2: field \"rating\": got \"nan\", expected a number"), std::string::npos)
+      << error_of(dir / "r4.csv");
   testing::write_file(dir / "g.inter", "user_id:token\titem_id:token\ttimestamp:float\n0\t1\t0\n0\t2\n");
   EXPECT_NE(error_of(dir / "g.inter").find("g.inter:3: got 2 tab-separated fields, expected 3 as in the header"),
             std::string::npos)

@@ -4,6 +4,7 @@
 
 #include "test_util.h"
 #include "twotower/common/error.h"
+#include "twotower/data/npy.h"
 #include "twotower/data/parquet_io.h"
 
 namespace twotower {

@@ -2,25 +2,23 @@
 
 #include <charconv>
 #include <cmath>
-#include <locale>
-#include <sstream>
-#include <string>
+#include <system_error>
 
 namespace twotower {
+
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
+constexpr std::string_view kSpace = " \t\r\n";
+constexpr std::string_view kBlank = " \t";
 }  // namespace
 
 std::string_view trim(std::string_view text) {
-  size_t b = 0, e = text.size();
-  while (b < e && is_space(text[b])) ++b;
-  while (e > b && is_space(text[e - 1])) --e;
-  return text.substr(b, e - b);
+  size_t begin = text.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  size_t end = text.find_last_not_of(kSpace);
+  return text.substr(begin, end - begin + 1);
 }
 
-bool is_blank(std::string_view text) { return trim(text).empty(); }
+bool is_blank(std::string_view text) { return text.find_first_not_of(kBlank) == std::string_view::npos; }
 
 bool parse_int64(std::string_view text, int64_t* out) {
   const char* end = text.data() + text.size();
@@ -29,11 +27,9 @@ bool parse_int64(std::string_view text, int64_t* out) {
 }
 
 bool parse_double(std::string_view text, double* out) {
-  if (text.empty()) return false;
-  std::istringstream in{std::string(text)};
-  in.imbue(std::locale::classic());
-  in >> *out;
-  return in && in.peek() == std::char_traits<char>::eof() && std::isfinite(*out);
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+  return !text.empty() && ec == std::errc() && ptr == end && std::isfinite(*out);
 }
 
 }  // namespace twotower

@@ -1,4 +1,4 @@
-// Text helpers shared by the readers and the config: trimming and whole-string number parsing.
+// Small, locale-independent text helpers shared by the readers: blank lines, trimming, numbers.
 #pragma once
 
 #include <cstdint>
@@ -6,13 +6,23 @@
 
 namespace twotower {
 
-/// `text` without leading and trailing ASCII whitespace.
+/// `text` without leading and trailing spaces, tabs, carriage returns and newlines; empty when
+/// nothing else is left. The view points into `text`.
 std::string_view trim(std::string_view text);
-/// Whether `text` holds only ASCII whitespace (or nothing).
+
+/// True when `text` holds nothing but spaces and tabs (an empty line is blank). A data line
+/// counts as blank under this rule in every reader, so line numbers agree between them.
 bool is_blank(std::string_view text);
-/// Parses the whole of `text` as a decimal int64 (no sign but '-', no spaces); false otherwise.
+
+/// Parses the whole of `text` as a decimal integer (an optional '-', digits; no spaces, no '+').
+/// Returns false, leaving `*out` unspecified, when `text` is empty, holds anything else, or the
+/// value does not fit in int64.
 bool parse_int64(std::string_view text, int64_t* out);
-/// Parses the whole of `text` as a finite double, independent of the locale; false otherwise.
+
+/// Parses the whole of `text` as a finite decimal or scientific number ("3", "-0.5", "1e3"),
+/// independent of the C locale (std::from_chars; no spaces, no '+', no hex). Returns false,
+/// leaving `*out` unspecified, when `text` is empty, holds anything else, is out of range, or
+/// names a non-finite value ("nan", "inf").
 bool parse_double(std::string_view text, double* out);
 
 }  // namespace twotower

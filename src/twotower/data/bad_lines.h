@@ -13,13 +13,15 @@ class BadLines {
  public:
   static constexpr size_t kMaxExamples = 5;
 
+  /// `skip`: count bad lines and keep the first kMaxExamples; otherwise the first one throws.
   explicit BadLines(bool skip) : skip_(skip) {}
 
   /// Throws twotower::Error(message) unless skipping; then counts it and keeps an example.
   void report(std::string message);
 
-  bool skipping() const { return skip_; }
+  /// Bad lines reported so far.
   int64_t count() const { return count_; }
+  /// The first kMaxExamples messages, in report order.
   const std::vector<std::string>& examples() const { return examples_; }
 
  private:

@@ -158,7 +158,6 @@ void ChunkReader::produce() {
       std::memset(b.data() + size, 0, LineChunk::kPadding);
       chunk->size = size;
       chunk->index = index++;
-      chunk->source_bytes = consumed_;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         if (size > 0) chunks_.push_back(std::move(chunk));

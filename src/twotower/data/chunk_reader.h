@@ -30,7 +30,6 @@ struct LineChunk {
   std::vector<char> bytes;   // size() >= size + kPadding
   size_t size = 0;
   int64_t index = 0;         // 0, 1, 2, ... in file order
-  int64_t source_bytes = 0;  // bytes of the file (compressed for gzip) consumed when it was complete
 
   std::string_view text() const { return {bytes.data(), size}; }
 };

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <fstream>
 
+#include "twotower/common/atomic_file.h"
+#include "twotower/common/enum_names.h"
 #include "twotower/common/error.h"
 #include "twotower/data/parquet_io.h"
 
@@ -10,19 +12,21 @@ namespace fs = std::filesystem;
 
 namespace twotower {
 
-const char* split_name(Split split) {
-  switch (split) {
-    case Split::kTrain: return "train";
-    case Split::kValid: return "valid";
-    case Split::kTest: return "test";
-  }
-  return "?";
-}
+namespace {
+
+// The first name of a split is what the files hold.
+constexpr EnumName<Split> kSplitNames[] = {{Split::kTrain, "train"},
+                                           {Split::kValid, "valid"},
+                                           {Split::kValid, "validation"},
+                                           {Split::kValid, "val"},
+                                           {Split::kTest, "test"}};
+
+}  // namespace
+
+const char* split_name(Split split) { return enum_name(kSplitNames, split); }
 
 Split parse_split(const std::string& name) {
-  if (name == "train") return Split::kTrain;
-  if (name == "valid" || name == "validation" || name == "val") return Split::kValid;
-  if (name == "test") return Split::kTest;
+  if (auto split = enum_value(kSplitNames, name)) return *split;
   fail("split: got \"", name, "\", expected train, valid or test");
 }
 
@@ -32,10 +36,6 @@ void Interactions::reserve(size_t n) {
   rating.reserve(n);
   timestamp.reserve(n);
   split.reserve(n);
-}
-
-bool Interactions::has_ratings() const {
-  return std::any_of(rating.begin(), rating.end(), [](float r) { return !std::isnan(r); });
 }
 
 void ItemFeatures::resize(size_t n) {
@@ -64,15 +64,13 @@ nlohmann::json read_json_file(const fs::path& path) {
 }
 
 void write_json_file(const nlohmann::json& value, const fs::path& path) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
+  write_file_atomically(path, [&](const fs::path& tmp) {
     std::ofstream out(tmp);
     if (!out) fail(tmp.string(), ": cannot open for writing");
     out << value.dump(2) << '\n';
+    out.close();
     if (!out) fail(tmp.string(), ": write failed");
-  }
-  fs::rename(tmp, path);
+  });
 }
 
 std::vector<std::string> read_id_map(const fs::path& path) {
@@ -98,9 +96,7 @@ std::vector<std::string> read_id_map(const fs::path& path) {
 void write_id_map(const std::vector<std::string>& ids, const fs::path& path) {
   // Written by hand in index order: nlohmann::ordered_json inserts in linear time per key,
   // which is quadratic over a million ids.
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
+  write_file_atomically(path, [&](const fs::path& tmp) {
     std::ofstream out(tmp);
     if (!out) fail(tmp.string(), ": cannot open for writing");
     std::string buffer = "{";
@@ -115,9 +111,9 @@ void write_id_map(const std::vector<std::string>& ids, const fs::path& path) {
       }
     }
     out << buffer << "}\n";
+    out.close();
     if (!out) fail(tmp.string(), ": write failed");
-  }
-  fs::rename(tmp, path);
+  });
 }
 
 void save_dataset(const Dataset& data, const fs::path& dir) {

@@ -25,6 +25,7 @@ namespace twotower {
 
 enum class Split : int8_t { kTrain = 0, kValid = 1, kTest = 2 };
 
+/// "train", "valid" or "test": the labels of interactions_mapped.parquet.
 const char* split_name(Split split);
 /// Parses "train" | "valid" | "test" (also "validation", "val"); throws otherwise.
 Split parse_split(const std::string& name);
@@ -38,9 +39,8 @@ struct Interactions {
   std::vector<Split> split;
 
   size_t size() const { return user.size(); }
+  /// Reserves `n` rows in every column.
   void reserve(size_t n);
-  /// True when at least one rating is not NaN.
-  bool has_ratings() const;
 };
 
 /// Item features, one row per item_idx. Index 0 of each vocabulary is "<unknown>".
@@ -84,6 +84,7 @@ Dataset load_dataset(const std::filesystem::path& dir, ItemText text = ItemText:
 
 /// Reads {"raw": idx} and returns the ids ordered by idx; throws on gaps or repeats.
 std::vector<std::string> read_id_map(const std::filesystem::path& path);
+/// Writes {"raw id": idx, ...} with ids[idx] in index order, through a temporary file and a rename.
 void write_id_map(const std::vector<std::string>& ids, const std::filesystem::path& path);
 
 /// Reads a whole JSON file; the message names the file on a parse error.

@@ -2,26 +2,28 @@
 
 #include <algorithm>
 
+#include "twotower/common/enum_names.h"
 #include "twotower/common/error.h"
 #include "twotower/data/user_rows.h"
 
 namespace twotower {
 
+namespace {
+
+// The first name of a policy is what summaries print.
+constexpr EnumName<DuplicatePolicy> kDuplicatePolicyNames[] = {{DuplicatePolicy::kKeepAll, "keep"},
+                                                               {DuplicatePolicy::kKeepAll, "all"},
+                                                               {DuplicatePolicy::kKeepFirst, "first"},
+                                                               {DuplicatePolicy::kKeepLast, "last"}};
+
+}  // namespace
+
 DuplicatePolicy parse_duplicate_policy(const std::string& name) {
-  if (name == "keep" || name == "all") return DuplicatePolicy::kKeepAll;
-  if (name == "first") return DuplicatePolicy::kKeepFirst;
-  if (name == "last") return DuplicatePolicy::kKeepLast;
+  if (auto policy = enum_value(kDuplicatePolicyNames, name)) return *policy;
   fail("--duplicates: got \"", name, "\", expected keep, first or last");
 }
 
-const char* duplicate_policy_name(DuplicatePolicy policy) {
-  switch (policy) {
-    case DuplicatePolicy::kKeepAll: return "keep";
-    case DuplicatePolicy::kKeepFirst: return "first";
-    case DuplicatePolicy::kKeepLast: return "last";
-  }
-  return "?";
-}
+const char* duplicate_policy_name(DuplicatePolicy policy) { return enum_name(kDuplicatePolicyNames, policy); }
 
 namespace {
 

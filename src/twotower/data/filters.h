@@ -13,6 +13,7 @@ namespace twotower {
 enum class DuplicatePolicy { kKeepAll, kKeepFirst, kKeepLast };
 /// "keep" (every occurrence is an event, the default), "first" or "last" (by time, then file order).
 DuplicatePolicy parse_duplicate_policy(const std::string& name);
+/// The policy's own name: "keep", "first" or "last".
 const char* duplicate_policy_name(DuplicatePolicy policy);
 
 /// Number of rows whose (user, item) pair occurred on an earlier row: rows - distinct pairs.

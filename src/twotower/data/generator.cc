@@ -116,12 +116,8 @@ void check(const GeneratorOptions& o) {
   if (o.format == ReviewFormat::kAuto) fail("generator: a concrete review format is needed");
 }
 
-}  // namespace
-
-GeneratedFiles generate_dataset(const GeneratorOptions& o, const std::filesystem::path& dir) {
-  check(o);
-  std::filesystem::create_directories(dir);
-  std::mt19937_64 rng(o.seed);
+/// The file names of the chosen format in `dir`.
+GeneratedFiles file_names(const GeneratorOptions& o, const std::filesystem::path& dir) {
   const std::string gz = o.gzip ? ".gz" : "";
   GeneratedFiles files;
   switch (o.format) {
@@ -132,108 +128,177 @@ GeneratedFiles generate_dataset(const GeneratorOptions& o, const std::filesystem
   }
   files.meta = o.format == ReviewFormat::kRecBoleInter ? dir / ("reviews.item" + gz) : dir / ("meta.json" + gz);
   files.clusters = dir / "clusters.json";
+  return files;
+}
 
-  // Items of each cluster; the last ~10% of each cluster never get a review (catalogue only).
-  const auto c = static_cast<int64_t>(o.clusters);
-  std::vector<std::vector<int64_t>> cluster_items(static_cast<size_t>(c));
-  for (int64_t i = 0; i < o.items; ++i) cluster_items[static_cast<size_t>(i % c)].push_back(i);
-  std::vector<int64_t> reviewable(static_cast<size_t>(c));
+/// Items by cluster, and how many of each cluster's first items can be reviewed.
+struct Catalogue {
+  int64_t clusters = 0;
+  std::vector<std::vector<int64_t>> cluster_items;  // cluster -> its items, ascending
+  std::vector<int64_t> reviewable;                  // cluster -> count of its reviewable items
+};
+
+// The last ~10% of each cluster never get a review (catalogue only).
+Catalogue make_catalogue(const GeneratorOptions& o) {
+  Catalogue cat;
+  cat.clusters = static_cast<int64_t>(o.clusters);
+  const int64_t c = cat.clusters;
+  cat.cluster_items.resize(static_cast<size_t>(c));
+  for (int64_t i = 0; i < o.items; ++i) cat.cluster_items[static_cast<size_t>(i % c)].push_back(i);
+  cat.reviewable.resize(static_cast<size_t>(c));
   for (int64_t k = 0; k < c; ++k) {
-    auto n = static_cast<int64_t>(cluster_items[static_cast<size_t>(k)].size());
-    reviewable[static_cast<size_t>(k)] = std::max<int64_t>(1, n - static_cast<int64_t>(std::floor(n * kCatalogueOnlyShare)));
+    auto n = static_cast<int64_t>(cat.cluster_items[static_cast<size_t>(k)].size());
+    cat.reviewable[static_cast<size_t>(k)] = std::max<int64_t>(1, n - static_cast<int64_t>(std::floor(n * kCatalogueOnlyShare)));
   }
-  // Reviews per user: 3 each, the rest spread by a skewed user activity.
-  std::vector<int64_t> per_user(static_cast<size_t>(o.users), 3);
-  {
-    std::vector<double> activity(static_cast<size_t>(o.users));
-    std::exponential_distribution<double> expo(1.0);
-    for (auto& a : activity) a = expo(rng) * expo(rng);
-    std::discrete_distribution<int64_t> pick(activity.begin(), activity.end());
-    for (int64_t r = 3 * o.users; r < o.reviews; ++r) ++per_user[static_cast<size_t>(pick(rng))];
-  }
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  // Zipf-like rank inside a cluster: floor(n * u^2) favours the first items.
-  auto pick_in = [&](int64_t cluster) {
-    double u = unit(rng);
-    int64_t n = reviewable[static_cast<size_t>(cluster)];
-    return cluster_items[static_cast<size_t>(cluster)][static_cast<size_t>(std::min<int64_t>(n - 1, static_cast<int64_t>(n * u * u)))];
-  };
+  return cat;
+}
 
-  Writer out(files.reviews, o.gzip);
-  std::string& b = out.buffer();
-  if (o.format == ReviewFormat::kRecBoleInter) b += "user_id:token\titem_id:token\trating:float\ttimestamp:float\n";
-  // Users are written in interleaved blocks so that a file is not sorted by user.
-  constexpr int64_t kBlock = 64;
-  std::vector<int64_t> written(static_cast<size_t>(o.users), 0), clock(static_cast<size_t>(o.users));
-  for (int64_t u = 0; u < o.users; ++u) clock[static_cast<size_t>(u)] = kStartTime + static_cast<int64_t>(unit(rng) * 365) * kDay;
-  std::vector<std::vector<int32_t>> history(static_cast<size_t>(o.users));
-  std::string uid, iid;
-  for (int64_t block = 0; block * kBlock < o.users; ++block) {
-    int64_t first = block * kBlock, last = std::min(o.users, first + kBlock);
-    for (bool more = true; more;) {
-      more = false;
-      for (int64_t u = first; u < last; ++u) {
-        auto& done = written[static_cast<size_t>(u)];
-        if (done == per_user[static_cast<size_t>(u)]) continue;
-        more = true;
-        ++done;
-        int64_t cluster = u % c;
-        // A few tries to find an item the user has not reviewed; a rare repeat purchase remains.
-        auto& seen = history[static_cast<size_t>(u)];
-        int64_t item = 0;
-        for (int attempt = 0; attempt < kRepeatTries; ++attempt) {
-          bool inside = unit(rng) < o.in_cluster;
-          item = pick_in(inside ? cluster : static_cast<int64_t>(unit(rng) * static_cast<double>(c)) % c);
-          if (std::find(seen.begin(), seen.end(), static_cast<int32_t>(item)) == seen.end()) break;
+/// Reviews per user: 3 each, the rest spread by a skewed user activity.
+std::vector<int64_t> reviews_per_user(const GeneratorOptions& o, std::mt19937_64& rng) {
+  std::vector<int64_t> per_user(static_cast<size_t>(o.users), 3);
+  std::vector<double> activity(static_cast<size_t>(o.users));
+  std::exponential_distribution<double> expo(1.0);
+  for (auto& a : activity) a = expo(rng) * expo(rng);
+  std::discrete_distribution<int64_t> pick(activity.begin(), activity.end());
+  for (int64_t r = 3 * o.users; r < o.reviews; ++r) ++per_user[static_cast<size_t>(pick(rng))];
+  return per_user;
+}
+
+/// The draws of one review run: uniform numbers in [0, 1) from the generator's one seeded stream.
+class Draws {
+ public:
+  explicit Draws(std::mt19937_64& rng) : rng_(rng) {}
+  double unit() { return unit_(rng_); }
+
+ private:
+  std::mt19937_64& rng_;
+  std::uniform_real_distribution<double> unit_{0.0, 1.0};
+};
+
+/// One generated review, before it is written in a format.
+struct Review {
+  int64_t user = 0, item = 0;
+  int rating = 0;
+  int64_t time = 0;  // seconds
+};
+
+/// `words` review words drawn from kWords, separated by spaces.
+void append_words(std::string& b, int32_t words, Draws& draw) {
+  for (int w = 0; w < words; ++w) {
+    if (w) b += ' ';
+    b += kWords[static_cast<size_t>(draw.unit() * kWords.size()) % kWords.size()];
+  }
+}
+
+/// Appends one review line in `o.format` (the JSON formats draw their review words).
+void append_review(std::string& b, const GeneratorOptions& o, const Review& r, Draws& draw) {
+  const std::string uid = user_id(r.user), iid = item_id(r.item);
+  switch (o.format) {
+    case ReviewFormat::kRatingsCsv:
+      b += iid, b += ',', b += uid, b += ',', append_int(b, r.rating), b += ".0,", append_int(b, r.time), b += '\n';
+      break;
+    case ReviewFormat::kRecBoleInter:
+      b += uid, b += '\t', b += iid, b += '\t', append_int(b, r.rating), b += '\t', append_int(b, r.time), b += '\n';
+      break;
+    case ReviewFormat::kAmazon2023:
+      b += "{\"rating\": ", append_int(b, r.rating), b += ".0, \"title\": \"";
+      b += kWords[static_cast<size_t>(r.item) % kWords.size()];
+      b += "\", \"text\": \"";
+      append_words(b, o.review_words, draw);
+      b += "\", \"images\": [], \"asin\": \"", b += iid, b += "\", \"parent_asin\": \"", b += iid;
+      b += "\", \"user_id\": \"", b += uid, b += "\", \"timestamp\": ", append_int(b, r.time * 1000);
+      b += ", \"helpful_vote\": 0, \"verified_purchase\": true}\n";
+      break;
+    default:
+      b += "{\"overall\": ", append_int(b, r.rating), b += ".0, \"verified\": true, \"reviewerID\": \"", b += uid;
+      b += "\", \"asin\": \"", b += iid, b += "\", \"reviewerName\": \"Reader ", append_int(b, r.user);
+      b += "\", \"reviewText\": \"";
+      append_words(b, o.review_words, draw);
+      b += "\", \"summary\": \"", b += r.rating >= 4 ? "Five Stars" : "Meh";
+      b += "\", \"unixReviewTime\": ", append_int(b, r.time), b += "}\n";
+      break;
+  }
+}
+
+/// Draws the reviews of every user and writes them. Each user's clock moves forward from a
+/// random day of 2015; users are written in interleaved blocks so that a file is not sorted by user.
+class ReviewWriter {
+ public:
+  ReviewWriter(const GeneratorOptions& o, const Catalogue& cat, std::vector<int64_t> per_user, std::mt19937_64& rng)
+      : o_(o), cat_(cat), per_user_(std::move(per_user)), draw_(rng),
+        written_(static_cast<size_t>(o.users), 0), clock_(static_cast<size_t>(o.users)),
+        history_(static_cast<size_t>(o.users)) {
+    for (auto& t : clock_) t = kStartTime + static_cast<int64_t>(draw_.unit() * 365) * kDay;
+  }
+
+  /// Writes every review to `path`; returns how many, and sets `bytes` to their uncompressed size.
+  int64_t write(const std::filesystem::path& path, int64_t& bytes) {
+    Writer out(path, o_.gzip);
+    std::string& b = out.buffer();
+    if (o_.format == ReviewFormat::kRecBoleInter) b += "user_id:token\titem_id:token\trating:float\ttimestamp:float\n";
+    constexpr int64_t kBlock = 64;
+    int64_t count = 0;
+    for (int64_t block = 0; block * kBlock < o_.users; ++block) {
+      int64_t first = block * kBlock, last = std::min(o_.users, first + kBlock);
+      for (bool more = true; more;) {
+        more = false;
+        for (int64_t u = first; u < last; ++u) {
+          auto& done = written_[static_cast<size_t>(u)];
+          if (done == per_user_[static_cast<size_t>(u)]) continue;
+          more = true;
+          ++done;
+          append_review(b, o_, next_review(u), draw_);
+          ++count;
+          out.maybe_flush();
         }
-        seen.push_back(static_cast<int32_t>(item));
-        bool liked = item % c == cluster;
-        int rating = liked ? 4 + static_cast<int>(unit(rng) * 2) : 1 + static_cast<int>(unit(rng) * 3);
-        // Same-day reviews happen (ties in time); otherwise a gap of 1-3 days.
-        if (unit(rng) > 0.2) clock[static_cast<size_t>(u)] += kDay * (1 + static_cast<int64_t>(unit(rng) * 3));
-        int64_t t = clock[static_cast<size_t>(u)];
-        uid = user_id(u);
-        iid = item_id(item);
-        switch (o.format) {
-          case ReviewFormat::kRatingsCsv:
-            b += iid, b += ',', b += uid, b += ',', append_int(b, rating), b += ".0,", append_int(b, t), b += '\n';
-            break;
-          case ReviewFormat::kRecBoleInter:
-            b += uid, b += '\t', b += iid, b += '\t', append_int(b, rating), b += '\t', append_int(b, t), b += '\n';
-            break;
-          case ReviewFormat::kAmazon2023:
-            b += "{\"rating\": ", append_int(b, rating), b += ".0, \"title\": \"";
-            b += kWords[static_cast<size_t>(item) % kWords.size()];
-            b += "\", \"text\": \"";
-            for (int w = 0; w < o.review_words; ++w) {
-              if (w) b += ' ';
-              b += kWords[static_cast<size_t>(unit(rng) * kWords.size()) % kWords.size()];
-            }
-            b += "\", \"images\": [], \"asin\": \"", b += iid, b += "\", \"parent_asin\": \"", b += iid;
-            b += "\", \"user_id\": \"", b += uid, b += "\", \"timestamp\": ", append_int(b, t * 1000);
-            b += ", \"helpful_vote\": 0, \"verified_purchase\": true}\n";
-            break;
-          default:
-            b += "{\"overall\": ", append_int(b, rating), b += ".0, \"verified\": true, \"reviewerID\": \"", b += uid;
-            b += "\", \"asin\": \"", b += iid, b += "\", \"reviewerName\": \"Reader ", append_int(b, u);
-            b += "\", \"reviewText\": \"";
-            for (int w = 0; w < o.review_words; ++w) {
-              if (w) b += ' ';
-              b += kWords[static_cast<size_t>(unit(rng) * kWords.size()) % kWords.size()];
-            }
-            b += "\", \"summary\": \"", b += rating >= 4 ? "Five Stars" : "Meh";
-            b += "\", \"unixReviewTime\": ", append_int(b, t), b += "}\n";
-            break;
-        }
-        ++files.reviews_written;
-        out.maybe_flush();
       }
     }
+    bytes = out.bytes();
+    out.close();
+    return count;
   }
-  files.bytes_written = out.bytes();
-  out.close();
 
-  Writer meta(files.meta, o.gzip);
+ private:
+  // Zipf-like rank inside a cluster: floor(n * u^2) favours the first items.
+  int64_t pick_in(int64_t cluster) {
+    double u = draw_.unit();
+    int64_t n = cat_.reviewable[static_cast<size_t>(cluster)];
+    return cat_.cluster_items[static_cast<size_t>(cluster)][static_cast<size_t>(std::min<int64_t>(n - 1, static_cast<int64_t>(n * u * u)))];
+  }
+
+  /// The next review of user `u`: an item (mostly of the user's cluster, mostly one not reviewed
+  /// before), a rating (4-5 inside the cluster, 1-3 outside) and a time after the last one.
+  Review next_review(int64_t u) {
+    const int64_t c = cat_.clusters;
+    int64_t cluster = u % c;
+    // A few tries to find an item the user has not reviewed; a rare repeat purchase remains.
+    auto& seen = history_[static_cast<size_t>(u)];
+    int64_t item = 0;
+    for (int attempt = 0; attempt < kRepeatTries; ++attempt) {
+      bool inside = draw_.unit() < o_.in_cluster;
+      item = pick_in(inside ? cluster : static_cast<int64_t>(draw_.unit() * static_cast<double>(c)) % c);
+      if (std::find(seen.begin(), seen.end(), static_cast<int32_t>(item)) == seen.end()) break;
+    }
+    seen.push_back(static_cast<int32_t>(item));
+    bool liked = item % c == cluster;
+    int rating = liked ? 4 + static_cast<int>(draw_.unit() * 2) : 1 + static_cast<int>(draw_.unit() * 3);
+    // Same-day reviews happen (ties in time); otherwise a gap of 1-3 days.
+    if (draw_.unit() > 0.2) clock_[static_cast<size_t>(u)] += kDay * (1 + static_cast<int64_t>(draw_.unit() * 3));
+    return {u, item, rating, clock_[static_cast<size_t>(u)]};
+  }
+
+  const GeneratorOptions& o_;
+  const Catalogue& cat_;
+  std::vector<int64_t> per_user_;
+  Draws draw_;
+  std::vector<int64_t> written_, clock_;
+  std::vector<std::vector<int32_t>> history_;
+};
+
+/// Item metadata in the format that goes with o.format (see generate_dataset).
+void write_meta(const GeneratorOptions& o, const std::filesystem::path& path) {
+  const auto c = static_cast<int64_t>(o.clusters);
+  Writer meta(path, o.gzip);
   std::string& m = meta.buffer();
   if (o.format == ReviewFormat::kRecBoleInter) m += "item_id:token\ttitle:token_seq\n";
   for (int64_t i = 0; i < o.items; ++i) {
@@ -262,11 +327,27 @@ GeneratedFiles generate_dataset(const GeneratorOptions& o, const std::filesystem
     meta.maybe_flush();
   }
   meta.close();
+}
 
-  std::string clusters = str_cat("{\"clusters\": ", c, ", \"rule\": \"user AU<n> and item B0<n> belong to cluster n % clusters\"}\n");
-  Writer cw(files.clusters, false);
-  cw.buffer() = clusters;
-  cw.close();
+void write_clusters(const GeneratorOptions& o, const std::filesystem::path& path) {
+  Writer out(path, false);
+  out.buffer() = str_cat("{\"clusters\": ", static_cast<int64_t>(o.clusters),
+                         ", \"rule\": \"user AU<n> and item B0<n> belong to cluster n % clusters\"}\n");
+  out.close();
+}
+
+}  // namespace
+
+GeneratedFiles generate_dataset(const GeneratorOptions& o, const std::filesystem::path& dir) {
+  check(o);
+  std::filesystem::create_directories(dir);
+  std::mt19937_64 rng(o.seed);
+  GeneratedFiles files = file_names(o, dir);
+  Catalogue cat = make_catalogue(o);
+  ReviewWriter reviews(o, cat, reviews_per_user(o, rng), rng);
+  files.reviews_written = reviews.write(files.reviews, files.bytes_written);
+  write_meta(o, files.meta);
+  write_clusters(o, files.clusters);
   return files;
 }
 

@@ -76,7 +76,6 @@ std::string_view IdMap::store(std::string_view id) {
     block_size_ = std::max(kBlockBytes, id.size());
     blocks_.push_back(std::make_unique<char[]>(block_size_));
     block_used_ = 0;
-    arena_bytes_ += block_size_;
   }
   char* dst = blocks_.back().get() + block_used_;
   if (!id.empty()) std::memcpy(dst, id.data(), id.size());
@@ -137,10 +136,6 @@ std::vector<std::string> IdMap::ids() const {
   out.reserve(ids_.size());
   for (auto s : ids_) out.emplace_back(s);
   return out;
-}
-
-size_t IdMap::memory_bytes() const {
-  return arena_bytes_ + slots_.capacity() * sizeof(Slot) + ids_.capacity() * sizeof(std::string_view);
 }
 
 }  // namespace twotower

@@ -19,6 +19,7 @@ class IdMap {
   /// The same with hash(id) computed by the caller, who may have called prefetch(hash) earlier
   /// so that the table's cache line is on its way while other work is done.
   int32_t intern(std::string_view id, uint64_t hash);
+  /// The hash intern() and prefetch() take for `id` (the same for equal ids in every IdMap).
   static uint64_t hash(std::string_view id);
   /// Always inlined: GCC takes a function that only prefetches for one without side effects and
   /// drops calls to it.
@@ -26,12 +27,12 @@ class IdMap {
   /// The index of `id`, or -1 when absent.
   int32_t find(std::string_view id) const;
 
+  /// Number of distinct ids; indices are [0, size()).
   size_t size() const { return ids_.size(); }
+  /// The id of `index` (0 <= index < size(); unchecked); valid while the map lives.
   std::string_view id(int32_t index) const { return ids_[static_cast<size_t>(index)]; }
   /// Copies of every id ordered by index.
   std::vector<std::string> ids() const;
-  /// Bytes held by the arena and the table (for the memory report).
-  size_t memory_bytes() const;
 
  private:
   static constexpr size_t kInline = 16;
@@ -69,7 +70,7 @@ class IdMap {
   std::vector<Slot, HugePageAllocator<Slot>> slots_;  // open addressing, linear probing, size a power of two
   std::vector<std::string_view> ids_;
   std::vector<std::unique_ptr<char[]>> blocks_;
-  size_t block_used_ = 0, block_size_ = 0, arena_bytes_ = 0;
+  size_t block_used_ = 0, block_size_ = 0;
 };
 
 }  // namespace twotower

@@ -4,11 +4,38 @@
 
 #include <nlohmann/json.hpp>
 
+#include "twotower/common/enum_names.h"
 #include "twotower/common/error.h"
 #include "twotower/data/line_reader.h"
 
 namespace twotower {
 namespace {
+
+// The first name of a format is what summaries print; the others are accepted on the command line.
+constexpr EnumName<ReviewFormat> kReviewFormatNames[] = {
+    {ReviewFormat::kAuto, "auto"},           {ReviewFormat::kAmazon2018, "amazon2018"},
+    {ReviewFormat::kAmazon2018, "amazon2014"}, {ReviewFormat::kAmazon2018, "json"},
+    {ReviewFormat::kAmazon2023, "amazon2023"}, {ReviewFormat::kRatingsCsv, "csv"},
+    {ReviewFormat::kRecBoleInter, "recbole"}};
+
+// Metadata formats print under one name per reader; the command line names the releases.
+constexpr EnumName<MetaFormat> kMetaFormatNames[] = {{MetaFormat::kAuto, "auto"},
+                                                     {MetaFormat::kAmazonJson, "amazon-json"},
+                                                     {MetaFormat::kAmazon2014Py, "amazon2014"},
+                                                     {MetaFormat::kRecBoleItem, "recbole"}};
+constexpr EnumName<MetaFormat> kMetaFormatAliases[] = {
+    {MetaFormat::kAuto, "auto"},         {MetaFormat::kAmazonJson, "amazon2018"},
+    {MetaFormat::kAmazonJson, "amazon2023"}, {MetaFormat::kAmazonJson, "json"},
+    {MetaFormat::kAmazon2014Py, "amazon2014"}, {MetaFormat::kRecBoleItem, "recbole"}};
+
+constexpr EnumName<FileKind> kFileKindDescriptions[] = {
+    {FileKind::kReviews2018, "Amazon 2014/2018 review JSON lines"},
+    {FileKind::kReviews2023, "Amazon 2023 review JSON lines"},
+    {FileKind::kRatingsCsv, "a ratings-only CSV"},
+    {FileKind::kRecBoleInter, "a RecBole .inter file"},
+    {FileKind::kMetaJson, "Amazon item metadata (JSON lines)"},
+    {FileKind::kMetaPython, "Amazon 2014 item metadata (Python literals)"},
+    {FileKind::kRecBoleItem, "a RecBole .item file"}};
 
 std::string preview(const std::string& line) {
   constexpr size_t kPreview = 60;
@@ -30,55 +57,20 @@ bool is_binary(const std::string& line) {
 }  // namespace
 
 ReviewFormat parse_review_format(const std::string& name) {
-  if (name == "auto") return ReviewFormat::kAuto;
-  if (name == "amazon2014" || name == "amazon2018" || name == "json") return ReviewFormat::kAmazon2018;
-  if (name == "amazon2023") return ReviewFormat::kAmazon2023;
-  if (name == "csv") return ReviewFormat::kRatingsCsv;
-  if (name == "recbole") return ReviewFormat::kRecBoleInter;
+  if (auto format = enum_value(kReviewFormatNames, name)) return *format;
   fail("--format: got \"", name, "\", expected auto, amazon2014, amazon2018, amazon2023, csv or recbole");
 }
 
 MetaFormat parse_meta_format(const std::string& name) {
-  if (name == "auto") return MetaFormat::kAuto;
-  if (name == "amazon2018" || name == "amazon2023" || name == "json") return MetaFormat::kAmazonJson;
-  if (name == "amazon2014") return MetaFormat::kAmazon2014Py;
-  if (name == "recbole") return MetaFormat::kRecBoleItem;
+  if (auto format = enum_value(kMetaFormatAliases, name)) return *format;
   fail("--meta-format: got \"", name, "\", expected auto, amazon2014, amazon2018, amazon2023 or recbole");
 }
 
-const char* review_format_name(ReviewFormat format) {
-  switch (format) {
-    case ReviewFormat::kAuto: return "auto";
-    case ReviewFormat::kAmazon2018: return "amazon2018";
-    case ReviewFormat::kAmazon2023: return "amazon2023";
-    case ReviewFormat::kRatingsCsv: return "csv";
-    case ReviewFormat::kRecBoleInter: return "recbole";
-  }
-  return "?";
-}
+const char* review_format_name(ReviewFormat format) { return enum_name(kReviewFormatNames, format); }
 
-const char* meta_format_name(MetaFormat format) {
-  switch (format) {
-    case MetaFormat::kAuto: return "auto";
-    case MetaFormat::kAmazonJson: return "amazon-json";
-    case MetaFormat::kAmazon2014Py: return "amazon2014";
-    case MetaFormat::kRecBoleItem: return "recbole";
-  }
-  return "?";
-}
+const char* meta_format_name(MetaFormat format) { return enum_name(kMetaFormatNames, format); }
 
-const char* file_kind_description(FileKind kind) {
-  switch (kind) {
-    case FileKind::kReviews2018: return "Amazon 2014/2018 review JSON lines";
-    case FileKind::kReviews2023: return "Amazon 2023 review JSON lines";
-    case FileKind::kRatingsCsv: return "a ratings-only CSV";
-    case FileKind::kRecBoleInter: return "a RecBole .inter file";
-    case FileKind::kMetaJson: return "Amazon item metadata (JSON lines)";
-    case FileKind::kMetaPython: return "Amazon 2014 item metadata (Python literals)";
-    case FileKind::kRecBoleItem: return "a RecBole .item file";
-  }
-  return "?";
-}
+const char* file_kind_description(FileKind kind) { return enum_name(kFileKindDescriptions, kind); }
 
 FileKind detect_file_kind(const std::filesystem::path& path) {
   std::vector<std::string> head = head_lines(path, 1);

@@ -28,8 +28,11 @@ enum class FileKind { kReviews2018, kReviews2023, kRatingsCsv, kRecBoleInter, kM
 ReviewFormat parse_review_format(const std::string& name);
 /// "auto", "amazon2018" (or "amazon2023", "json"), "amazon2014" (Python literals), "recbole".
 MetaFormat parse_meta_format(const std::string& name);
+/// The format's name in summaries and stats.json: "auto", "amazon2018", "amazon2023", "csv", "recbole".
 const char* review_format_name(ReviewFormat format);
+/// The reader's name in summaries and stats.json: "auto", "amazon-json", "amazon2014", "recbole".
 const char* meta_format_name(MetaFormat format);
+/// A phrase for messages, e.g. "a RecBole .item file".
 const char* file_kind_description(FileKind kind);
 
 /// Looks at the first non-empty line of `path` (plain or gzip). Throws one clear sentence when
@@ -39,6 +42,8 @@ FileKind detect_file_kind(const std::filesystem::path& path);
 /// The review format of `path`: `requested` unless kAuto, else detected; throws when the file
 /// holds item metadata instead of reviews.
 ReviewFormat resolve_review_format(const std::filesystem::path& path, ReviewFormat requested);
+/// The metadata format of `path`: `requested` unless kAuto, else detected; throws when the file
+/// holds reviews instead of item metadata.
 MetaFormat resolve_meta_format(const std::filesystem::path& path, MetaFormat requested);
 
 }  // namespace twotower

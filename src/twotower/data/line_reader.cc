@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "twotower/common/error.h"
+#include "twotower/common/text.h"
 
 namespace twotower {
 
@@ -12,7 +13,6 @@ bool LineReader::next(std::string_view& line) {
     chunk_ = chunks_.next();
     pos_ = 0;
     if (!chunk_) return false;
-    bytes_read_ = chunk_->source_bytes;
   }
   const char* start = chunk_->bytes.data() + pos_;
   size_t rest = chunk_->size - pos_;
@@ -30,7 +30,7 @@ std::vector<std::string> head_lines(const std::filesystem::path& path, size_t ma
   std::vector<std::string> lines;
   std::string_view line;
   while (lines.size() < max_lines && reader.next(line)) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (is_blank(line)) continue;
     lines.emplace_back(line);
   }
   return lines;

@@ -27,8 +27,6 @@ class LineReader {
 
   /// 1-based number of the line last returned.
   int64_t line_number() const { return line_number_; }
-  /// Bytes of the file consumed so far (compressed bytes for .gz).
-  int64_t bytes_read() const { return bytes_read_; }
   /// Size of the file on disk.
   int64_t file_size() const { return chunks_.file_size(); }
   bool compressed() const { return chunks_.compressed(); }
@@ -39,7 +37,6 @@ class LineReader {
   std::unique_ptr<LineChunk> chunk_;
   size_t pos_ = 0;  // start of the next line in chunk_
   int64_t line_number_ = 0;
-  int64_t bytes_read_ = 0;
 };
 
 /// Reads the first `max_lines` non-empty lines of a file (plain or gzip), for format detection.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "twotower/common/error.h"
+#include "twotower/common/text.h"
 #include "twotower/data/json_line.h"
 #include "twotower/data/line_reader.h"
 #include "twotower/data/python_literal.h"
@@ -66,47 +67,76 @@ MetaRecord to_record(RawMeta& m) {
   return r;
 }
 
-// ---- JSON lines (simdjson DOM, dispatched at run time to the CPU's fastest kernels) ----
+// The two value types a metadata line parses into, read through one interface so that one
+// assembly serves both: simdjson DOM elements (JSON lines, dispatched at run time to the CPU's
+// fastest kernels) and nlohmann::json values (Python literals, from parse_python_literal).
+struct JsonValues {
+  using Value = simdjson::dom::element;
+  using Object = simdjson::dom::object;
+  static constexpr const char* kMissingId = "a string (the item id; parent_asin in 2023 files)";
 
-void nested_from_json(simdjson::dom::element value, Nested& out) {
-  auto text = [](simdjson::dom::element v) {
+  static bool is_id(Value v) { return v.is_string() || v.is_number(); }
+  static bool is_nothing(Value v) { return v.is_null() || v.is_object(); }
+  static bool is_array(Value v) { return v.is_array(); }
+  static std::string text(Value v) {
     return v.is_string() ? std::string(v.get_string().value_unsafe()) : simdjson::minify(v);
-  };
-  if (value.is_null() || value.is_object()) return;
-  if (!value.is_array()) {
-    out.push_back({text(value)});
+  }
+  static std::string got(Value v) {
+    return v.is_null() ? "null" : v.is_array() ? "an array" : v.is_object() ? "an object" : simdjson::minify(v);
+  }
+  template <typename F>
+  static void for_each_element(Value v, const F& f) {
+    simdjson::dom::array array;
+    if (v.get_array().get(array)) return;
+    for (simdjson::dom::element e : array) f(e);
+  }
+  /// Calls f(key, value) for each member until f returns false.
+  template <typename F>
+  static void for_each_member(Object object, const F& f) {
+    for (auto [key, value] : object) {
+      if (!f(key, value)) return;
+    }
+  }
+};
+
+struct PythonValues {
+  using Value = const nlohmann::json&;
+  using Object = const nlohmann::json&;
+  static constexpr const char* kMissingId = "a string (the item id)";
+
+  static bool is_id(Value v) { return v.is_string() || v.is_number(); }
+  static bool is_nothing(Value v) { return v.is_null() || v.is_object(); }
+  static bool is_array(Value v) { return v.is_array(); }
+  static std::string text(Value v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+  static std::string got(Value v) { return v.is_null() ? "None" : v.dump(); }
+  template <typename F>
+  static void for_each_element(Value v, const F& f) {
+    for (const auto& e : v) f(e);
+  }
+  template <typename F>
+  static void for_each_member(Object object, const F& f) {
+    for (const auto& member : object.items()) {
+      if (!f(std::string_view(member.key()), member.value())) return;
+    }
+  }
+};
+
+/// A metadata value as Nested (see above) appended to `out`.
+template <typename V>
+void add_nested(typename V::Value value, Nested& out) {
+  if (V::is_nothing(value)) return;
+  if (!V::is_array(value)) {
+    out.push_back({V::text(value)});
     return;
   }
   std::vector<std::string> flat;
-  simdjson::dom::array array;
-  if (value.get_array().get(array)) return;
-  for (simdjson::dom::element e : array) {
-    if (e.is_array()) {
-      nested_from_json(e, out);
-    } else if (!e.is_null() && !e.is_object()) {
-      flat.push_back(text(e));
+  V::for_each_element(value, [&](typename V::Value e) {
+    if (V::is_array(e)) {
+      add_nested<V>(e, out);
+    } else if (!V::is_nothing(e)) {
+      flat.push_back(V::text(e));
     }
-  }
-  if (!flat.empty()) out.push_back(std::move(flat));
-}
-
-// ---- Python literals (nlohmann::json from parse_python_literal) ----
-
-void nested_from_value(const nlohmann::json& v, Nested& out) {
-  auto text = [](const nlohmann::json& x) { return x.is_string() ? x.get<std::string>() : x.dump(); };
-  if (v.is_null() || v.is_object()) return;
-  if (!v.is_array()) {
-    out.push_back({text(v)});
-    return;
-  }
-  std::vector<std::string> flat;
-  for (const auto& e : v) {
-    if (e.is_array()) {
-      nested_from_value(e, out);
-    } else if (!e.is_null() && !e.is_object()) {
-      flat.push_back(text(e));
-    }
-  }
+  });
   if (!flat.empty()) out.push_back(std::move(flat));
 }
 
@@ -120,100 +150,88 @@ void add_record(Metadata& meta, MetaRecord record) {
   meta.records.push_back(std::move(record));
 }
 
-void read_json_meta(LineReader& reader, Metadata& meta) {
-  simdjson::dom::parser parser;
+/// Assembles the record of one parsed line and adds it, or reports the line through `bad`: an
+/// item id that is not a string or number, or a line with neither asin nor parent_asin.
+template <typename V, typename Bad>
+void add_line(typename V::Object object, const Bad& bad, Metadata& meta) {
+  RawMeta m;
+  bool reported = false;
+  V::for_each_member(object, [&](std::string_view key, typename V::Value value) {
+    if (key == "asin" || key == "parent_asin") {
+      if (!V::is_id(value)) {
+        bad(key, V::got(value), "a string (the item id)");
+        reported = true;
+        return false;
+      }
+      std::string id = V::text(value);
+      (key == "asin" ? m.has_asin : m.has_parent_asin) = !id.empty();
+      (key == "asin" ? m.asin : m.parent_asin) = std::move(id);
+    } else if (Nested* slot = m.slot(key)) {
+      add_nested<V>(value, *slot);
+    }
+    return true;
+  });
+  if (reported) return;
+  if (!m.has_asin && !m.has_parent_asin) return bad("asin", "nothing", V::kMissingId);
+  add_record(meta, to_record(m));
+}
+
+/// Calls `f(line, bad)` for every non-blank line, counting it in meta.lines, where
+/// `bad(field, got, expected)` reports the line with its file and number.
+template <typename F>
+void for_each_data_line(LineReader& reader, Metadata& meta, const F& f) {
   std::string_view line;
   while (reader.next(line)) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (is_blank(line)) continue;
     ++meta.lines;
     auto bad = [&](std::string_view field, const std::string& got, const std::string& expected) {
       meta.bad.report(input_error(reader.path(), reader.line_number(), std::string(field), got, expected));
     };
-    simdjson::dom::object object;
-    if (!parse_json_object(parser, line, object, bad)) continue;
-    RawMeta m;
-    bool reported = false;
-    for (auto [key, value] : object) {
-      if (key == "asin" || key == "parent_asin") {
-        if (!value.is_string() && !value.is_number()) {
-          reported = true;
-          bad(key, value.is_null() ? "null" : value.is_array() ? "an array" : value.is_object() ? "an object" : simdjson::minify(value),
-              "a string (the item id)");
-          break;
-        }
-        std::string id = value.is_string() ? std::string(value.get_string().value_unsafe()) : simdjson::minify(value);
-        (key == "asin" ? m.has_asin : m.has_parent_asin) = !id.empty();
-        (key == "asin" ? m.asin : m.parent_asin) = std::move(id);
-      } else if (Nested* slot = m.slot(key)) {
-        nested_from_json(value, *slot);
-      }
-    }
-    if (reported) continue;
-    if (!m.has_asin && !m.has_parent_asin) {
-      bad("asin", "nothing", "a string (the item id; parent_asin in 2023 files)");
-      continue;
-    }
-    add_record(meta, to_record(m));
+    f(line, bad);
   }
 }
 
+void read_json_meta(LineReader& reader, Metadata& meta) {
+  simdjson::dom::parser parser;
+  for_each_data_line(reader, meta, [&](std::string_view line, const auto& bad) {
+    simdjson::dom::object object;
+    if (parse_json_object(parser, line, object, bad)) add_line<JsonValues>(object, bad, meta);
+  });
+}
+
 void read_python_meta(LineReader& reader, Metadata& meta) {
-  std::string_view line;
-  while (reader.next(line)) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    ++meta.lines;
-    auto bad = [&](std::string_view field, const std::string& got, const std::string& expected) {
-      meta.bad.report(input_error(reader.path(), reader.line_number(), std::string(field), got, expected));
-    };
+  for_each_data_line(reader, meta, [&](std::string_view line, const auto& bad) {
     nlohmann::json v;
     try {
       v = parse_python_literal(line);
     } catch (const Error& e) {
-      bad("", std::string("a malformed Python literal (") + e.what() + ")", "one Python dict per line");
-      continue;
+      return bad("", std::string("a malformed Python literal (") + e.what() + ")", "one Python dict per line");
     }
-    if (!v.is_object()) {
-      bad("", std::string("a Python ") + v.type_name(), "one Python dict per line");
-      continue;
-    }
-    RawMeta m;
-    bool reported = false;
-    for (auto& [key, value] : v.items()) {
-      if (key == "asin" || key == "parent_asin") {
-        if (!value.is_string() && !value.is_number()) {
-          bad(key, value.is_null() ? "None" : value.dump(), "a string (the item id)");
-          reported = true;
-          break;
-        }
-        std::string id = value.is_string() ? value.get<std::string>() : value.dump();
-        (key == "asin" ? m.asin : m.parent_asin) = id;
-        (key == "asin" ? m.has_asin : m.has_parent_asin) = !id.empty();
-      } else if (Nested* slot = m.slot(key)) {
-        nested_from_value(value, *slot);
-      }
-    }
-    if (reported) continue;
-    if (!m.has_asin && !m.has_parent_asin) {
-      bad("asin", "nothing", "a string (the item id)");
-      continue;
-    }
-    add_record(meta, to_record(m));
+    if (!v.is_object()) return bad("", std::string("a Python ") + v.type_name(), "one Python dict per line");
+    add_line<PythonValues>(v, bad, meta);
+  });
+}
+
+/// The tab-separated fields of `line` (views into it), empty ones included.
+void split_tabs(std::string_view line, std::vector<std::string_view>& fields) {
+  fields.clear();
+  for (size_t start = 0;;) {
+    size_t tab = line.find('\t', start);
+    fields.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+    if (tab == std::string_view::npos) return;
+    start = tab + 1;
   }
 }
 
 void read_recbole_items(LineReader& reader, Metadata& meta) {
   std::string_view line;
-  while (reader.next(line) && line.find_first_not_of(" \t") == std::string_view::npos) {
+  while (reader.next(line) && is_blank(line)) {
   }
   if (reader.line_number() == 0) return;
+  std::vector<std::string_view> f;
+  split_tabs(line, f);
   std::vector<std::string> names;
-  for (size_t start = 0;;) {
-    size_t tab = line.find('\t', start);
-    std::string_view f = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
-    names.emplace_back(f.substr(0, f.find(':')));
-    if (tab == std::string_view::npos) break;
-    start = tab + 1;
-  }
+  for (std::string_view column : f) names.emplace_back(column.substr(0, column.find(':')));
   int id_col = -1;
   for (size_t c = 0; c < names.size(); ++c) {
     if (names[c] == "item_id") id_col = static_cast<int>(c);
@@ -222,29 +240,15 @@ void read_recbole_items(LineReader& reader, Metadata& meta) {
     fail(input_error(reader.path(), reader.line_number(), "item_id", "a header without it",
                      "a RecBole .item header naming item_id:token"));
   }
-  std::vector<std::string_view> f;
-  while (reader.next(line)) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    ++meta.lines;
-    f.clear();
-    for (size_t start = 0;;) {
-      size_t tab = line.find('\t', start);
-      f.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
-      if (tab == std::string_view::npos) break;
-      start = tab + 1;
-    }
+  for_each_data_line(reader, meta, [&](std::string_view row, const auto& bad) {
+    split_tabs(row, f);
     if (f.size() != names.size()) {
-      meta.bad.report(input_error(reader.path(), reader.line_number(), "",
-                                  std::to_string(f.size()) + " tab-separated fields",
-                                  std::to_string(names.size()) + " as in the header"));
-      continue;
+      return bad("", std::to_string(f.size()) + " tab-separated fields",
+                 std::to_string(names.size()) + " as in the header");
     }
     MetaRecord r;
     r.item_id = std::string(f[static_cast<size_t>(id_col)]);
-    if (r.item_id.empty()) {
-      meta.bad.report(input_error(reader.path(), reader.line_number(), "item_id", "an empty string", "an id"));
-      continue;
-    }
+    if (r.item_id.empty()) return bad("item_id", "an empty string", "an id");
     for (size_t c = 0; c < names.size(); ++c) {
       const std::string& n = names[c];
       if (n == "title") r.title = f[c];
@@ -254,7 +258,7 @@ void read_recbole_items(LineReader& reader, Metadata& meta) {
       if (n == "main_category" || n == "main_cat") r.main_category = f[c];
     }
     add_record(meta, std::move(r));
-  }
+  });
 }
 
 }  // namespace

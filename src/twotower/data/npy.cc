@@ -5,6 +5,7 @@
 #include <regex>
 #include <string>
 
+#include "twotower/common/atomic_file.h"
 #include "twotower/common/error.h"
 
 namespace fs = std::filesystem;
@@ -72,9 +73,7 @@ void write_npy(const Matrix& m, const fs::path& path) {
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
+  write_file_atomically(path, [&](const fs::path& tmp) {
     std::ofstream out(tmp, std::ios::binary);
     if (!out) fail(tmp.string(), ": cannot open for writing");
     out.write("\x93NUMPY\x01\x00", 8);
@@ -83,9 +82,9 @@ void write_npy(const Matrix& m, const fs::path& path) {
     out.write(b, 2);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(reinterpret_cast<const char*>(m.data.data()), static_cast<std::streamsize>(m.data.size() * sizeof(float)));
+    out.close();
     if (!out) fail(tmp.string(), ": write failed");
-  }
-  fs::rename(tmp, path);
+  });
 }
 
 }  // namespace twotower

@@ -11,6 +11,7 @@
 
 #include <cmath>
 
+#include "twotower/common/atomic_file.h"
 #include "twotower/common/error.h"
 
 namespace twotower {
@@ -30,6 +31,18 @@ template <typename Builder, typename T>
 std::shared_ptr<arrow::Array> build(const std::vector<T>& values) {
   Builder builder;
   check(builder.AppendValues(values), "arrow append");
+  return unwrap(builder.Finish(), "arrow finish");
+}
+
+// A list column: row i holds values[i].
+template <typename ValueBuilder, typename T>
+std::shared_ptr<arrow::Array> build_list(const std::vector<std::vector<T>>& values) {
+  auto value_builder = std::make_shared<ValueBuilder>();
+  arrow::ListBuilder builder(arrow::default_memory_pool(), value_builder);
+  for (const auto& row : values) {
+    check(builder.Append(), "arrow append");
+    check(value_builder->AppendValues(row), "arrow append");
+  }
   return unwrap(builder.Finish(), "arrow finish");
 }
 
@@ -92,41 +105,16 @@ void ParquetWriter::add_int32(const std::string& name, const std::vector<int32_t
   add(name, build<arrow::Int32Builder>(values));
 }
 
-void ParquetWriter::add_float(const std::string& name, const std::vector<float>& values, bool nan_as_null) {
-  arrow::FloatBuilder builder;
-  check(builder.Reserve(static_cast<int64_t>(values.size())), "arrow reserve");
-  for (float v : values) {
-    if (nan_as_null && std::isnan(v)) {
-      builder.UnsafeAppendNull();
-    } else {
-      builder.UnsafeAppend(v);
-    }
-  }
-  add(name, unwrap(builder.Finish(), "arrow finish"));
-}
-
 void ParquetWriter::add_string(const std::string& name, const std::vector<std::string>& values) {
   add(name, build<arrow::StringBuilder>(values));
 }
 
 void ParquetWriter::add_int32_list(const std::string& name, const std::vector<std::vector<int32_t>>& values) {
-  auto value_builder = std::make_shared<arrow::Int32Builder>();
-  arrow::ListBuilder builder(arrow::default_memory_pool(), value_builder);
-  for (const auto& row : values) {
-    check(builder.Append(), "arrow append");
-    check(value_builder->AppendValues(row), "arrow append");
-  }
-  add(name, unwrap(builder.Finish(), "arrow finish"));
+  add(name, build_list<arrow::Int32Builder>(values));
 }
 
 void ParquetWriter::add_float_list(const std::string& name, const std::vector<std::vector<float>>& values) {
-  auto value_builder = std::make_shared<arrow::FloatBuilder>();
-  arrow::ListBuilder builder(arrow::default_memory_pool(), value_builder);
-  for (const auto& row : values) {
-    check(builder.Append(), "arrow append");
-    check(value_builder->AppendValues(row), "arrow append");
-  }
-  add(name, unwrap(builder.Finish(), "arrow finish"));
+  add(name, build_list<arrow::FloatBuilder>(values));
 }
 
 void ParquetWriter::add_int64_view(const std::string& name, const std::vector<int64_t>& values) {
@@ -175,11 +163,13 @@ void ParquetWriter::add_string_codes(const std::string& name, const std::vector<
 
 void ParquetWriter::write(const std::filesystem::path& path) const {
   auto table = arrow::Table::Make(arrow::schema(fields_), arrays_);
-  auto out = unwrap(arrow::io::FileOutputStream::Open(path.string()), "cannot open " + path.string());
   auto props = parquet::WriterProperties::Builder().compression(parquet::Compression::SNAPPY)->build();
-  check(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 1 << 20, props),
-        "writing " + path.string());
-  check(out->Close(), "closing " + path.string());
+  write_file_atomically(path, [&](const std::filesystem::path& temporary) {
+    auto out = unwrap(arrow::io::FileOutputStream::Open(temporary.string()), "cannot open " + temporary.string());
+    check(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 1 << 20, props),
+          "writing " + path.string());
+    check(out->Close(), "closing " + path.string());
+  });
 }
 
 ParquetTable::ParquetTable(const std::filesystem::path& path) : path_(path) { read(nullptr); }
@@ -214,8 +204,6 @@ void ParquetTable::read(const std::vector<std::string>* columns) {
 }
 
 ParquetTable::~ParquetTable() = default;
-
-int64_t ParquetTable::num_rows() const { return table_->num_rows(); }
 
 bool ParquetTable::has_column(const std::string& name) const {
   return table_->GetColumnByName(name) != nullptr;

@@ -77,10 +77,7 @@ std::vector<std::string> ids_in_order(const IdMap& map, const std::vector<int32_
   return ids;
 }
 
-}  // namespace
-
-PrepareResult prepare(const PrepareOptions& o) {
-  auto start = std::chrono::steady_clock::now();
+void check_options(const PrepareOptions& o) {
   if (o.reviews.empty()) fail("--reviews: got nothing, expected a review file");
   if (o.out.empty()) fail("--out: got nothing, expected an output folder");
   if (!fs::exists(o.reviews)) fail(o.reviews.string(), ": no such file");
@@ -97,10 +94,91 @@ PrepareResult prepare(const PrepareOptions& o) {
     fail("--train-fraction/--valid-fraction: got ", o.split.train_fraction, " and ", o.split.valid_fraction,
          ", expected two fractions in (0, 1) whose sum is below 1 (test gets the rest)");
   }
+}
+
+/// What the duplicate and k-core filters did: the "filters" stats, and when any row went, the
+/// old user and item index of each new one (the interactions are renumbered in place).
+struct Filtered {
+  nlohmann::json stats;
+  bool any = false;
+  std::vector<int32_t> user_order, item_order;
+};
+
+Filtered filter_interactions(const PrepareOptions& o, Interactions& in, int64_t num_users, int64_t num_items) {
+  Filtered f;
+  std::vector<uint8_t> keep = duplicate_mask(in, num_users, o.duplicates);
+  int64_t removed_duplicates = static_cast<int64_t>(in.size()) - std::count(keep.begin(), keep.end(), 1);
+  int64_t kept_before_kcore = static_cast<int64_t>(in.size()) - removed_duplicates;
+  int rounds = 0;
+  if (o.min_user_interactions > 1 || o.min_item_interactions > 1) {
+    rounds = kcore_mask(in, num_users, num_items, o.min_user_interactions, o.min_item_interactions, keep);
+  }
+  int64_t kept = std::count(keep.begin(), keep.end(), 1);
+  f.stats = {{"duplicates", duplicate_policy_name(o.duplicates)},
+             {"removed_duplicates", removed_duplicates},
+             {"min_user_interactions", o.min_user_interactions},
+             {"min_item_interactions", o.min_item_interactions},
+             {"kcore_rounds", rounds},
+             {"removed_by_kcore", kept_before_kcore - kept}};
+  f.any = kept < static_cast<int64_t>(in.size());
+  if (f.any) {
+    if (kept == 0) {
+      fail("no interactions are left after filtering (", in.size(), " read; k-core ", o.min_user_interactions,
+           "/", o.min_item_interactions, ", duplicates ", duplicate_policy_name(o.duplicates),
+           "); lower --kcore / --min-user-interactions / --min-item-interactions");
+    }
+    compact(in, keep, num_users, num_items, f.user_order, f.item_order);
+  }
+  return f;
+}
+
+/// False when the timestamps are positions rather than times: a RecBole file without a
+/// timestamp column, or one holding positions (0, 1, 2, ...) as the Games release does; anything
+/// before 1973 is taken as a position, so the summary does not print 1970 dates.
+bool timestamps_are_times(const ReviewTable& table, const Interactions& in, SplitMethod method) {
+  constexpr int64_t kPlausibleTime = 100000000;
+  bool times = table.has_timestamps &&
+               (in.size() == 0 || *std::max_element(in.timestamp.begin(), in.timestamp.end()) >= kPlausibleTime);
+  if (method == SplitMethod::kTime && !times) {
+    log_warn("the timestamps look like positions, not times (all before 1973): a global time split over them "
+             "is an order split; --split loo is the customary choice");
+  }
+  return times;
+}
+
+/// Fills data.items from the metadata file when there is one (recording what was read in
+/// `input`), else with empty features.
+CatalogueCounts add_items(const PrepareOptions& o, const std::vector<std::string>& reviewed_items, Dataset& data,
+                          nlohmann::json& input) {
+  if (o.meta.empty()) return build_items(reviewed_items, nullptr, o.reviewed_items_only, data);
+  Metadata meta = read_metadata(o.meta, {o.meta_format, o.skip_bad_lines});
+  input["meta"] = o.meta.string();
+  input["meta_format"] = meta_format_name(meta.format);
+  input["meta_lines"] = meta.lines;
+  input["meta_duplicate_ids"] = meta.duplicates;
+  input["meta_bad_lines"] = meta.bad.count();
+  if (!meta.bad.examples().empty()) input["meta_bad_line_examples"] = meta.bad.examples();
+  return build_items(reviewed_items, &meta, o.reviewed_items_only, data);
+}
+
+/// Writes `data` into a temporary folder beside o.out and renames it into place.
+void write_folder(const PrepareOptions& o, const Dataset& data) {
+  fs::path out = fs::absolute(o.out).lexically_normal();
+  if (out.filename().empty()) out = out.parent_path();
+  fs::create_directories(out.parent_path());
+  TempFolder tmp(out.parent_path() / str_cat(".", out.filename().string(), ".tmp-", getpid()));
+  save_dataset(data, tmp.path());
+  tmp.commit(out, o.overwrite);
+}
+
+}  // namespace
+
+PrepareResult prepare(const PrepareOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  check_options(o);
 
   ReviewTable table = read_reviews(o.reviews, {o.format, o.skip_bad_lines, o.progress});
   double read_seconds = since(start);
-  nlohmann::json stats;
   nlohmann::json input = {{"reviews", o.reviews.string()},
                           {"format", review_format_name(table.format)},
                           {"bytes", table.file_bytes},
@@ -113,81 +191,28 @@ PrepareResult prepare(const PrepareOptions& o) {
   in = std::move(table.rows);
   auto num_users = static_cast<int64_t>(table.users.size()), num_items = static_cast<int64_t>(table.items.size());
   int64_t raw_repeats = count_repeated_pairs(in, num_users);
-  stats["raw"] = {{"interactions", in.size()}, {"users", num_users}, {"items", num_items},
-                  {"repeated_pairs", raw_repeats}};
-
-  std::vector<uint8_t> keep = duplicate_mask(in, num_users, o.duplicates);
-  int64_t removed_duplicates = static_cast<int64_t>(in.size()) - std::count(keep.begin(), keep.end(), 1);
-  int64_t kept_before_kcore = static_cast<int64_t>(in.size()) - removed_duplicates;
-  int rounds = 0;
-  if (o.min_user_interactions > 1 || o.min_item_interactions > 1) {
-    rounds = kcore_mask(in, num_users, num_items, o.min_user_interactions, o.min_item_interactions, keep);
-  }
-  int64_t kept = std::count(keep.begin(), keep.end(), 1);
-  stats["filters"] = {{"duplicates", duplicate_policy_name(o.duplicates)},
-                      {"removed_duplicates", removed_duplicates},
-                      {"min_user_interactions", o.min_user_interactions},
-                      {"min_item_interactions", o.min_item_interactions},
-                      {"kcore_rounds", rounds},
-                      {"removed_by_kcore", kept_before_kcore - kept}};
-  std::vector<int32_t> user_order, item_order;
-  bool filtered = kept < static_cast<int64_t>(in.size());
-  if (filtered) {
-    if (kept == 0) {
-      fail("no interactions are left after filtering (", in.size(), " read; k-core ", o.min_user_interactions,
-           "/", o.min_item_interactions, ", duplicates ", duplicate_policy_name(o.duplicates),
-           "); lower --kcore / --min-user-interactions / --min-item-interactions");
-    }
-    compact(in, keep, num_users, num_items, user_order, item_order);
-  }
-  std::vector<uint8_t>().swap(keep);
-  data.user_ids = ids_in_order(table.users, filtered ? &user_order : nullptr);
-  std::vector<std::string> reviewed_items = ids_in_order(table.items, filtered ? &item_order : nullptr);
+  nlohmann::json raw = {{"interactions", in.size()}, {"users", num_users}, {"items", num_items},
+                        {"repeated_pairs", raw_repeats}};
+  Filtered filtered = filter_interactions(o, in, num_users, num_items);
+  data.user_ids = ids_in_order(table.users, filtered.any ? &filtered.user_order : nullptr);
+  std::vector<std::string> reviewed_items = ids_in_order(table.items, filtered.any ? &filtered.item_order : nullptr);
   table.users = IdMap();
   table.items = IdMap();
 
-  // RecBole files may hold positions (0, 1, 2, ...) instead of times, as the Games release does;
-  // anything before 1973 is taken as a position, so the summary does not print 1970 dates.
-  constexpr int64_t kPlausibleTime = 100000000;
-  bool times = table.has_timestamps &&
-               (in.size() == 0 || *std::max_element(in.timestamp.begin(), in.timestamp.end()) >= kPlausibleTime);
-  if (o.split.method == SplitMethod::kTime && !times) {
-    log_warn("the timestamps look like positions, not times (all before 1973): a global time split over them "
-             "is an order split; --split loo is the customary choice");
-  }
+  bool times = timestamps_are_times(table, in, o.split.method);
   data.splits = split_interactions(in, data.num_users(), o.split);
   data.splits["id_order"] = "users and items numbered in order of first appearance in the review file (after "
                             "filtering); catalogue-only items follow in metadata file order";
+  CatalogueCounts catalogue = add_items(o, reviewed_items, data, input);
 
-  CatalogueCounts catalogue;
-  if (!o.meta.empty()) {
-    Metadata meta = read_metadata(o.meta, {o.meta_format, o.skip_bad_lines});
-    input["meta"] = o.meta.string();
-    input["meta_format"] = meta_format_name(meta.format);
-    input["meta_lines"] = meta.lines;
-    input["meta_duplicate_ids"] = meta.duplicates;
-    input["meta_bad_lines"] = meta.bad.count();
-    if (!meta.bad.examples().empty()) input["meta_bad_line_examples"] = meta.bad.examples();
-    catalogue = build_items(reviewed_items, &meta, o.reviewed_items_only, data);
-  } else {
-    catalogue = build_items(reviewed_items, nullptr, o.reviewed_items_only, data);
-  }
-
-  nlohmann::json summary_stats = dataset_stats(data, catalogue.reviewed, times, filtered ? -1 : raw_repeats);
-  summary_stats["input"] = input;
-  summary_stats["raw"] = stats["raw"];
-  summary_stats["filters"] = stats["filters"];
-  summary_stats["split_method"] = data.splits["method"];
-  summary_stats["items_with_metadata"] = catalogue.reviewed_with_meta;
-  data.stats = summary_stats;
-
-  fs::path out = fs::absolute(o.out).lexically_normal();
-  if (out.filename().empty()) out = out.parent_path();
-  fs::create_directories(out.parent_path());
-  TempFolder tmp(out.parent_path() / str_cat(".", out.filename().string(), ".tmp-", getpid()));
+  data.stats = dataset_stats(data, catalogue.reviewed, times, filtered.any ? -1 : raw_repeats);
+  data.stats["input"] = input;
+  data.stats["raw"] = raw;
+  data.stats["filters"] = filtered.stats;
+  data.stats["split_method"] = data.splits["method"];
+  data.stats["items_with_metadata"] = catalogue.reviewed_with_meta;
   data.stats["seconds"] = {{"read_reviews", round3(read_seconds)}, {"total", round3(since(start))}};
-  save_dataset(data, tmp.path());
-  tmp.commit(out, o.overwrite);
+  write_folder(o, data);
   PrepareResult result;
   result.stats = std::move(data.stats);
   result.stats["seconds"]["total"] = round3(since(start));

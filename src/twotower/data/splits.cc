@@ -1,11 +1,11 @@
 #include "twotower/data/splits.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <ctime>
 
 #include "twotower/common/error.h"
+#include "twotower/common/text.h"
 #include "twotower/data/user_rows.h"
 
 namespace twotower {
@@ -37,8 +37,7 @@ SplitMethod parse_split_method(const std::string& name) {
 
 int64_t parse_cutoff(const std::string& text, const std::string& flag) {
   int64_t seconds = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec == std::errc() && end == text.data() + text.size()) return seconds;
+  if (parse_int64(text, &seconds)) return seconds;
   int y = 0, m = 0, d = 0, hh = 0, mm = 0, ss = 0;
   char tail = 0;
   int n = std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &y, &m, &d, &tail, &hh, &mm, &ss);

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "twotower/common/error.h"
+#include "twotower/data/npy.h"
 #include "twotower/data/parquet_io.h"
 
 namespace twotower {

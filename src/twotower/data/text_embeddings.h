@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "twotower/data/npy.h"
+#include "twotower/data/matrix.h"
 
 namespace twotower {
 
