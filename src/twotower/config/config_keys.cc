@@ -2,39 +2,30 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <utility>
 
+#include "twotower/common/enum_names.h"
 #include "twotower/common/format.h"
 #include "twotower/common/text.h"
 
 namespace twotower {
 namespace {
 
-template <typename E>
-using Choices = std::vector<std::pair<const char*, E>>;
-
-const Choices<OptimizerKind> kOptimizers{{"adam", OptimizerKind::kAdam}, {"sgd", OptimizerKind::kSgd}};
-const Choices<EmbeddingOptimizerKind> kEmbeddingOptimizers{{"dense", EmbeddingOptimizerKind::kDense},
-                                                           {"lazy_adam", EmbeddingOptimizerKind::kLazyAdam},
-                                                           {"adagrad", EmbeddingOptimizerKind::kAdagrad}};
-const Choices<CpuMatmul> kCpuMatmuls{{"onednn", CpuMatmul::kOneDnn}, {"torch", CpuMatmul::kTorch}};
-const Choices<MatmulPrecision> kMatmulPrecisions{{"fp32", MatmulPrecision::kFp32}, {"bf16", MatmulPrecision::kBf16}};
-const Choices<SchedulerKind> kSchedulers{
-    {"none", SchedulerKind::kNone}, {"step", SchedulerKind::kStep}, {"cosine", SchedulerKind::kCosine}};
-const Choices<LossKind> kLosses{
-    {"bce", LossKind::kBce}, {"softmax", LossKind::kSoftmax}, {"mixed", LossKind::kMixed}, {"bpr", LossKind::kBpr}};
-const Choices<DeviceKind> kDevices{{"auto", DeviceKind::kAuto}, {"cpu", DeviceKind::kCpu}, {"cuda", DeviceKind::kCuda}};
-const Choices<IdPolicy> kIdPolicies{{"error", IdPolicy::kError}, {"clamp", IdPolicy::kClamp}};
-const Choices<UserHistoryMode> kHistoryModes{{"last", UserHistoryMode::kLast}, {"before", UserHistoryMode::kBefore}};
-const Choices<MetricMode> kMetricModes{{"auto", MetricMode::kAuto}, {"min", MetricMode::kMin}, {"max", MetricMode::kMax}};
-
-template <typename E>
-const char* name_of(const Choices<E>& choices, E value) {
-  for (const auto& [name, v] : choices) {
-    if (v == value) return name;
-  }
-  return "?";
-}
+const EnumName<OptimizerKind> kOptimizers[] = {{OptimizerKind::kAdam, "adam"}, {OptimizerKind::kSgd, "sgd"}};
+const EnumName<EmbeddingOptimizerKind> kEmbeddingOptimizers[] = {{EmbeddingOptimizerKind::kDense, "dense"},
+                                                                 {EmbeddingOptimizerKind::kLazyAdam, "lazy_adam"},
+                                                                 {EmbeddingOptimizerKind::kAdagrad, "adagrad"}};
+const EnumName<CpuMatmul> kCpuMatmuls[] = {{CpuMatmul::kOneDnn, "onednn"}, {CpuMatmul::kTorch, "torch"}};
+const EnumName<MatmulPrecision> kMatmulPrecisions[] = {{MatmulPrecision::kFp32, "fp32"}, {MatmulPrecision::kBf16, "bf16"}};
+const EnumName<SchedulerKind> kSchedulers[] = {
+    {SchedulerKind::kNone, "none"}, {SchedulerKind::kStep, "step"}, {SchedulerKind::kCosine, "cosine"}};
+const EnumName<LossKind> kLosses[] = {
+    {LossKind::kBce, "bce"}, {LossKind::kSoftmax, "softmax"}, {LossKind::kMixed, "mixed"}, {LossKind::kBpr, "bpr"}};
+const EnumName<DeviceKind> kDevices[] = {{DeviceKind::kAuto, "auto"}, {DeviceKind::kCpu, "cpu"}, {DeviceKind::kCuda, "cuda"}};
+const EnumName<IdPolicy> kIdPolicies[] = {{IdPolicy::kError, "error"}, {IdPolicy::kClamp, "clamp"}};
+const EnumName<UserHistoryMode> kHistoryModes[] = {{UserHistoryMode::kLast, "last"}, {UserHistoryMode::kBefore, "before"}};
+const EnumName<MetricMode> kMetricModes[] = {{MetricMode::kAuto, "auto"}, {MetricMode::kMin, "min"}, {MetricMode::kMax, "max"}};
 
 // A value type of the table: how a YAML node reads into it, how it is written, what is allowed.
 template <typename T>
@@ -169,21 +160,17 @@ Type<std::vector<std::string>> splits() {
   return list_of<std::string>(split().read, true, "a non-empty list of train, valid, test");
 }
 
-template <typename E>
-Type<E> choice(const Choices<E>& choices) {
+template <typename E, size_t N>
+Type<E> choice(const EnumName<E> (&names)[N]) {
   std::string expected = "one of ";
-  for (size_t i = 0; i < choices.size(); ++i) expected += (i ? ", " : "") + std::string(choices[i].first);
+  for (size_t i = 0; i < N; ++i) expected += (i ? ", " : "") + std::string(names[i].name);
   return {expected,
-          [&choices](const YAML::Node& n, E& out) {
-            for (const auto& [name, value] : choices) {
-              if (n.IsScalar() && n.Scalar() == name) {
-                out = value;
-                return true;
-              }
-            }
-            return false;
+          [&names](const YAML::Node& n, E& out) {
+            std::optional<E> value = n.IsScalar() ? enum_value(names, n.Scalar()) : std::nullopt;
+            if (value) out = *value;
+            return value.has_value();
           },
-          [&choices](YAML::Emitter& e, const E& v) { e << name_of(choices, v); }};
+          [&names](YAML::Emitter& e, const E& v) { e << enum_name(names, v); }};
 }
 
 const char* section_name(DataConfig Config::*) { return "data"; }
@@ -351,15 +338,15 @@ const std::vector<ConfigKey>& config_keys() {
   return keys;
 }
 
-const char* to_string(OptimizerKind kind) { return name_of(kOptimizers, kind); }
-const char* to_string(EmbeddingOptimizerKind kind) { return name_of(kEmbeddingOptimizers, kind); }
-const char* to_string(CpuMatmul kind) { return name_of(kCpuMatmuls, kind); }
-const char* to_string(MatmulPrecision precision) { return name_of(kMatmulPrecisions, precision); }
-const char* to_string(SchedulerKind kind) { return name_of(kSchedulers, kind); }
-const char* to_string(LossKind kind) { return name_of(kLosses, kind); }
-const char* to_string(DeviceKind kind) { return name_of(kDevices, kind); }
-const char* to_string(IdPolicy policy) { return name_of(kIdPolicies, policy); }
-const char* to_string(MetricMode mode) { return name_of(kMetricModes, mode); }
-const char* to_string(UserHistoryMode mode) { return name_of(kHistoryModes, mode); }
+const char* to_string(OptimizerKind kind) { return enum_name(kOptimizers, kind); }
+const char* to_string(EmbeddingOptimizerKind kind) { return enum_name(kEmbeddingOptimizers, kind); }
+const char* to_string(CpuMatmul kind) { return enum_name(kCpuMatmuls, kind); }
+const char* to_string(MatmulPrecision precision) { return enum_name(kMatmulPrecisions, precision); }
+const char* to_string(SchedulerKind kind) { return enum_name(kSchedulers, kind); }
+const char* to_string(LossKind kind) { return enum_name(kLosses, kind); }
+const char* to_string(DeviceKind kind) { return enum_name(kDevices, kind); }
+const char* to_string(IdPolicy policy) { return enum_name(kIdPolicies, policy); }
+const char* to_string(MetricMode mode) { return enum_name(kMetricModes, mode); }
+const char* to_string(UserHistoryMode mode) { return enum_name(kHistoryModes, mode); }
 
 }  // namespace twotower
