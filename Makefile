@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test demo bench clean
+.PHONY: setup build test test-unit demo bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -16,6 +16,11 @@ build: setup $(BUILD_DIR)/build.ninja
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
+
+# The fast tests alone (tiny inline data; no shared data sets, CLI runs, long trainings or
+# PyTorch reference): the labels are set in tests/CMakeLists.txt.
+test-unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 -L unit
 
 demo: build
 	bash scripts/demo.sh
