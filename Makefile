@@ -25,8 +25,11 @@ test-unit: build
 demo: build
 	bash scripts/demo.sh
 
+# Every Google Benchmark program of bench/ in turn; each prints the command that ran it and the
+# machine (CPU, cores, load) before its figures. BENCH_ARGS goes to each, e.g.
+# make bench BENCH_ARGS=--benchmark_filter=fused
 bench: build
-	bash scripts/bench.sh
+	@set -e; for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b $(BENCH_ARGS)"; "$$b" $(BENCH_ARGS); done
 
 clean:
 	rm -rf $(BUILD_DIR)
