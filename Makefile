@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test demo bench clean
+.PHONY: setup build test test-unit demo bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,11 +17,19 @@ build: setup $(BUILD_DIR)/build.ninja
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
 
+# The fast tests alone (tiny inline data; no shared data sets, CLI runs, long trainings or
+# PyTorch reference): the labels are set in tests/CMakeLists.txt.
+test-unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 -L unit
+
 demo: build
 	bash scripts/demo.sh
 
+# Every Google Benchmark program of bench/ in turn; each prints the command that ran it and the
+# machine (CPU, cores, load) before its figures. BENCH_ARGS goes to each, e.g.
+# make bench BENCH_ARGS=--benchmark_filter=fused
 bench: build
-	bash scripts/bench.sh
+	@set -e; for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b $(BENCH_ARGS)"; "$$b" $(BENCH_ARGS); done
 
 clean:
 	rm -rf $(BUILD_DIR)

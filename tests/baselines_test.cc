@@ -79,20 +79,11 @@ TEST(ItemKnn, AllNeighbours) {
 
 TEST(ItemKnn, Errors) {
   EvalData d = tiny(Split::kValid);
-  try {
-    ItemKnnScorer(d, 0);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "item-kNN: field \"neighbours\": got 0, expected >= 1");
-  }
+  testing::expect_exact_error([&] { ItemKnnScorer(d, 0); }, "item-kNN: field \"neighbours\": got 0, expected >= 1");
   ItemKnnScorer knn(d, 5);
   std::vector<float> out(4);
-  try {
-    knn.score_users(Ids{3}, out.data());
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "item-kNN scorer: user id 3 outside [0, 3)");
-  }
+  testing::expect_exact_error([&] { knn.score_users(Ids{3}, out.data()); },
+                              "item-kNN scorer: user id 3 outside [0, 3)");
 }
 
 // The protocol check on real data (Games, leave-last-out by timestamp, test = last item,

@@ -99,12 +99,7 @@ TEST(ChunkReader, TruncatedGzipIsAnError) {
   testing::write_file(dir / "full.gz", text);
   std::string bytes = testing::read_file(dir / "full.gz");
   testing::write_file(dir / "cut.bin", bytes.substr(0, bytes.size() / 2));
-  try {
-    chunks_of(dir / "cut.bin", 64);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("cut.bin: truncated gzip data"), std::string::npos) << e.what();
-  }
+  testing::expect_error([&] { chunks_of(dir / "cut.bin", 64); }, "cut.bin: truncated gzip data");
 }
 
 /// One gzip member holding `text`, stored (level 0) so that its size is known in advance.
@@ -145,24 +140,14 @@ TEST(ChunkReader, GzipTrailersAreChecked) {
   std::string bad_crc = member;
   bad_crc[bad_crc.size() - 8] ^= 1;
   testing::write_file(dir / "crc.bin", bad_crc + gzip_member(second, 6));
-  try {
-    chunks_of(dir / "crc.bin", 4096);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("crc.bin: corrupt gzip data near byte 1048581 (incorrect data check)"),
-              std::string::npos)
-        << e.what();
-  }
+  testing::expect_error([&] { chunks_of(dir / "crc.bin", 4096); },
+                        "crc.bin: corrupt gzip data near byte 1048581 (incorrect data check)");
   std::string bad_size = gzip_member(second, 6);
   bad_size[bad_size.size() - 1] ^= 1;
   testing::write_file(dir / "size.bin", bad_size);
-  try {
-    chunks_of(dir / "size.bin", 4096);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("size.bin: corrupt gzip data near byte"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("(incorrect length check)"), std::string::npos) << e.what();
-  }
+  const std::string size_error = testing::error_message([&] { chunks_of(dir / "size.bin", 4096); });
+  EXPECT_NE(size_error.find("size.bin: corrupt gzip data near byte"), std::string::npos) << size_error;
+  EXPECT_NE(size_error.find("(incorrect length check)"), std::string::npos) << size_error;
 }
 
 // parse_chunks_in_order merges in file order for any thread count, and an error thrown while
@@ -191,7 +176,7 @@ TEST(ChunkReader, ParsedChunksMergeInFileOrder) {
   for (int threads : {1, 3}) {
     ChunkReader reader(dir / "n.txt", 50);
     int64_t last_merged = -1;
-    try {
+    const std::string error = testing::error_message([&] {
       parse_chunks_in_order<Numbers>(
           reader, threads,
           [](const LineChunk& chunk, Numbers& n) {
@@ -204,12 +189,10 @@ TEST(ChunkReader, ParsedChunksMergeInFileOrder) {
           [&](const LineChunk&, const Numbers& n) {
             if (!n.values.empty()) last_merged = n.values.back();
           });
-      FAIL() << "expected an error";
-    } catch (const Error& e) {
-      EXPECT_EQ(std::string(e.what()), "bad 3000");
-      EXPECT_GE(last_merged, 2980);
-      EXPECT_LT(last_merged, 3000);
-    }
+    });
+    EXPECT_EQ(error, "bad 3000");
+    EXPECT_GE(last_merged, 2980);
+    EXPECT_LT(last_merged, 3000);
   }
 }
 

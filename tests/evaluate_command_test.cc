@@ -98,24 +98,17 @@ TEST(EvaluateCommand, ErrorsNameTheProblem) {
   testing::write_file(run / "config.yaml", "training:\n  num_epochs: 1\n");
   EvaluateOptions o;
   o.run_dir = run.path();
-  try {
-    run_evaluate(o);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    // The config loader's message: the run's config.yaml lacks data.data_path.
-    const std::string config = (run / "config.yaml").string();
-    EXPECT_EQ(std::string(e.what()), config + ": 1 problem in the configuration:\n  " + config +
-                                         ": field \"data.data_path\": got nothing, expected a prepared data folder");
-  }
+  // The config loader's message: the run's config.yaml lacks data.data_path.
+  const std::string config = (run / "config.yaml").string();
+  testing::expect_exact_error([&] { run_evaluate(o); },
+                              config + ": 1 problem in the configuration:\n  " + config +
+                                  ": field \"data.data_path\": got nothing, expected a prepared data folder");
   write_run(run, data.path());
   write_npy(Matrix{2, 2, {1, 0, 0, 1}}, run / "user_embeddings.npy");
-  try {
-    run_evaluate(o);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), (run / "user_embeddings.npy").string() +
-                                         ": user embeddings: got 2 rows, expected 3 (one per user of the data set)");
-  }
+  testing::expect_exact_error(
+      [&] { run_evaluate(o); },
+      (run / "user_embeddings.npy").string() +
+          ": user embeddings: got 2 rows, expected 3 (one per user of the data set)");
   std::string out;
   EXPECT_NE(testing::run_command(testing::cli_path().string() + " evaluate --run " + run.path().string(), &out), 0);
   EXPECT_NE(out.find("got 2 rows, expected 3"), std::string::npos) << out;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "eval_test_util.h"
+#include "test_util.h"
 #include "twotower/common/error.h"
 #include "twotower/eval/metrics.h"
 
@@ -36,12 +37,8 @@ TEST(RankedList, ConstantScoresPutTargetsLast) {
 
 TEST(RankedList, NaNScoreIsAnError) {
   const std::vector<float> s{0.1f, NAN, 0.3f};
-  try {
-    ranked_list(s.data(), 3, Ids{}, Ids{0}, 2);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "scorer returned NaN for item 1: a NaN score cannot be ranked");
-  }
+  testing::expect_exact_error([&] { ranked_list(s.data(), 3, Ids{}, Ids{0}, 2); },
+                              "scorer returned NaN for item 1: a NaN score cannot be ranked");
   // An excluded NaN is never looked at.
   EXPECT_EQ(ranked_list(s.data(), 3, Ids{1}, Ids{0}, 2), (Ids{2, 0}));
 }
@@ -282,13 +279,8 @@ TEST(Evaluator, DiversityAndNoveltyOfTheList) {
   // Without vectors diversity is absent, and value() names what exists.
   RankingMetrics no_vec = evaluate_ranking(d, scorer, o);
   EXPECT_EQ(no_vec.all.values.count("diversity@2"), 0u);
-  try {
-    no_vec.value("diversity@2");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("metric \"diversity@2\" was not computed; computed: coverage@2"),
-              std::string::npos) << e.what();
-  }
+  testing::expect_error([&] { no_vec.value("diversity@2"); },
+                        "metric \"diversity@2\" was not computed; computed: coverage@2");
 }
 
 TEST(Evaluator, ErrorPaths) {
@@ -317,12 +309,8 @@ TEST(Evaluator, ErrorPaths) {
   EXPECT_EQ(message(nan, EvalOptions{}), "scorer returned NaN for item 0: a NaN score cannot be ranked");
   const std::vector<float> vec{1, 2, 3};
   MatrixView bad_vectors{vec.data(), 3, 1};
-  try {
-    evaluate_ranking(d, ok, EvalOptions{}, &bad_vectors);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "evaluation: item vectors for diversity: got [3, 1], expected [2, D > 0]");
-  }
+  testing::expect_exact_error([&] { evaluate_ranking(d, ok, EvalOptions{}, &bad_vectors); },
+                              "evaluation: item vectors for diversity: got [3, 1], expected [2, D > 0]");
 }
 
 // The dot-product scorer equals explicit dot products, for whole rows and pairs.
@@ -347,13 +335,9 @@ TEST(DotProductScorer, MatchesExplicitDotProducts) {
       EXPECT_NEAR(pair, want, 1e-5);
     }
   }
-  try {
-    DotProductScorer({u.data(), U, D}, {v.data(), I, D + 1});
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(),
-                 "dot-product scorer: got user embeddings [5, 3] and item embeddings [7, 4], expected the same width D > 0");
-  }
+  testing::expect_exact_error(
+      [&] { DotProductScorer({u.data(), U, D}, {v.data(), I, D + 1}); },
+      "dot-product scorer: got user embeddings [5, 3] and item embeddings [7, 4], expected the same width D > 0");
 }
 
 // Partial register tiles (13 users = 6 + 6 + 1 rows; 37 items = 16 + 16 + 5 columns), an odd

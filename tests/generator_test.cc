@@ -70,12 +70,8 @@ TEST(Generator, RejectsImpossibleOptions) {
   TempDir dir;
   GeneratorOptions o = small();
   o.reviews = 10;
-  try {
-    generate_dataset(o, dir / "x");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "--reviews: got 10, expected at least 3 per user (180)");
-  }
+  testing::expect_exact_error([&] { generate_dataset(o, dir / "x"); },
+                              "--reviews: got 10, expected at least 3 per user (180)");
 }
 
 }  // namespace

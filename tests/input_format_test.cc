@@ -37,24 +37,18 @@ TEST(InputFormat, FormatNames) {
   EXPECT_EQ(parse_review_format("amazon2014"), ReviewFormat::kAmazon2018);
   EXPECT_EQ(parse_review_format("recbole"), ReviewFormat::kRecBoleInter);
   EXPECT_EQ(parse_meta_format("amazon2014"), MetaFormat::kAmazon2014Py);
-  try {
-    parse_review_format("parquet");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "--format: got \"parquet\", expected auto, amazon2014, amazon2018, amazon2023, csv or recbole");
-  }
+  testing::expect_exact_error(
+      [&] { parse_review_format("parquet"); },
+      "--format: got \"parquet\", expected auto, amazon2014, amazon2018, amazon2023, csv or recbole");
 }
 
 // Reviews passed as metadata (and binary data) end in one sentence.
 TEST(InputFormat, WrongRoleAndBinary) {
   TempDir dir;
   testing::write_file(dir / "r.csv", "I,U,5.0,100\n");
-  try {
-    resolve_meta_format(dir / "r.csv", MetaFormat::kAuto);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), (dir / "r.csv").string() + ": holds a ratings-only CSV, not item metadata: pass it with --reviews");
-  }
+  testing::expect_exact_error(
+      [&] { resolve_meta_format(dir / "r.csv", MetaFormat::kAuto); },
+      (dir / "r.csv").string() + ": holds a ratings-only CSV, not item metadata: pass it with --reviews");
   testing::write_file(dir / "bin", std::string("\x01\x02\x03 abc\n", 8));
   EXPECT_THROW(detect_file_kind(dir / "bin"), Error);
 }

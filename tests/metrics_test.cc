@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "test_util.h"
 #include "twotower/common/error.h"
 
 namespace twotower {
@@ -78,12 +79,7 @@ TEST(RankingMetrics, PerfectList) {
 }
 
 TEST(RankingMetrics, RejectsKBelowOne) {
-  try {
-    recall_at_k(kRanked, kTargets, 0);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "metric cutoff K: got 0, expected K >= 1");
-  }
+  testing::expect_exact_error([&] { recall_at_k(kRanked, kTargets, 0); }, "metric cutoff K: got 0, expected K >= 1");
 }
 
 // Brute force: each metric from its textbook definition on random lists and target sets.
@@ -126,12 +122,7 @@ TEST(Coverage, HandComputed) {
 }
 
 TEST(Coverage, RejectsOutOfCatalogue) {
-  try {
-    coverage({{0, 5}}, 5);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "coverage: item id 5 outside the catalogue [0, 5)");
-  }
+  testing::expect_exact_error([&] { coverage({{0, 5}}, 5); }, "coverage: item id 5 outside the catalogue [0, 5)");
 }
 
 // Unit vectors a = (1,0), b = (0,1), c = (1,0)/1 -> cos(a,b) = 0, cos(a,c) = 1, cos(b,c) = 0.
@@ -208,18 +199,10 @@ TEST(Regression, PerfectAndZeroTargets) {
 }
 
 TEST(Regression, EmptyAndMismatchedInputsThrow) {
-  try {
-    mse(Values{}, Values{});
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "mse: got no (target, prediction) pairs, expected at least one");
-  }
-  try {
-    smape(Values{1, 2}, Values{1});
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "smape: got 2 targets and 1 predictions, expected equal lengths");
-  }
+  testing::expect_exact_error([&] { mse(Values{}, Values{}); },
+                              "mse: got no (target, prediction) pairs, expected at least one");
+  testing::expect_exact_error([&] { smape(Values{1, 2}, Values{1}); },
+                              "smape: got 2 targets and 1 predictions, expected equal lengths");
 }
 
 // x = [0, 1, 2], y = [1, 3, 5] -> y = 2x + 1 exactly. Constant x -> a = 0, b = mean y.

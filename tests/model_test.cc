@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "test_util.h"
 #include "twotower/common/error.h"
 #include "twotower/data/npy.h"
 #include "twotower/train/loss.h"
@@ -146,13 +147,8 @@ TEST(TwoTowerModel, EmbeddingInitStd) {
 // By default an out-of-range id is an error naming the id and the vocabulary size.
 TEST(TwoTowerModel, OutOfRangeIdIsAnError) {
   TwoTowerModel model(small_config(), small_sizes());
-  try {
-    model->item_embeddings(torch::tensor({1, 7}, torch::kLong));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("item id 7 is outside the vocabulary of 5 items"), std::string::npos)
-        << e.what();
-  }
+  testing::expect_error([&] { model->item_embeddings(torch::tensor({1, 7}, torch::kLong)); },
+                        "item id 7 is outside the vocabulary of 5 items");
   EXPECT_THROW(model->user_embeddings(torch::tensor({-1}, torch::kLong)), Error);
 }
 
@@ -173,12 +169,7 @@ TEST(TwoTowerModel, OutOfRangeIdsClampedAndCounted) {
 TEST(TwoTowerModel, ItemFeatureRowsChecked) {
   TwoTowerModel model(small_config(), small_sizes());
   ItemFeatureTable f{torch::zeros({4}, torch::kLong), torch::zeros({5}, torch::kLong), torch::zeros({5, 6})};
-  try {
-    model->set_item_features(f);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("got 4 rows, expected one per item (5)"), std::string::npos) << e.what();
-  }
+  testing::expect_error([&] { model->set_item_features(f); }, "got 4 rows, expected one per item (5)");
 }
 
 // bce_loss on hand values: scores (1, -1), labels (1, 0), scale 1 -> both terms log(1 + e^-1).
@@ -229,16 +220,20 @@ Matrix matrix_of(const torch::Tensor& t) {
   return m;
 }
 
-// The helper of tests/python/test_model_interop.py, skipped unless it sets TWOTOWER_INTEROP_DIR.
-// That folder holds meta.json (sizes), a batch (users/items/labels.npy) and text.npy, and
-// python_params/<name>.npy: PyTorch weights under twotower's parameter names. This test computes
-// (a) the loss of those weights and (b) exports a freshly initialized model's weights to
-// cpp_params/ with its loss, writing both losses and embeddings for the Python side to compare.
-TEST(ModelInterop, Helper) {
+// Run by tests/python/test_model_interop.py, skipped unless it sets TWOTOWER_INTEROP_DIR. That
+// folder holds meta.json (sizes), a batch (users/items/labels.npy), text.npy,
+// python_params/<name>.npy (the PyTorch reference's weights under twotower's parameter names) and
+// what the reference computes from them: expected.json (the batch's BCE loss) and
+// expected_user_emb.npy / expected_item_emb.npy. With those weights twotower's model has exactly
+// the reference's parameters and gives its loss and embeddings to float32 precision. It also
+// exports a freshly initialized model's weights to cpp_params/ with their loss (cpp_result.json),
+// which the Python side loads into the reference and compares.
+TEST(ModelInterop, ReferenceWeightsGiveTheReferenceLoss) {
   const char* dir_env = std::getenv("TWOTOWER_INTEROP_DIR");
   if (dir_env == nullptr) GTEST_SKIP() << "run by tests/python/test_model_interop.py";
   std::filesystem::path dir = dir_env;
   nlohmann::json meta = nlohmann::json::parse(std::ifstream(dir / "meta.json"));
+  nlohmann::json expected = nlohmann::json::parse(std::ifstream(dir / "expected.json"));
   ModelConfig c;
   c.embedding_dim = meta["d"];
   c.user_mlp_hidden = c.item_mlp_hidden = meta["hidden"].get<std::vector<int64_t>>();
@@ -254,17 +249,31 @@ TEST(ModelInterop, Helper) {
 
   TwoTowerModel imported(c, s);
   imported->set_item_features(features);
+  // The same parameter set: every one of ours has a reference weight, and no reference weight is left over.
+  const auto params = imported->named_parameters();
+  ASSERT_EQ(static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir / "python_params"),
+                                              std::filesystem::directory_iterator())),
+            params.size());
   {
     torch::NoGradGuard no_grad;
-    for (auto& p : imported->named_parameters()) {
+    for (const auto& p : params) {
+      ASSERT_TRUE(std::filesystem::exists(dir / "python_params" / (p.key() + ".npy"))) << p.key();
       torch::Tensor value = tensor_of(read_npy(dir / "python_params" / (p.key() + ".npy")));
+      ASSERT_EQ(value.numel(), p.value().numel()) << p.key();
       p.value().copy_(value.view(p.value().sizes()));
     }
   }
   imported->eval();
-  result["imported_loss"] = bce_loss(imported->pair_scores(users, items), labels, scale).item<double>();
-  write_npy(matrix_of(imported->user_embeddings(users)), dir / "imported_user_emb.npy");
-  write_npy(matrix_of(imported->item_embeddings(items)), dir / "imported_item_emb.npy");
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_NEAR(bce_loss(imported->pair_scores(users, items), labels, scale).item<double>(),
+                expected["imported_loss"].get<double>(), 1e-5);
+    // np.testing.assert_allclose(actual, desired, atol=1e-5): |a - d| <= 1e-5 + 1e-7 |d|.
+    EXPECT_TRUE(torch::allclose(imported->user_embeddings(users), tensor_of(read_npy(dir / "expected_user_emb.npy")),
+                                1e-7, 1e-5));
+    EXPECT_TRUE(torch::allclose(imported->item_embeddings(items), tensor_of(read_npy(dir / "expected_item_emb.npy")),
+                                1e-7, 1e-5));
+  }
 
   torch::manual_seed(7);
   TwoTowerModel fresh(c, s);

@@ -154,12 +154,8 @@ TEST(Prepare, OutputIsAtomicAndNeverClobbered) {
   o.reviews = dir / "r.json";
   o.out = dir / "out";
   prepare(o);
-  try {
-    prepare(o);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), (dir / "out").string() + ": already exists; pass --overwrite to replace it");
-  }
+  testing::expect_exact_error([&] { prepare(o); },
+                              (dir / "out").string() + ": already exists; pass --overwrite to replace it");
   o.overwrite = true;
   o.split.method = SplitMethod::kTime;
   prepare(o);

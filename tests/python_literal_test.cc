@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.h"
 #include "twotower/common/error.h"
 
 namespace twotower {
@@ -30,12 +31,8 @@ TEST(PythonLiteral, QuotesEscapesAndConstants) {
 }
 
 TEST(PythonLiteral, ErrorNamesTheOffset) {
-  try {
-    parse_python_literal("{'asin': 'x', 'title' 'y'}");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "at byte 25: got '}', expected ':' after a dict key");
-  }
+  testing::expect_exact_error([&] { parse_python_literal("{'asin': 'x', 'title' 'y'}"); },
+                              "at byte 25: got '}', expected ':' after a dict key");
   EXPECT_THROW(parse_python_literal("{'asin': 'unterminated}"), Error);
   EXPECT_THROW(parse_python_literal("{'a': 1} extra"), Error);
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.h"
 #include "twotower/common/error.h"
 
 namespace twotower {
@@ -73,33 +74,21 @@ TEST(Splits, TimeSplitByDates) {
   o.test_from = 1390000000;
   time_split(in, o);
   EXPECT_EQ(in.split, (std::vector<Split>{T, V, X}));
-  try {
-    parse_cutoff("01/02/2014", "--test-from");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "--test-from: got \"01/02/2014\", expected a date YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS (UTC) or seconds since 1970");
-  }
+  testing::expect_exact_error(
+      [&] { parse_cutoff("01/02/2014", "--test-from"); },
+      "--test-from: got \"01/02/2014\", expected a date YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS (UTC) or seconds since 1970");
 }
 
 // A split that leaves validation or test empty ends in one sentence naming the remedy.
 TEST(Splits, EmptyPartIsAnError) {
   Interactions pairs = make({0, 0, 1, 1}, {1, 2, 1, 2});
-  try {
-    split_interactions(pairs, 2, SplitOptions{});
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "the leave-last-out split leaves validation empty: no user has 3 or more interactions "
-                           "(4 interactions); use --split time or less filtering");
-  }
+  testing::expect_exact_error([&] { split_interactions(pairs, 2, SplitOptions{}); },
+                              "the leave-last-out split leaves validation empty: no user has 3 or more interactions "
+                              "(4 interactions); use --split time or less filtering");
   Interactions same_time = make({0, 1, 2}, {5, 5, 5});
   SplitOptions o;
   o.method = SplitMethod::kTime;
-  try {
-    split_interactions(same_time, 3, o);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("the time split leaves train empty"), std::string::npos) << e.what();
-  }
+  testing::expect_error([&] { split_interactions(same_time, 3, o); }, "the time split leaves train empty");
 }
 
 }  // namespace

@@ -1,14 +1,19 @@
 #include "test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <zlib.h>
 
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
+
+#include "twotower/common/error.h"
 
 namespace twotower::testing {
 
@@ -68,6 +73,45 @@ int run_command(const std::string& command, std::string* output) {
   int status = pclose(pipe);
   if (output) *output = out;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+namespace {
+
+// The message of the Error `fn` throws, or nothing (with a failure recorded at `where`).
+std::optional<std::string> caught_message(const std::function<void()>& fn, const std::source_location& where) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line()))
+        << "expected a twotower::Error, got another exception: " << e.what();
+    return std::nullopt;
+  }
+  ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line())) << "expected an error, got none";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string error_message(const std::function<void()>& fn, std::source_location where) {
+  return caught_message(fn, where).value_or("");
+}
+
+void expect_error(const std::function<void()>& fn, std::string_view substring, std::source_location where) {
+  const std::optional<std::string> message = caught_message(fn, where);
+  if (message && message->find(substring) == std::string::npos) {
+    ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line()))
+        << "error message lacks \"" << substring << "\"\n  actual: " << *message;
+  }
+}
+
+void expect_exact_error(const std::function<void()>& fn, std::string_view message, std::source_location where) {
+  const std::optional<std::string> actual = caught_message(fn, where);
+  if (actual && *actual != message) {
+    ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line()))
+        << "error message differs\n  expected: " << message << "\n  actual:   " << *actual;
+  }
 }
 
 }  // namespace twotower::testing

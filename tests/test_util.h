@@ -2,7 +2,10 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <source_location>
 #include <string>
+#include <string_view>
 
 namespace twotower::testing {
 
@@ -34,6 +37,18 @@ void write_file(const std::filesystem::path& path, const std::string& content);
 std::string read_file(const std::filesystem::path& path);
 /// Runs a shell command, returns its exit code; stdout+stderr go to `output` when given.
 int run_command(const std::string& command, std::string* output = nullptr);
+
+/// Runs `fn` and returns the message of the twotower::Error it throws. When it throws nothing or
+/// another exception, records a failure at the caller's line and returns "".
+std::string error_message(const std::function<void()>& fn,
+                          std::source_location where = std::source_location::current());
+/// Expects `fn` to throw a twotower::Error whose message contains `substring`; otherwise records a
+/// failure at the caller's line that quotes the actual message.
+void expect_error(const std::function<void()>& fn, std::string_view substring,
+                  std::source_location where = std::source_location::current());
+/// Expects `fn` to throw a twotower::Error whose message is exactly `message`.
+void expect_exact_error(const std::function<void()>& fn, std::string_view message,
+                        std::source_location where = std::source_location::current());
 
 }  // namespace twotower::testing
 

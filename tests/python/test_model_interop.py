@@ -1,10 +1,11 @@
 """twotower's model equals the PyTorch reference's on the same weights, in both directions.
 
 The reference model (../shared/reference/seed_reference.py, TwoTower) is built in PyTorch; its
-weights go to twotower as .npy files under twotower's parameter names; the C++ side
-(the ModelInterop.Helper test of twotower_tests) computes the BCE loss and embeddings of a fixed
-batch with them, and also exports the weights of its own freshly initialized model, which are
-loaded back into the PyTorch model. Losses and embeddings must agree to float32 precision.
+weights go to twotower as .npy files under twotower's parameter names, with the reference's BCE
+loss and embeddings of a fixed batch; the C++ side (the ModelInterop.ReferenceWeightsGiveTheReferenceLoss
+test of twotower_tests) loads the weights and asserts it computes the same. It also exports the
+weights of its own freshly initialized model, which are loaded back into the PyTorch model here.
+Losses and embeddings must agree to float32 precision.
 """
 import importlib.util
 import json
@@ -84,18 +85,20 @@ def test_loss_matches_pytorch_both_ways(tmp_path):
         arr = p.detach().numpy().astype(np.float32)
         np.save(tmp_path / "python_params" / f"{to_our_name(name)}.npy", arr.reshape(arr.shape[0], -1))
 
+    with torch.no_grad():
+        expected = reference_loss(model, users, items, labels, text, scale)
+        np.save(tmp_path / "expected_user_emb.npy", model.users(users).numpy().astype(np.float32))
+        np.save(tmp_path / "expected_item_emb.npy", model.items(items, text).numpy().astype(np.float32))
+    json.dump({"imported_loss": expected}, open(tmp_path / "expected.json", "w"))
+
     env = dict(os.environ, TWOTOWER_INTEROP_DIR=str(tmp_path))
-    run = subprocess.run([str(TESTS), "--gtest_filter=ModelInterop.Helper"], env=env, capture_output=True, text=True)
+    test = "ModelInterop.ReferenceWeightsGiveTheReferenceLoss"
+    run = subprocess.run([str(TESTS), f"--gtest_filter={test}"], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "[  PASSED  ] 1 test" in run.stdout, run.stdout  # it ran: neither skipped nor filtered out
     result = json.load(open(tmp_path / "cpp_result.json"))
 
     with torch.no_grad():
-        expected = reference_loss(model, users, items, labels, text, scale)
-        assert result["imported_loss"] == pytest.approx(expected, abs=1e-5)
-        np.testing.assert_allclose(np.load(tmp_path / "imported_user_emb.npy"), model.users(users).numpy(), atol=1e-5)
-        np.testing.assert_allclose(np.load(tmp_path / "imported_item_emb.npy"), model.items(items, text).numpy(),
-                                   atol=1e-5)
-
         # The other way: twotower's initialized weights, loaded into the reference model.
         exported = {p.name[:-4]: p for p in (tmp_path / "cpp_params").iterdir()}
         fresh = ref.TwoTower(nu, ni, text_dim, d=d, hidden=tuple(hidden)).eval()

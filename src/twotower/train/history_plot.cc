@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "twotower/common/log.h"
 
@@ -16,9 +17,48 @@ double value_of(const nlohmann::json& record, const std::string& key) {
   return it != record.end() && it->is_number() ? it->get<double>() : NAN;
 }
 
+// A gnuplot single-quoted string: only the quote itself needs escaping there (doubled).
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
 }  // namespace
 
-bool plot_history(const nlohmann::json& epochs, const std::vector<std::string>& metrics, const fs::path& png) {
+std::string history_plot_script(size_t epochs, const std::vector<std::string>& metrics, const fs::path& dat,
+                                const fs::path& png, const std::string& train_loss) {
+  const std::string train_label = train_loss.empty() ? "train loss" : "train loss (" + train_loss + ")";
+  const std::string val_label = "validation BCE (positives only)";
+  std::ostringstream out;
+  // noenhanced: metric names such as ndcg@10 are text, not markup.
+  out << "set terminal pngcairo noenhanced size 900," << (metrics.empty() ? 450 : 800) << " font 'sans,10'\n"
+      << "set output " << quoted(png.string()) << "\n"
+      << "set datafile missing 'NaN'\n"
+      << "set key outside right top\nset grid\nset xlabel 'epoch'\nset xtics 1\n"
+      << "set xrange [0.5:" << static_cast<double>(epochs) + 0.5 << "]\n";
+  if (!metrics.empty()) out << "set multiplot layout 2,1\n";
+  out << "set title 'loss'\n"
+      << "set ylabel " << quoted(train_label) << "\nset ytics nomirror\n"
+      << "set y2label " << quoted(val_label) << "\nset y2tics\n"
+      << "plot " << quoted(dat.string()) << " using 1:2 axes x1y1 with linespoints title " << quoted(train_label)
+      << ", '' using 1:3 axes x1y2 with linespoints title " << quoted(val_label) << "\n";
+  if (!metrics.empty()) {
+    out << "set title 'validation metrics'\nset ylabel ''\nunset y2label\nunset y2tics\nset ytics mirror\nplot ";
+    for (size_t k = 0; k < metrics.size(); ++k) {
+      out << (k ? ", " : "") << quoted(dat.string()) << " using 1:" << (k + 4) << " with linespoints title "
+          << quoted(metrics[k]);
+    }
+    out << "\nunset multiplot\n";
+  }
+  return out.str();
+}
+
+bool plot_history(const nlohmann::json& epochs, const std::vector<std::string>& metrics, const fs::path& png,
+                  const std::string& train_loss) {
   fs::path dat = png, gp = png;
   dat.replace_extension(".dat");
   gp.replace_extension(".gp");
@@ -44,23 +84,7 @@ bool plot_history(const nlohmann::json& epochs, const std::vector<std::string>& 
   }
   {
     std::ofstream out(gp);
-    out << "set terminal pngcairo size 900," << (metrics.empty() ? 450 : 800) << " font 'sans,10'\n"
-        << "set output '" << png.string() << "'\n"
-        << "set datafile missing 'NaN'\n"
-        << "set key outside right top\nset grid\nset xlabel 'epoch'\nset xtics 1\n"
-        << "set xrange [0.5:" << static_cast<double>(epochs.size()) + 0.5 << "]\n";
-    if (!metrics.empty()) out << "set multiplot layout 2,1\n";
-    out << "set title 'loss'\nset ylabel 'BCE'\n"
-        << "plot '" << dat.string() << "' using 1:2 with linespoints title 'train', '' using 1:3 with linespoints "
-        << "title 'validation (positives)'\n";
-    if (!metrics.empty()) {
-      out << "set title 'validation metrics'\nset ylabel ''\nplot ";
-      for (size_t k = 0; k < metrics.size(); ++k) {
-        out << (k ? ", " : "") << "'" << dat.string() << "' using 1:" << (k + 4) << " with linespoints title '"
-            << metrics[k] << "'";
-      }
-      out << "\nunset multiplot\n";
-    }
+    out << history_plot_script(epochs.size(), metrics, dat, png, train_loss);
   }
   std::string command = "gnuplot '" + gp.string() + "' 2>&1";
   if (std::system(command.c_str()) != 0 || !fs::exists(png)) {

@@ -9,180 +9,21 @@
 #include <set>
 
 #include "test_util.h"
+#include "train_test_util.h"
 #include "twotower/common/error.h"
-#include "twotower/data/generator.h"
 #include "twotower/data/parquet_io.h"
-#include "twotower/data/prepare.h"
 #include "twotower/model/linear.h"
 #include "twotower/train/checkpoint.h"
-#include "twotower/train/negative_sampler.h"
-#include "twotower/train/schedule.h"
 #include "twotower/train/validation_metrics.h"
 
 namespace twotower {
 namespace {
 
+using testing::grouped_dataset;
+using testing::prepare_generated;
 using testing::TempDir;
+using testing::tiny_config;
 namespace fs = std::filesystem;
-
-// 24 users in two groups; group g interacts with items of the same parity (8 items each),
-// 6 training, 1 valid, 1 test interaction per user: a structure a model can learn.
-Dataset grouped_dataset() {
-  Dataset d;
-  const int users = 24, items = 16;
-  for (int u = 0; u < users; ++u) d.user_ids.push_back(str_cat("u", u));
-  for (int i = 0; i < items; ++i) d.item_ids.push_back(str_cat("i", i));
-  auto& in = d.interactions;
-  for (int u = 0; u < users; ++u) {
-    for (int k = 0; k < 8; ++k) {
-      in.user.push_back(u);
-      in.item.push_back(2 * ((u + 3 * k) % 8) + u % 2);
-      in.rating.push_back(NAN);
-      in.timestamp.push_back(k);
-      in.split.push_back(k < 6 ? Split::kTrain : k == 6 ? Split::kValid : Split::kTest);
-    }
-  }
-  d.items.resize(items);
-  d.items.category_vocab = {"<unknown>", "even", "odd"};
-  for (int i = 0; i < items; ++i) d.items.category_idx[static_cast<size_t>(i)] = 1 + i % 2;
-  d.splits = {{"method", "leave_last_out"}};
-  return d;
-}
-
-// Generated reviews with planted clusters (generate_dataset), prepared into dir / "data".
-void prepare_generated(const fs::path& dir, int64_t users, int64_t items, int64_t reviews) {
-  GeneratorOptions g;
-  g.users = users;
-  g.items = items;
-  g.reviews = reviews;
-  g.review_words = 0;
-  GeneratedFiles files = generate_dataset(g, dir / "raw");
-  PrepareOptions p;
-  p.reviews = files.reviews;
-  p.meta = files.meta;
-  p.out = dir / "data";
-  prepare(p);
-}
-
-Config tiny_config(const fs::path& data, const fs::path& out) {
-  Config c;
-  c.data.data_path = data.string();
-  c.data.emb_dim = 4;
-  c.data.neg_ratio = 2;
-  c.data.seed = 5;
-  c.model.embedding_dim = 8;
-  c.model.user_mlp_hidden = c.model.item_mlp_hidden = {16};
-  c.training.batch_size = 16;
-  c.training.num_epochs = 2;
-  c.training.learning_rate = 0.01;
-  c.training.scheduler = SchedulerKind::kStep;
-  c.training.gamma = 0.5;
-  c.training.output_dir = out.string();
-  c.training.threads = 1;
-  c.training.device = DeviceKind::kCpu;
-  return c;
-}
-
-// StepLR and cosine follow torch's formulas: step 0.1 * 0.5^floor(3/2) = 0.05;
-// cosine over 4 epochs at step 2: 0 + 0.1 * (1 + cos(pi/2)) / 2 = 0.05, at step 4: the floor.
-TEST(Schedule, StepAndCosine) {
-  TrainingConfig t;
-  t.scheduler = SchedulerKind::kStep;
-  t.step_size = 2;
-  t.gamma = 0.5;
-  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 0), 0.1);
-  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 3), 0.05);
-  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 4), 0.025);
-  t.scheduler = SchedulerKind::kCosine;
-  t.num_epochs = 4;
-  t.min_learning_rate = 0.001;
-  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 0), 0.1);
-  EXPECT_NEAR(scheduled_learning_rate(t, 0.1, 2), 0.001 + 0.099 / 2, 1e-12);
-  EXPECT_NEAR(scheduled_learning_rate(t, 0.1, 4), 0.001, 1e-12);
-  t.scheduler = SchedulerKind::kNone;
-  EXPECT_DOUBLE_EQ(scheduled_learning_rate(t, 0.1, 9), 0.1);
-}
-
-// Negatives lie in [0, n), follow the seed, never equal their positive when excluded, and the
-// saved state continues the same stream.
-TEST(NegativeSampler, RangeSeedExclusionAndState) {
-  std::vector<int64_t> pos{0, 1, 2, 0};
-  std::vector<int64_t> a(12), b(12), c(12);
-  NegativeSampler s1(3, 9), s2(3, 9);
-  s1.sample(pos.data(), 4, 3, true, a.data());
-  s2.sample(pos.data(), 4, 3, true, b.data());
-  EXPECT_EQ(a, b);
-  for (int64_t r = 0; r < 3; ++r) {
-    for (int64_t j = 0; j < 4; ++j) {
-      int64_t v = a[static_cast<size_t>(r * 4 + j)];
-      EXPECT_GE(v, 0);
-      EXPECT_LT(v, 3);
-      EXPECT_NE(v, pos[static_cast<size_t>(j)]);
-    }
-  }
-  std::string state = s1.state();
-  s1.sample(pos.data(), 4, 3, false, a.data());
-  NegativeSampler s3(3, 1);
-  s3.set_state(state);
-  s3.sample(pos.data(), 4, 3, false, c.data());
-  EXPECT_EQ(a, c);
-  EXPECT_THROW(NegativeSampler(1, 0).sample(pos.data(), 1, 1, true, a.data()), Error);
-}
-
-// A checkpoint restores parameters, optimizer moments, counters and strings exactly.
-TEST(Checkpoint, RoundTrip) {
-  TempDir dir;
-  ModelConfig mc;
-  mc.embedding_dim = 4;
-  mc.user_mlp_hidden = mc.item_mlp_hidden = {8};
-  mc.dropout = 0;  // the steps below must not draw dropout masks
-  ModelSizes sizes{3, 5, 1, 1, 6};
-  torch::manual_seed(1);
-  TwoTowerModel a(mc, sizes);
-  torch::optim::Adam opt_a(a->parameters(), torch::optim::AdamOptions(0.1));
-  torch::Tensor loss = a->pair_scores(torch::tensor({0, 1}, torch::kLong), torch::tensor({2, 3}, torch::kLong)).sum();
-  loss.backward();
-  opt_a.step();
-  TrainState state;
-  state.epoch = 3;
-  state.step = 17;
-  state.scheduler_step = 3;
-  state.best_epoch = 2;
-  state.best_value = 0.25;
-  state.config_yaml = "data: {}\n";
-  state.history_json = "[1,2]";
-  state.sampler_state = "42 43";
-  capture_rng_state(state);
-  save_checkpoint(dir / "c.pt", a, opt_a, state);
-  EXPECT_FALSE(fs::exists(dir / "c.pt.tmp"));
-
-  torch::manual_seed(2);
-  TwoTowerModel b(mc, sizes);
-  torch::optim::Adam opt_b(b->parameters(), torch::optim::AdamOptions(0.1));
-  TrainState back = load_checkpoint(dir / "c.pt", b, &opt_b);
-  auto pa = a->named_parameters(), pb = b->named_parameters();
-  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
-  EXPECT_EQ(back.epoch, 3);
-  EXPECT_EQ(back.step, 17);
-  EXPECT_EQ(back.best_epoch, 2);
-  EXPECT_DOUBLE_EQ(back.best_value, 0.25);
-  EXPECT_EQ(back.config_yaml, state.config_yaml);
-  EXPECT_EQ(back.history_json, "[1,2]");
-  EXPECT_EQ(back.sampler_state, "42 43");
-  EXPECT_TRUE(torch::equal(back.cpu_rng_state, state.cpu_rng_state));
-  // Equal optimizer state: one more identical step keeps the parameters identical.
-  opt_a.zero_grad();
-  opt_b.zero_grad();
-  for (auto* pair : {&a, &b}) {
-    auto& m = *pair;
-    m->pair_scores(torch::tensor({0, 1}, torch::kLong), torch::tensor({2, 3}, torch::kLong)).sum().backward();
-  }
-  opt_a.step();
-  opt_b.step();
-  pb = b->named_parameters();
-  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
-  EXPECT_THROW(load_checkpoint(dir / "missing.pt", b, nullptr), Error);
-}
 
 // A run writes every output, and the loss falls on data with a learnable structure.
 TEST(Trainer, WritesOutputsAndLearns) {
