@@ -14,6 +14,7 @@ namespace twotower {
 
 RunWriter::RunWriter(const Config& config, bool resume)
     : best_metric_(config.training.best_metric),
+      loss_(to_string(config.training.loss)),
       dir_(config.training.output_dir),
       last_(dir_ / "checkpoints" / "last.pt"),
       best_(dir_ / "checkpoints" / "best.pt") {
@@ -58,7 +59,7 @@ void RunWriter::write_plot(const nlohmann::json& history, std::vector<std::strin
       }
     }
   }
-  plot_history(history, metric_names, dir_ / "training_history.png");
+  plot_history(history, metric_names, dir_ / "training_history.png", loss_);
 }
 
 }  // namespace twotower

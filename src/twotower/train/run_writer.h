@@ -41,6 +41,7 @@ class RunWriter {
 
  private:
   std::string best_metric_;
+  std::string loss_;  // training.loss, for the plot's train-loss axis
   std::filesystem::path dir_, last_, best_;
 };
 
