@@ -1,5 +1,7 @@
 #include "twotower/model/linear.h"
 
+#include "twotower/model/two_tower.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -214,6 +216,37 @@ TEST(Matmul2d, Bf16CloseToFp32) {
     const float scale = fp32[i].abs().max().item<float>();
     EXPECT_LE((fp32[i] - bf16[i]).abs().max().item<float>(), scale * 0.02f) << "tensor " << i;
   }
+}
+
+}  // namespace
+}  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// The products' options belong to each layer, not to the process: a torch layer and a oneDNN
+// layer built side by side each keep their own path (the torch one equals torch's linear bit for
+// bit), and the model hands its options to every Linear of both towers.
+TEST(Linear, OptionsArePerLayer) {
+  torch::manual_seed(11);
+  Linear by_torch(64, 16, MatmulOptions{CpuMatmul::kTorch}), by_onednn(64, 16, MatmulOptions{CpuMatmul::kOneDnn});
+  EXPECT_EQ(by_torch->options.backend, CpuMatmul::kTorch);
+  EXPECT_EQ(by_onednn->options.backend, CpuMatmul::kOneDnn);
+  torch::Tensor x = torch::randn({128, 64});
+  by_onednn(x);
+  EXPECT_TRUE(torch::equal(by_torch(x), torch::nn::functional::linear(x, by_torch->weight, by_torch->bias)));
+
+  ModelConfig c;
+  TwoTowerModel model(c, ModelSizes{5, 7, 2, 3, 10}, MatmulOptions{CpuMatmul::kTorch, MatmulPrecision::kBf16});
+  int64_t layers = 0;
+  for (const auto& m : model->modules()) {
+    if (auto* linear = m->as<LinearImpl>()) {
+      EXPECT_EQ(linear->options.backend, CpuMatmul::kTorch);
+      EXPECT_EQ(linear->options.precision, MatmulPrecision::kBf16);
+      ++layers;
+    }
+  }
+  EXPECT_EQ(layers, 7);  // user tower: 2 hidden + output; item tower: text projection, 2 hidden + output
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "twotower/common/atomic_file.h"
 #include "twotower/common/error.h"
 #include "twotower/common/text.h"
 #include "twotower/config/config_keys.h"
@@ -250,15 +251,12 @@ std::string documented_config_yaml(const Config& c, const std::string& header) {
 }
 
 void save_config(const Config& config, const fs::path& path) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
+  write_file_atomically(path, [&](const fs::path& tmp) {
     std::ofstream out(tmp);
     if (!out) fail(tmp.string(), ": cannot open for writing");
     out << config_to_yaml(config);
     if (!out) fail(tmp.string(), ": write failed");
-  }
-  fs::rename(tmp, path);
+  });
 }
 
 }  // namespace twotower

@@ -1,9 +1,10 @@
 // The run configuration: typed structs parsed once from YAML (plus key=value overrides).
 //
 // Key names follow the reference system (data.data_path, data.neg_ratio, model.embedding_dim,
-// training.batch_size, ...); every departure from the reference design is a named key here, with
-// its default and allowed range beside it. configs/default.yaml lists every key with a comment;
-// configs/reference.yaml holds the reference design's values.
+// training.batch_size, ...); every departure from the reference design is a named key. The
+// structs hold the values and their defaults (the reference design's); each key's name, allowed
+// values and meaning are written once, in config/config_keys.cc, from which parsing, writing and
+// configs/default.yaml are derived. configs/reference.yaml holds the reference design's values.
 #pragma once
 
 #include <cstdint>
@@ -43,78 +44,73 @@ enum class MatmulPrecision {
 /// that pair (kBefore: the input a served model sees when it predicts the user's next item).
 enum class UserHistoryMode { kLast, kBefore };
 
+/// The `data:` section (each key documented in config_keys.cc).
 struct DataConfig {
-  std::string data_path;                     // prepared folder (required)
-  std::string text_embeddings;               // .npy [num_items, d] or .parquet; "" = zeros [num_items, emb_dim]
-  std::string text_embeddings_column = "embedding";  // the .parquet's list<float> column
-  int64_t emb_dim = 768;                     // text width, >= 1; must equal the .npy's width
-  int64_t neg_ratio = 1;                     // uniform negatives per positive, >= 1
-  uint64_t seed = 42;                        // seeds every generator of a run
-  bool negatives_exclude_positive = false;   // resample a negative equal to its positive (reference: no)
-  std::vector<std::string> train_splits{"train"};  // each of train | valid | test
-  std::string valid_split = "valid";               // train | valid | test; validation loss and metrics
+  std::string data_path;
+  std::string text_embeddings;
+  std::string text_embeddings_column = "embedding";
+  int64_t emb_dim = 768;
+  int64_t neg_ratio = 1;
+  uint64_t seed = 42;
+  bool negatives_exclude_positive = false;
+  std::vector<std::string> train_splits{"train"};
+  std::string valid_split = "valid";
 };
 
+/// The `model:` section.
 struct ModelConfig {
-  int64_t embedding_dim = 128;                     // >= 1; every embedding and the output width
-  std::vector<int64_t> user_mlp_hidden{256, 128};  // each >= 1; may be empty
+  int64_t embedding_dim = 128;
+  std::vector<int64_t> user_mlp_hidden{256, 128};
   std::vector<int64_t> item_mlp_hidden{256, 128};
-  double dropout = 0.1;                            // [0, 1)
-  bool use_item_id = true;                         // item tower inputs
+  double dropout = 0.1;
+  bool use_item_id = true;
   bool use_category = true;
   bool use_brand = true;
   bool use_text = true;
-  bool last_layer_activation = true;   // ReLU + dropout after the last hidden layer (reference: yes)
-  bool output_layer = true;            // Linear(hidden[-1] -> embedding_dim) (reference: yes)
-  double embedding_init_std = 1.0;     // > 0; id embeddings ~ N(0, std^2) (torch default 1)
-  IdPolicy out_of_range_ids = IdPolicy::kError;  // error | clamp (clamps are counted and reported)
-  int64_t user_history = 0;            // >= 0; add the mean id embedding of the user's last N training
-                                       //   items (the target excluded) to the user embedding; 0 = off
-  UserHistoryMode user_history_mode = UserHistoryMode::kLast;  // last | before (see the enum)
-  double item_id_dropout = 0.0;        // [0, 1); training only: an item's id embedding is zeroed with
-                                       //   this probability, so the content inputs learn to carry it
-  double user_id_dropout = 0.0;        // [0, 1); the same for user id embeddings: the tower learns an
-                                       //   input for users without history (cold users)
-  bool pool_categories = false;        // category input = mean over every level of the path
-                                       //   (items.category_ids) instead of the most specific one
+  bool last_layer_activation = true;
+  bool output_layer = true;
+  double embedding_init_std = 1.0;
+  IdPolicy out_of_range_ids = IdPolicy::kError;
+  int64_t user_history = 0;
+  UserHistoryMode user_history_mode = UserHistoryMode::kLast;
+  double item_id_dropout = 0.0;
+  double user_id_dropout = 0.0;
+  bool pool_categories = false;
 };
 
+/// The `training:` section.
 struct TrainingConfig {
-  int64_t batch_size = 1024;             // positives per step, >= 1
-  int64_t num_epochs = 5;                // >= 1
-  double learning_rate = 1e-3;           // > 0
-  double embedding_learning_rate = 0.0;  // >= 0; id embeddings' rate, 0 = learning_rate
-  double weight_decay = 1e-5;            // >= 0, L2 added to the gradient (torch's Adam/SGD)
-  OptimizerKind optimizer = OptimizerKind::kAdam;  // adam | sgd
-  double momentum = 0.9;                 // [0, 1), SGD only
-  SchedulerKind scheduler = SchedulerKind::kNone;  // none | step | cosine, stepped once per epoch
-  int64_t step_size = 1;                 // >= 1, step: epochs between decays
-  double gamma = 0.1;                    // (0, 1], step: decay factor
-  double min_learning_rate = 0.0;        // >= 0, cosine: the floor reached after num_epochs
-  double clip_grad_norm = 1.0;           // >= 0, global L2 norm; 0 = off
-  LossKind loss = LossKind::kBce;        // bce | softmax | mixed | bpr
-  double logit_scale = 1.0;              // > 0, bce and bpr logit = scale * cosine
-  bool learn_logit_scale = false;        // bce/bpr: logit_scale is a trained parameter (its start value)
-  double temperature = 0.05;             // > 0, softmax and mixed logit = cosine / temperature
-  bool logq_correction = true;           // softmax/mixed: subtract log(sampling probability) of each
-                                         //   in-batch candidate (item frequency in the training pairs)
-  bool mask_accidental_hits = true;      // softmax/mixed: a candidate equal to the row's positive is
-                                         //   not a negative
-  int64_t mixed_negatives = 256;         // >= 1, mixed: uniform items shared by the batch
-  std::string best_metric = "val_loss";  // val_loss, train_loss or a metric of the metrics hook
-                                         //   (twotower train: recall@10, ndcg@10, recall@20, ndcg@20)
-  MetricMode best_metric_mode = MetricMode::kAuto;  // auto | min | max
-  int64_t early_stopping_patience = 0;   // >= 0, epochs without improvement; 0 = off
-  int64_t max_steps_per_epoch = 0;       // >= 0, 0 = whole epoch (speed runs)
+  int64_t batch_size = 1024;
+  int64_t num_epochs = 5;
+  double learning_rate = 1e-3;
+  double embedding_learning_rate = 0.0;
+  double weight_decay = 1e-5;
+  OptimizerKind optimizer = OptimizerKind::kAdam;
+  double momentum = 0.9;
+  SchedulerKind scheduler = SchedulerKind::kNone;
+  int64_t step_size = 1;
+  double gamma = 0.1;
+  double min_learning_rate = 0.0;
+  double clip_grad_norm = 1.0;
+  LossKind loss = LossKind::kBce;
+  double logit_scale = 1.0;
+  bool learn_logit_scale = false;
+  double temperature = 0.05;
+  bool logq_correction = true;
+  bool mask_accidental_hits = true;
+  int64_t mixed_negatives = 256;
+  std::string best_metric = "val_loss";
+  MetricMode best_metric_mode = MetricMode::kAuto;
+  int64_t early_stopping_patience = 0;
+  int64_t max_steps_per_epoch = 0;
   std::string output_dir = "runs/default";
-  DeviceKind device = DeviceKind::kAuto;  // auto | cpu | cuda
-  int64_t threads = 0;                    // >= 0, intra-op threads; 0 = all cores
-  // Speed (issue 7).
-  EmbeddingOptimizerKind embedding_optimizer = EmbeddingOptimizerKind::kDense;  // dense | lazy_adam | adagrad
-  bool shared_user_tower = false;  // each positive's user tower computed once for its negatives (one dropout mask)
-  bool prefetch = true;            // assemble the next batch on a background thread
-  CpuMatmul cpu_matmul = CpuMatmul::kOneDnn;  // onednn | torch: the towers' CPU matrix products
-  MatmulPrecision matmul_precision = MatmulPrecision::kFp32;  // fp32 | bf16 (oneDNN's products only)
+  DeviceKind device = DeviceKind::kAuto;
+  int64_t threads = 0;
+  EmbeddingOptimizerKind embedding_optimizer = EmbeddingOptimizerKind::kDense;
+  bool shared_user_tower = false;
+  bool prefetch = true;
+  CpuMatmul cpu_matmul = CpuMatmul::kOneDnn;
+  MatmulPrecision matmul_precision = MatmulPrecision::kFp32;
 };
 
 struct Config {

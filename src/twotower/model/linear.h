@@ -1,9 +1,8 @@
 // The towers' fully connected layer: y = x W^T + b, with its CPU matrix products run by oneDNN.
 //
-// LibTorch's CPU wheel multiplies fp32 matrices with MKL, and MKL takes its generic code path on
-// AMD processors: on the 2-core AMD EPYC (Zen 5, AVX-512) this project is measured on, torch::mm
-// runs the towers' shapes at about 215 GFLOP/s, oneDNN's AVX-512 kernels (also inside LibTorch,
-// at::native::mkldnn_matmul) at 420-500 (bench/matmul_bench). Both are plain fp32 products;
+// LibTorch's CPU wheel multiplies fp32 matrices with MKL, which takes its generic code path on
+// AMD processors; oneDNN (also inside LibTorch, at::native::mkldnn_matmul) dispatches on the CPU's
+// features (rates per shape: bench/matmul_bench, docs/speed.md). Both are plain fp32 products;
 // only the summation order differs.
 #pragma once
 

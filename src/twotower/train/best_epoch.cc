@@ -16,7 +16,8 @@ bool improves(double value, const TrainState& state, bool lower) {
 
 }  // namespace
 
-BestEpochTracker::BestEpochTracker(const TrainingConfig& training) : training_(training) {
+BestEpochTracker::BestEpochTracker(const TrainingConfig& training)
+    : metric_(training.best_metric), patience_(training.early_stopping_patience) {
   if (training.best_metric_mode == MetricMode::kMin) {
     lower_ = true;
   } else if (training.best_metric_mode == MetricMode::kMax) {
@@ -28,11 +29,11 @@ BestEpochTracker::BestEpochTracker(const TrainingConfig& training) : training_(t
 
 bool BestEpochTracker::update(const nlohmann::json& record, int64_t epoch, const std::vector<std::string>& metric_names,
                               TrainState& state) const {
-  auto metric = record.find(training_.best_metric);
+  auto metric = record.find(metric_);
   if (metric == record.end() || !(metric->is_number() || metric->is_null())) {
     std::string names = "val_loss, train_loss";
     for (const auto& n : metric_names) names += ", " + n;
-    fail("training.best_metric: got \"", training_.best_metric, "\", expected one of ", names);
+    fail("training.best_metric: got \"", metric_, "\", expected one of ", names);
   }
   const double value = metric->is_number() ? metric->get<double>() : NAN;
   const bool better = improves(value, state, lower_);
@@ -47,7 +48,7 @@ bool BestEpochTracker::update(const nlohmann::json& record, int64_t epoch, const
 }
 
 bool BestEpochTracker::should_stop(const TrainState& state) const {
-  return training_.early_stopping_patience > 0 && state.epochs_without_improvement >= training_.early_stopping_patience;
+  return patience_ > 0 && state.epochs_without_improvement >= patience_;
 }
 
 }  // namespace twotower

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,8 @@ class BestEpochTracker {
   bool should_stop(const TrainState& state) const;
 
  private:
-  const TrainingConfig& training_;
+  std::string metric_;  // training.best_metric
+  int64_t patience_;    // training.early_stopping_patience
   bool lower_;
 };
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "twotower/common/atomic_file.h"
 #include "twotower/common/error.h"
 
 namespace fs = std::filesystem;
@@ -102,10 +103,7 @@ void write_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::
   archive.write("sampler_state", string_tensor(state.sampler_state));
   archive.write("cpu_rng_state", state.cpu_rng_state.defined() ? state.cpu_rng_state : string_tensor(""));
   archive.write("cuda_rng_state", state.cuda_rng_state.defined() ? state.cuda_rng_state.cpu() : string_tensor(""));
-  fs::path tmp = path;
-  tmp += ".tmp";
-  archive.save_to(tmp.string());
-  fs::rename(tmp, path);
+  write_file_atomically(path, [&](const fs::path& tmp) { archive.save_to(tmp.string()); });
 }
 
 }  // namespace
