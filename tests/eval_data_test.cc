@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "eval_test_util.h"
+#include "test_util.h"
 #include "twotower/common/error.h"
 
 namespace twotower {
@@ -140,18 +141,8 @@ TEST(EvalData, DropsTargetsAlreadySeen) {
 TEST(EvalData, Errors) {
   Interactions in;
   add(in, 0, 5, Split::kTrain);
-  try {
-    make_eval_data(in, 1, 2, Split::kTest);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "interaction 0: field \"item_idx\": got 5, expected [0, 2)");
-  }
-  try {
-    make_eval_data(Interactions{}, 1, 2, Split::kTrain);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "evaluation split: got \"train\", expected \"valid\" or \"test\"");
-  }
+  testing::expect_exact_error([&] { make_eval_data(in, 1, 2, Split::kTest); }, "interaction 0: field \"item_idx\": got 5, expected [0, 2)");
+  testing::expect_exact_error([&] { make_eval_data(Interactions{}, 1, 2, Split::kTrain); }, "evaluation split: got \"train\", expected \"valid\" or \"test\"");
 }
 
 std::string error_of(const Interactions& in, int64_t users, int64_t items, Split split) {

@@ -128,15 +128,7 @@ TEST(EvaluateCommand, RelativeDataPathIsReadFromTheRunFolder) {
   EXPECT_EQ(report["data"].get<std::string>(), (run / "prepared-data-relative-to-run").string());
 
   write_run(run, "no-such-prepared-folder");
-  try {
-    run_evaluate(o);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), (run / "config.yaml").string() +
-                                         ": field \"data.data_path\": got \"no-such-prepared-folder\", expected a "
-                                         "folder that exists (looked in the working directory and in " +
-                                         run.path().string() + ")");
-  }
+  testing::expect_exact_error([&] { run_evaluate(o); }, (run / "config.yaml").string() + ": field \"data.data_path\": got \"no-such-prepared-folder\", expected a " "folder that exists (looked in the working directory and in " + run.path().string() + ")");
 }
 
 // Through the CLI on the real Games data (written as a prepared folder): the popularity check.

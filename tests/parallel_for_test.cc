@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "test_util.h"
 #include "twotower/common/error.h"
 
 namespace twotower {
@@ -101,30 +102,15 @@ TEST(ParallelFor, WorkerExceptionReachesTheCaller) {
 
 TEST(ParallelFor, BadArgumentsNameTheValue) {
   auto noop = [](int64_t, int64_t) {};
-  try {
-    parallel_for(-1, 2, noop);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "parallel_for: got -1 items, expected >= 0");
-  }
-  try {
-    parallel_for(3, 0, noop);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "parallel_for: got 0 threads, expected >= 1");
-  }
+  testing::expect_exact_error([&] { parallel_for(-1, 2, noop); }, "parallel_for: got -1 items, expected >= 0");
+  testing::expect_exact_error([&] { parallel_for(3, 0, noop); }, "parallel_for: got 0 threads, expected >= 1");
 }
 
 // 0 asks for the hardware concurrency (at least 1); a positive count is kept; negative throws.
 TEST(ParallelFor, ResolveThreads) {
   EXPECT_EQ(resolve_threads(3, "x"), 3);
   EXPECT_GE(resolve_threads(0, "x"), 1);
-  try {
-    resolve_threads(-2, "evaluation");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "evaluation: field \"num_threads\": got -2, expected >= 0");
-  }
+  testing::expect_exact_error([&] { resolve_threads(-2, "evaluation"); }, "evaluation: field \"num_threads\": got -2, expected >= 0");
 }
 
 }  // namespace
