@@ -50,3 +50,8 @@ find_package(nlohmann_json REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
+
+# Serving: faiss (Debian libfaiss-dev) for the top-K index, cpp-httplib (libcpp-httplib-dev) for HTTP.
+find_package(faiss REQUIRED)
+find_path(TWOTOWER_HTTPLIB_INCLUDE httplib.h REQUIRED)
+find_library(TWOTOWER_HTTPLIB_LIBRARY NAMES cpp-httplib)
