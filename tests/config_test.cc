@@ -274,3 +274,19 @@ TEST(Config, BestMetricIsCheckedWhenParsed) {
 
 }  // namespace
 }  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// A run's config.yaml as main wrote it before the key table (commit 8386010, the reference design
+// with row-wise Adam and a shared user tower) still loads, and is written back byte for byte.
+TEST(Config, RunConfigOfEarlierMainLoadsAndWritesBackTheSame) {
+  const std::filesystem::path fixture = testing::source_dir() / "tests" / "fixtures" / "config_written_by_8386010.yaml";
+  Config c = load_config(fixture);
+  EXPECT_EQ(c.training.embedding_optimizer, EmbeddingOptimizerKind::kLazyAdam);
+  EXPECT_TRUE(c.training.shared_user_tower);
+  EXPECT_EQ(config_to_yaml(c), testing::read_file(fixture));
+}
+
+}  // namespace
+}  // namespace twotower
