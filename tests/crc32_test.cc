@@ -1,4 +1,4 @@
-#include "twotower/data/crc32.h"
+#include "twotower/common/crc32.h"
 
 #include <gtest/gtest.h>
 

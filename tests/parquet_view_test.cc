@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "test_util.h"
@@ -46,8 +48,8 @@ TEST(ParquetTable, ReadsOnlyNamedColumns) {
   EXPECT_THROW(t.string_column("text"), Error);
 }
 
-// write() goes through a temporary beside the file: an existing file is replaced whole and no
-// temporary is left in the folder.
+// write() goes through a temporary beside the file: an existing file is replaced whole, no
+// temporary is left in the folder, and the checksum sidecar sits beside the file.
 TEST(ParquetWriter, WriteReplacesTheFileAtomically) {
   testing::TempDir dir;
   testing::write_file(dir / "t.parquet", "an older file");
@@ -57,7 +59,8 @@ TEST(ParquetWriter, WriteReplacesTheFileAtomically) {
   EXPECT_EQ(ParquetTable(dir / "t.parquet").int64_column("a"), (std::vector<int64_t>{1, 2, 3}));
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) names.push_back(entry.path().filename().string());
-  EXPECT_EQ(names, std::vector<std::string>{"t.parquet"});
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"t.parquet", "t.parquet.crc32"}));
 }
 
 // A write that cannot open its temporary (no such folder) throws naming it and creates nothing.

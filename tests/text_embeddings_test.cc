@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <fstream>
+
 #include "test_util.h"
 #include "twotower/common/error.h"
 #include "twotower/data/npy.h"
@@ -97,6 +100,37 @@ TEST(TextEmbeddings, ParquetErrors) {
 
   testing::write_file(dir / "t.csv", "1,2\n");
   EXPECT_NE(error_of(dir / "t.csv").find("expected .npy or .parquet"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// A NaN is reported at load by row and column (here row 2, column 1), not as a scorer error after
+// the first epoch; so is an infinity in a Parquet vector.
+TEST(TextEmbeddings, NonFiniteValuesNameRowAndColumn) {
+  testing::TempDir dir;
+  Matrix m{3, 2, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, NAN}};
+  write_npy(m, dir / "t.npy");
+  testing::expect_exact_error([&] { read_text_embeddings(dir / "t.npy", "embedding", {"a", "b", "c"}); },
+                              (dir / "t.npy").string() +
+                                  ": row 2, column 1: got nan, expected a finite number (text embeddings)");
+}
+
+// A .npy the project wrote is verified against its checksum sidecar: 4 bytes overwritten in the
+// data are refused, naming the file.
+TEST(TextEmbeddings, DamagedNpyIsRefused) {
+  testing::TempDir dir;
+  write_npy(Matrix{3, 2, {1, 2, 3, 4, 5, 6}}, dir / "t.npy");
+  {
+    std::fstream f(dir / "t.npy", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-8, std::ios::end);
+    f << "XXXX";
+  }
+  testing::expect_error([&] { read_text_embeddings(dir / "t.npy", "embedding", {"a", "b", "c"}); },
+                        (dir / "t.npy").string() + ": checksum mismatch");
 }
 
 }  // namespace

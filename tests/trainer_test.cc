@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <set>
 
@@ -94,6 +95,67 @@ TEST(Trainer, ResumeIsExact) {
   EXPECT_EQ(ha[1]["train_loss"], hb[1]["train_loss"]);
   EXPECT_EQ(ha[1]["learning_rate"], hb[1]["learning_rate"]);  // StepLR halved it after epoch 1
   EXPECT_DOUBLE_EQ(ha[1]["learning_rate"].get<double>(), 0.005);
+}
+
+// Overwrites 64 bytes in the middle of a file (a damaged disk block, a stray write).
+void damage_middle(const fs::path& path) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(fs::file_size(path) / 2));
+  f << std::string(64, 'X');
+}
+
+// A last.pt with 64 bytes overwritten is refused by its checksum, naming the file, and --resume
+// falls back to the previous epoch's checkpoint (kept as previous.pt), with a warning naming both:
+// the continuation still equals an unbroken run bit for bit.
+TEST(Trainer, ResumeFallsBackFromADamagedCheckpoint) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  Config whole = tiny_config(dir / "data", dir / "whole");
+  whole.training.num_epochs = 3;
+  run_training(whole);
+
+  Config broken = tiny_config(dir / "data", dir / "broken");
+  broken.training.num_epochs = 2;
+  run_training(broken);
+  const fs::path last = dir / "broken" / "checkpoints" / "last.pt";
+  ASSERT_TRUE(fs::exists(dir / "broken" / "checkpoints" / "previous.pt"));
+  damage_middle(last);
+  ModelSizes sizes{24, 16, 3, 1, 4};
+  TwoTowerModel probe(broken.model, sizes);
+  testing::expect_error([&] { load_checkpoint(last, probe, nullptr); }, last.string() + ": checksum mismatch");
+
+  broken.training.num_epochs = 3;
+  TrainOptions resume;
+  resume.resume = true;
+  TrainSummary s = run_training(broken, resume);
+  EXPECT_EQ(s.epochs_done, 3);
+  const std::string log = testing::read_file(dir / "broken" / "train.log");
+  EXPECT_NE(log.find("resuming from the previous checkpoint " + (dir / "broken" / "checkpoints" / "previous.pt").string() +
+                     " instead of " + last.string()),
+            std::string::npos)
+      << log;
+  TwoTowerModel a(broken.model, sizes), b(broken.model, sizes);
+  load_checkpoint(dir / "whole" / "checkpoints" / "last.pt", a, nullptr);
+  load_checkpoint(last, b, nullptr);
+  auto pb = b->named_parameters();
+  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+}
+
+// A loss that stops being finite ends the run at that step with a message; last.pt keeps the last
+// good epoch (SGD at a learning rate of 1e30 without clipping overflows the weights).
+TEST(Trainer, NonFiniteLossStopsTheRun) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  Config c = tiny_config(dir / "data", dir / "run");
+  c.training.optimizer = OptimizerKind::kSgd;
+  c.training.momentum = 0;
+  c.training.learning_rate = 1e30;
+  c.training.clip_grad_norm = 0;
+  c.training.num_epochs = 3;
+  testing::expect_error([&] { run_training(c); }, "training: the loss is ");
+  testing::expect_error([&] { run_training(c); }, "checkpoints/last.pt still holds the last good epoch");
 }
 
 // With widths and batches large enough for oneDNN's products (the default cpu_matmul), in fp32

@@ -100,7 +100,7 @@ def test_loss_matches_pytorch_both_ways(tmp_path):
 
     with torch.no_grad():
         # The other way: twotower's initialized weights, loaded into the reference model.
-        exported = {p.name[:-4]: p for p in (tmp_path / "cpp_params").iterdir()}
+        exported = {p.name[:-4]: p for p in (tmp_path / "cpp_params").glob("*.npy")}  # not the .crc32 sidecars
         fresh = ref.TwoTower(nu, ni, text_dim, d=d, hidden=tuple(hidden)).eval()
         state = fresh.state_dict()
         assert {to_reference_name(n) for n in exported} == set(state)

@@ -2,6 +2,7 @@
 
 #include <system_error>
 
+#include "twotower/common/checksum.h"
 #include "twotower/common/error.h"
 
 namespace fs = std::filesystem;
@@ -25,6 +26,15 @@ void write_file_atomically(const fs::path& path, const std::function<void(const 
     fs::remove(temporary, ignored);
     fail(path.string(), ": cannot rename ", temporary.string(), " into place: ", ec.message());
   }
+}
+
+void write_checksummed_file(const fs::path& path, const std::function<void(const fs::path& temporary)>& write) {
+  FileChecksum sum;
+  write_file_atomically(path, [&](const fs::path& temporary) {
+    write(temporary);
+    sum = file_checksum(temporary);
+  });
+  write_checksum(path, sum);
 }
 
 }  // namespace twotower

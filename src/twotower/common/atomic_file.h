@@ -14,4 +14,10 @@ namespace twotower {
 void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(const std::filesystem::path& temporary)>& write);
 
+/// write_file_atomically, then the checksum sidecar of the new content (common/checksum.h),
+/// computed from the temporary before the rename. A crash between the file's rename and the
+/// sidecar's leaves a mismatch, which verify_checksum reports: never a damaged file taken as good.
+void write_checksummed_file(const std::filesystem::path& path,
+                            const std::function<void(const std::filesystem::path& temporary)>& write);
+
 }  // namespace twotower

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "twotower/common/error.h"
-#include "twotower/data/crc32.h"
+#include "twotower/common/crc32.h"
 
 namespace twotower {
 namespace {

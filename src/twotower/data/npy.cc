@@ -6,6 +6,7 @@
 #include <string>
 
 #include "twotower/common/atomic_file.h"
+#include "twotower/common/checksum.h"
 #include "twotower/common/error.h"
 
 namespace fs = std::filesystem;
@@ -13,6 +14,7 @@ namespace fs = std::filesystem;
 namespace twotower {
 
 Matrix read_npy(const fs::path& path) {
+  verify_checksum(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path.string(), ": cannot open");
   char magic[8];
@@ -73,7 +75,7 @@ void write_npy(const Matrix& m, const fs::path& path) {
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  write_file_atomically(path, [&](const fs::path& tmp) {
+  write_checksummed_file(path, [&](const fs::path& tmp) {
     std::ofstream out(tmp, std::ios::binary);
     if (!out) fail(tmp.string(), ": cannot open for writing");
     out.write("\x93NUMPY\x01\x00", 8);

@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "twotower/common/atomic_file.h"
+#include "twotower/common/checksum.h"
 #include "twotower/common/error.h"
 
 namespace twotower {
@@ -164,7 +165,7 @@ void ParquetWriter::add_string_codes(const std::string& name, const std::vector<
 void ParquetWriter::write(const std::filesystem::path& path) const {
   auto table = arrow::Table::Make(arrow::schema(fields_), arrays_);
   auto props = parquet::WriterProperties::Builder().compression(parquet::Compression::SNAPPY)->build();
-  write_file_atomically(path, [&](const std::filesystem::path& temporary) {
+  write_checksummed_file(path, [&](const std::filesystem::path& temporary) {
     auto out = unwrap(arrow::io::FileOutputStream::Open(temporary.string()), "cannot open " + temporary.string());
     check(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 1 << 20, props),
           "writing " + path.string());
@@ -182,6 +183,7 @@ ParquetTable::ParquetTable(const std::filesystem::path& path, const std::vector<
 void ParquetTable::read(const std::vector<std::string>* columns) {
   const std::string name = path_.string();
   if (!std::filesystem::exists(path_)) fail(name, ": no such file");
+  verify_checksum(path_);
   auto input = unwrap(arrow::io::ReadableFile::Open(name), "cannot open " + name);
   auto reader = unwrap(parquet::arrow::OpenFile(input, arrow::system_memory_pool()),
                        name + ": not a readable parquet file");

@@ -1,6 +1,7 @@
 #include "twotower/data/text_embeddings.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <unordered_map>
 
@@ -84,11 +85,27 @@ Matrix read_parquet_embeddings(const std::filesystem::path& path, const std::str
   return m;
 }
 
+// The first non-finite value, by row and column: a NaN found here, not as a scorer error later.
+void check_finite(const Matrix& m, const std::filesystem::path& path) {
+  for (int64_t r = 0; r < m.rows; ++r) {
+    const float* row = m.row(r);
+    for (int64_t c = 0; c < m.cols; ++c) {
+      if (!std::isfinite(row[c])) {
+        fail(path.string(), ": row ", r, ", column ", c, ": got ", row[c], ", expected a finite number (text embeddings)");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Matrix read_text_embeddings(const std::filesystem::path& path, const std::string& column,
                             const std::vector<std::string>& item_ids) {
-  if (has_suffix(path, ".parquet")) return read_parquet_embeddings(path, column, item_ids);
+  if (has_suffix(path, ".parquet")) {
+    Matrix m = read_parquet_embeddings(path, column, item_ids);
+    check_finite(m, path);
+    return m;
+  }
   if (!has_suffix(path, ".npy")) {
     fail(path.string(), ": got extension \"", path.extension().string(), "\", expected .npy or .parquet text embeddings");
   }
@@ -96,6 +113,7 @@ Matrix read_text_embeddings(const std::filesystem::path& path, const std::string
   if (m.rows != static_cast<int64_t>(item_ids.size())) {
     fail(path.string(), " has ", m.rows, " rows, expected one per item of iid2idx.json (", item_ids.size(), ")");
   }
+  check_finite(m, path);
   return m;
 }
 

@@ -17,6 +17,7 @@ namespace twotower {
 ///    column: `item_idx` (integers) or, failing that, `item_id` (raw ids, mapped through
 ///    `item_ids`, the item_idx -> raw id list of iid2idx.json). Every item needs exactly one row;
 ///    rows for ids outside the catalogue are an error, as are vectors of unequal width.
+/// Every value must be finite: the first NaN or infinity is an error naming its row and column.
 /// Errors name the file, and the row or id, with what was got and what was expected.
 Matrix read_text_embeddings(const std::filesystem::path& path, const std::string& column,
                             const std::vector<std::string>& item_ids);

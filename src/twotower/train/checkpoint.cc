@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "twotower/common/atomic_file.h"
+#include "twotower/common/checksum.h"
 #include "twotower/common/error.h"
 
 namespace fs = std::filesystem;
@@ -103,7 +104,7 @@ void write_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::
   archive.write("sampler_state", string_tensor(state.sampler_state));
   archive.write("cpu_rng_state", state.cpu_rng_state.defined() ? state.cpu_rng_state : string_tensor(""));
   archive.write("cuda_rng_state", state.cuda_rng_state.defined() ? state.cuda_rng_state.cpu() : string_tensor(""));
-  write_file_atomically(path, [&](const fs::path& tmp) { archive.save_to(tmp.string()); });
+  write_checksummed_file(path, [&](const fs::path& tmp) { archive.save_to(tmp.string()); });
 }
 
 }  // namespace
@@ -120,6 +121,7 @@ void save_model_checkpoint(const fs::path& path, TwoTowerModel& model, const Tra
 TrainState load_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer* optimizer,
                            RowWiseOptimizer* embedding_optimizer) {
   if (!fs::exists(path)) fail(path.string(), ": no such checkpoint");
+  verify_checksum(path);
   torch::Device device = model->parameters().front().device();
   TrainState state;
   try {

@@ -34,7 +34,8 @@ void capture_rng_state(TrainState& state);
 /// Restores torch's default generators from `state` (the CUDA one only where both exist).
 void restore_rng_state(const TrainState& state);
 
-/// Writes `path` via `path`.tmp and rename; `embedding_optimizer` (row-wise state) when given.
+/// Writes `path` via `path`.tmp and rename, with its checksum sidecar (`path`.crc32);
+/// `embedding_optimizer` (row-wise state) when given.
 void save_checkpoint(const std::filesystem::path& path, TwoTowerModel& model, torch::optim::Optimizer& optimizer,
                      const TrainState& state, const RowWiseOptimizer* embedding_optimizer = nullptr);
 /// The same without optimizer state (a third of the size with Adam): the best model's file,
@@ -42,7 +43,8 @@ void save_checkpoint(const std::filesystem::path& path, TwoTowerModel& model, to
 void save_model_checkpoint(const std::filesystem::path& path, TwoTowerModel& model, const TrainState& state);
 
 /// Reads a checkpoint into `model` (on its current device) and, when given, `optimizer`.
-/// Throws naming the file when it is missing or does not match the model.
+/// Throws naming the file when it is missing, does not match its checksum sidecar (ChecksumError,
+/// before anything is read into the model) or does not match the model.
 TrainState load_checkpoint(const std::filesystem::path& path, TwoTowerModel& model,
                            torch::optim::Optimizer* optimizer, RowWiseOptimizer* embedding_optimizer = nullptr);
 

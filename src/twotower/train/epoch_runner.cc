@@ -73,8 +73,14 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
     Batch current = next.get();
     if (batch + 1 < num_batches) next = std::async(policy, assemble, batch + 1);
     torch::Tensor loss = objective_.loss(model_, sampler_, current.users, current.items, current.history);
+    const double value = loss.item<double>();
+    if (!std::isfinite(value)) {
+      fail("training: the loss is ", value, " at epoch ", epoch, ", step ", batch + 1, " of ", num_batches,
+           " (no update was made from it); checkpoints/last.pt still holds the last good epoch. "
+           "Expected a finite loss: lower training.learning_rate, raise training.temperature or check the inputs");
+    }
     step(loss);
-    total += loss.item<double>();
+    total += value;
     ++steps;
     pairs += current.positives * (1 + k);
     progress.add(current.positives * (1 + k), str_cat("loss ", total / static_cast<double>(batch + 1)));

@@ -26,7 +26,7 @@ class EpochRunner {
   /// Runs one epoch over `train` (at most training.max_steps_per_epoch batches) with progress on
   /// stderr. `epoch` is 1-based (for the progress line); `steps` counts optimizer steps across
   /// epochs and `pairs` the (positive + negative) pairs scored. Returns the mean batch loss (NaN
-  /// for no batch).
+  /// for no batch). Throws, before the step, at the first non-finite batch loss.
   double run(const PairColumns& train, int64_t epoch, int64_t& steps, int64_t& pairs);
 
  private:

@@ -105,10 +105,20 @@ TwoTowerModel build_model(const Config& config, const Dataset& data, const std::
   return model;
 }
 
-TrainState resume_run(const fs::path& last, const Config& config, TwoTowerModel& model, Optimizers& optimizers,
-                      NegativeSampler& sampler, nlohmann::json& history) {
-  TrainState state = load_checkpoint(last, model, optimizers.dense.get(), optimizers.rows.get());
-  Config saved = parse_config(state.config_yaml, last.string() + " (config)");
+TrainState resume_run(const fs::path& last, const fs::path& previous, const Config& config, TwoTowerModel& model,
+                      Optimizers& optimizers, NegativeSampler& sampler, nlohmann::json& history) {
+  TrainState state;
+  fs::path used = last;
+  try {
+    state = load_checkpoint(last, model, optimizers.dense.get(), optimizers.rows.get());
+  } catch (const Error& e) {
+    if (!fs::exists(previous)) throw;
+    log_warn("--resume: ", e.what(), "; resuming from the previous checkpoint ", previous.string(), " instead of ",
+             last.string());
+    used = previous;
+    state = load_checkpoint(previous, model, optimizers.dense.get(), optimizers.rows.get());
+  }
+  Config saved = parse_config(state.config_yaml, used.string() + " (config)");
   if (comparable_yaml(saved, config) != comparable_yaml(config, config)) {
     log_warn("--resume: the configuration differs from the checkpoint's beyond num_epochs, "
              "early_stopping_patience, output_dir and threads; the continuation is not an exact one");
@@ -117,7 +127,7 @@ TrainState resume_run(const fs::path& last, const Config& config, TwoTowerModel&
   history = nlohmann::json::parse(state.history_json);
   sampler.set_state(state.sampler_state);
   restore_rng_state(state);
-  log_info("resumed from ", last.string(), " after epoch ", state.epoch, " (step ", state.step, ")");
+  log_info("resumed from ", used.string(), " after epoch ", state.epoch, " (step ", state.step, ")");
   return state;
 }
 

@@ -35,11 +35,12 @@ torch::Device setup_device(const TrainingConfig& training);
 TwoTowerModel build_model(const Config& config, const Dataset& data, const std::vector<int64_t>& train_rows,
                           const torch::Device& device);
 
-/// Continues from the checkpoint `last`: the model's and optimizers' state, the sampler's and
-/// torch's generators; returns the saved TrainState (its config_yaml replaced by `config`'s) and
-/// sets `history` to the epochs recorded so far. Warns when the configuration differs from the
+/// Continues from the checkpoint `last`, or from `previous` (with a warning naming both) when
+/// `last` is damaged or unreadable: the model's and optimizers' state, the sampler's and torch's
+/// generators; returns the saved TrainState (its config_yaml replaced by `config`'s) and sets
+/// `history` to the epochs recorded so far. Warns when the configuration differs from the
 /// checkpoint's beyond the keys that may change on resume.
-TrainState resume_run(const std::filesystem::path& last, const Config& config, TwoTowerModel& model,
-                      Optimizers& optimizers, NegativeSampler& sampler, nlohmann::json& history);
+TrainState resume_run(const std::filesystem::path& last, const std::filesystem::path& previous, const Config& config,
+                      TwoTowerModel& model, Optimizers& optimizers, NegativeSampler& sampler, nlohmann::json& history);
 
 }  // namespace twotower

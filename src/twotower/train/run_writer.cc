@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "twotower/common/checksum.h"
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
 #include "twotower/data/dataset.h"
@@ -17,7 +18,8 @@ RunWriter::RunWriter(const Config& config, bool resume)
       loss_(to_string(config.training.loss)),
       dir_(config.training.output_dir),
       last_(dir_ / "checkpoints" / "last.pt"),
-      best_(dir_ / "checkpoints" / "best.pt") {
+      best_(dir_ / "checkpoints" / "best.pt"),
+      previous_(dir_ / "checkpoints" / "previous.pt") {
   fs::create_directories(dir_ / "checkpoints");
   set_log_file(dir_ / "train.log");
   try {
@@ -36,6 +38,14 @@ RunWriter::~RunWriter() { set_log_file({}); }
 
 void RunWriter::write_epoch(TwoTowerModel& model, const Optimizers& optimizers, const TrainState& state, bool best,
                             const nlohmann::json& history) {
+  if (fs::exists(last_)) {
+    fs::rename(last_, previous_);
+    if (fs::exists(checksum_path(last_))) {
+      fs::rename(checksum_path(last_), checksum_path(previous_));
+    } else {
+      fs::remove(checksum_path(previous_));
+    }
+  }
   save_checkpoint(last_, model, *optimizers.dense, state, optimizers.rows.get());
   // best.pt holds the model without the optimizers' moments: the end of the run reads it back for
   // the weights only, and reading a whole checkpoint would hold the moments once more.

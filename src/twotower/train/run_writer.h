@@ -29,9 +29,13 @@ class RunWriter {
   const std::filesystem::path& dir() const { return dir_; }
   const std::filesystem::path& last_checkpoint() const { return last_; }
   const std::filesystem::path& best_checkpoint() const { return best_; }
+  /// The epoch before last.pt's (checkpoints/previous.pt): a resume falls back to it when last.pt
+  /// is damaged.
+  const std::filesystem::path& previous_checkpoint() const { return previous_; }
 
-  /// After an epoch: last.pt with the optimizers' state, best.pt when `best` (model and counters
-  /// only), and history.json with every epoch's record so far and the model's clamp counters.
+  /// After an epoch: last.pt with the optimizers' state (the one before it kept as previous.pt),
+  /// best.pt when `best` (model and counters only), and history.json with every epoch's record so
+  /// far and the model's clamp counters. Each checkpoint has its checksum sidecar.
   void write_epoch(TwoTowerModel& model, const Optimizers& optimizers, const TrainState& state, bool best,
                    const nlohmann::json& history);
 
@@ -42,7 +46,7 @@ class RunWriter {
  private:
   std::string best_metric_;
   std::string loss_;  // training.loss, for the plot's train-loss axis
-  std::filesystem::path dir_, last_, best_;
+  std::filesystem::path dir_, last_, best_, previous_;
 };
 
 }  // namespace twotower

@@ -174,7 +174,10 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   NegativeSampler sampler(data.num_items(), config.data.seed);
   Run run{config, options, device, data, model, optimizers, sampler, writer, TrainState{}};
   run.state.config_yaml = config_to_yaml(config);
-  if (options.resume) run.state = resume_run(writer.last_checkpoint(), config, model, optimizers, sampler, run.history);
+  if (options.resume) {
+    run.state = resume_run(writer.last_checkpoint(), writer.previous_checkpoint(), config, model, optimizers, sampler,
+                           run.history);
+  }
 
   const PairColumns train = training_pairs(data, config, train_rows);
   const PairColumns valid = validation_pairs(data, config);
