@@ -285,3 +285,32 @@ TEST(ReviewReader, ExplicitFormatIsTrusted) {
 
 }  // namespace
 }  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// A UTF-8 byte-order mark (as Windows tools save files), CRLF line ends and a last line without a
+// newline read as the plain file does, in every format, plain and gzip.
+TEST(ReviewReader, ByteOrderMarkCrlfAndMissingLastNewline) {
+  testing::TempDir dir;
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::vector<std::pair<std::string, std::string>> files{
+      {"r.json", R"({"reviewerID": "U1", "asin": "I1", "overall": 5.0, "unixReviewTime": 100})"
+                 "\r\n"
+                 R"({"reviewerID": "U2", "asin": "I2", "overall": 4.0, "unixReviewTime": 200})"},
+      {"r.csv", "I1,U1,5.0,100\r\nI2,U2,4.0,200"},
+      {"r.inter", "user_id:token\titem_id:token\trating:float\ttimestamp:float\r\nU1\tI1\t5\t100\r\nU2\tI2\t4\t200"}};
+  for (const auto& [name, text] : files) {
+    for (const std::string suffix : {"", ".gz"}) {
+      testing::write_file(dir / (name + suffix), bom + text);
+      ReviewTable t = read_reviews(dir / (name + suffix), {});
+      EXPECT_EQ(t.users.ids(), (std::vector<std::string>{"U1", "U2"})) << name << suffix;
+      EXPECT_EQ(t.items.ids(), (std::vector<std::string>{"I1", "I2"})) << name << suffix;
+      EXPECT_EQ(t.rows.rating, (std::vector<float>{5.0f, 4.0f})) << name << suffix;
+      EXPECT_EQ(t.rows.timestamp, (std::vector<int64_t>{100, 200})) << name << suffix;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace twotower

@@ -189,6 +189,12 @@ std::unique_ptr<LineChunk> ChunkReader::next() {
     chunks_.pop_front();
   }
   changed_.notify_all();
+  // A UTF-8 byte-order mark (as Windows tools save JSON and CSV) is not part of the first line.
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (chunk->index == 0 && chunk->text().substr(0, kBom.size()) == kBom) {
+    std::memmove(chunk->bytes.data(), chunk->bytes.data() + kBom.size(), chunk->size - kBom.size());
+    chunk->size -= kBom.size();
+  }
   return chunk;
 }
 

@@ -66,8 +66,9 @@ class ChunkReader {
   ChunkReader(const ChunkReader&) = delete;
   ChunkReader& operator=(const ChunkReader&) = delete;
 
-  /// The next chunk in file order, or nullptr after the last one. Rethrows a read or gzip error
-  /// once the chunks before it have been returned. One caller at a time.
+  /// The next chunk in file order, or nullptr after the last one; a UTF-8 byte-order mark at the
+  /// start of the file is dropped. Rethrows a read or gzip error once the chunks before it have
+  /// been returned. One caller at a time.
   std::unique_ptr<LineChunk> next();
   /// Hands a chunk back so that its buffer is reused (optional; any thread).
   void recycle(std::unique_ptr<LineChunk> chunk);
