@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -84,6 +87,39 @@ std::vector<std::string> ids(const json& answer) {
   for (const json& item : answer.at("items")) out.push_back(item.at("item_id"));
   return out;
 }
+
+// Sends `request` as raw bytes on a new loopback connection; returns the response (headers and
+// a body of its Content-Length), or what came before the connection closed or went quiet.
+std::string raw_exchange(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string reply;
+  auto complete = [&reply] {
+    size_t end = reply.find("\r\n\r\n");
+    if (end == std::string::npos) return false;
+    std::smatch length;
+    std::string head = reply.substr(0, end);
+    size_t body = std::regex_search(head, length, std::regex("Content-Length: (\\d+)")) ? std::stoul(length[1]) : 0;
+    return reply.size() >= end + 4 + body;
+  };
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    for (ssize_t n; !complete() && (n = recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+      reply.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return reply;
+}
+
+// The body of a raw response.
+std::string body_of(const std::string& reply) { return reply.substr(std::min(reply.size(), reply.find("\r\n\r\n") + 4)); }
 
 // u1 has seen "a": the rest of the catalogue best first, cut to k; title and score as stored.
 TEST(HttpServer, RecommendKnownUserLeavesSeenItemsOut) {
@@ -216,6 +252,30 @@ TEST(HttpServer, ErrorsNameWhatWasGotAndExpected) {
   EXPECT_EQ(s.get("/recommend")->get_header_value("Allow"), "POST");
 }
 
+const std::string kMalformedHttp =
+    "malformed HTTP request: expected a request line such as \"POST /recommend HTTP/1.1\", headers of at most "
+    "8192 bytes and a body matching its Content-Length";
+
+// Input no client should send still gets an answer: deep nesting, a broken request line.
+TEST(HttpServer, HostileInputIsAnsweredNotFatal) {
+  Served s;
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(error_of(s.post("/recommend", deep)),
+            std::make_pair(400, std::string("JSON body: got nesting deeper than 32 levels, expected at most 3")));
+  EXPECT_EQ(error_of(s.post("/items", std::string(100000, '{'))).first, 400);
+  std::string reply = raw_exchange(s.server->port(), "GARBAGE\r\n\r\n");
+  EXPECT_EQ(reply.substr(0, 12), "HTTP/1.1 400");
+  EXPECT_EQ(json::parse(body_of(reply)).at("error"), kMalformedHttp);
+  // httplib reads a Content-Length that is no number as 0.
+  reply = raw_exchange(s.server->port(), "POST /recommend HTTP/1.1\r\nContent-Length: x\r\n\r\n");
+  EXPECT_EQ(reply.substr(0, 12), "HTTP/1.1 400");
+  EXPECT_EQ(json::parse(body_of(reply)).at("error"),
+            "malformed JSON body: got 0 bytes that do not parse, expected an object with \"user_id\" or \"history\"");
+  reply = raw_exchange(s.server->port(), "GET /health HTTP/1.1\r\nX: " + std::string(10000, 'x') + "\r\n\r\n");
+  EXPECT_EQ(reply.substr(0, 12), "HTTP/1.1 400");
+  EXPECT_EQ(ok_json(s.get("/health")).at("status"), "ok");
+}
+
 // Bytes that are not UTF-8 come back replaced, in valid JSON, instead of failing the answer.
 TEST(HttpServer, InvalidUtf8InAnIdIsEchoedSafely) {
   Served s;
@@ -233,6 +293,9 @@ TEST(HttpServer, OversizedBodyIs413) {
   body = R"({"user_id": "u1", "exclude": [)" + std::string(2000, ' ') + R"("a"]})";
   EXPECT_EQ(error_of(s.post("/recommend", body)),
             std::make_pair(413, "request body of " + std::to_string(body.size()) + " bytes: expected at most 1024"));
+  std::string metrics = s.server->metrics().prometheus_text(s.fake->info());
+  EXPECT_NE(metrics.find("twotower_http_requests_total{endpoint=\"recommend\",status=\"413\"} 1\n"), std::string::npos)
+      << metrics;
 }
 
 // Without a token, loopback callers may mutate; with one, the token is required from everyone.

@@ -17,6 +17,9 @@ using Json = nlohmann::json;
 
 // Longer echoes of a bad value are cut: a message names the value, it does not copy the body.
 constexpr size_t kMaxEchoChars = 60;
+// Deeper bodies are refused while parsing: the API nests 3 levels, and serializing a value
+// (to echo it in a message) recurses once per level.
+constexpr int kMaxJsonDepth = 32;
 
 std::string dump(const Json& json) { return json.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
@@ -31,8 +34,17 @@ std::string describe(const Json& value) {
   fail("field \"", field, "\": got ", describe(value), ", expected ", expected);
 }
 
+// The body as JSON; `is_discarded()` when it does not parse. Throws Error when it nests too deep.
+Json parse_json(const std::string& body) {
+  Json::parser_callback_t limit_depth = [](int depth, Json::parse_event_t, Json&) {
+    if (depth > kMaxJsonDepth) fail("JSON body: got nesting deeper than ", kMaxJsonDepth, " levels, expected at most 3");
+    return true;
+  };
+  return Json::parse(body, limit_depth, /*allow_exceptions=*/false);
+}
+
 Json parse_object(const std::string& body, const std::string& what) {
-  Json json = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Json json = parse_json(body);
   if (json.is_discarded()) {
     fail("malformed JSON body: got ", body.size(), " bytes that do not parse, expected ", what);
   }
@@ -146,7 +158,7 @@ int64_t parse_k_parameter(const std::string* text, int64_t max_k) {
 }
 
 std::vector<NewItem> parse_new_items(const std::string& body) {
-  Json json = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Json json = parse_json(body);
   const std::string expected = "an array of items or an object {\"items\": [...]}";
   if (json.is_discarded()) fail("malformed JSON body: got ", body.size(), " bytes that do not parse, expected ", expected);
   if (json.is_object()) {

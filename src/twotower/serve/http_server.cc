@@ -67,6 +67,9 @@ std::string httplib_error_message(const Request& request, const Response& respon
     case 413:
       return str_cat("request body of ", request.get_header_value("Content-Length"),
                      " bytes: expected at most ", max_body_bytes);
+    case 400:
+      return "malformed HTTP request: expected a request line such as \"POST /recommend HTTP/1.1\", headers of at "
+             "most 8192 bytes and a body matching its Content-Length";
     default: return str_cat("HTTP ", response.status, " answering ", request.method, " ", request.path);
   }
 }
