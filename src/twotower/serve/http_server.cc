@@ -22,8 +22,19 @@ constexpr const char* kPrometheusType = "text/plain; version=0.0.4; charset=utf-
 constexpr int kMaxPort = 65535;
 constexpr int kMaxThreads = 1024;
 constexpr auto kStartTimeout = std::chrono::seconds(10);
+// Connections waiting to be accepted. httplib listens with a backlog of 5 (compiled into the
+// Debian library): more clients connecting at once than that get their SYN dropped and retry a
+// second later, which shows as 1 s tail latency under load.
+constexpr int kListenBacklog = 1024;
 constexpr const char* kRoutes =
     "POST /recommend, GET /similar/{item}, GET /health, GET /metrics, POST /items, POST /reload";
+
+// httplib's server with its listening socket's backlog widened (listen() again on a listening
+// socket sets the new backlog on Linux).
+class ListeningServer : public httplib::Server {
+ public:
+  void widen_backlog(int backlog) { ::listen(svr_sock_, backlog); }
+};
 
 // When the request this worker thread is answering was routed: the latency the logger records.
 thread_local std::optional<std::chrono::steady_clock::time_point> request_started;
@@ -104,7 +115,7 @@ void validate(const HttpServerOptions& options) {
 
 HttpServer::HttpServer(std::shared_ptr<RecommendService> service, ServiceLoader loader, HttpServerOptions options)
     : options_(std::move(options)), loader_(std::move(loader)), slot_(std::move(service)),
-      server_(std::make_unique<httplib::Server>()) {
+      server_(std::make_unique<ListeningServer>()) {
   validate(options_);
   install_hooks();
   install_routes();
@@ -196,6 +207,7 @@ void HttpServer::start() {
          ": expected a local address and a free port (is another server running there?)");
   }
   port_ = port;
+  static_cast<ListeningServer&>(*server_).widen_backlog(kListenBacklog);
   auto listening_done = std::make_shared<std::atomic<bool>>(false);
   listener_ = std::thread([this, listening_done] {
     server_->listen_after_bind();

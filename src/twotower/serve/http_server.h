@@ -37,13 +37,14 @@ namespace twotower {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";           // address to bind; "0.0.0.0" for every interface
   int port = 0;                             // [0, 65535]; 0 picks a free port, see HttpServer::port()
-  int threads = 4;                          // [1, 1024] workers; each serves one connection at a time
+  int threads = 4;  // [1, 1024] workers; each serves one connection at a time: for fair latency, as
+                    // many as the clients keep connections open (wrk -c32: 32)
   size_t max_body_bytes = 1 << 20;          // >= 1; a larger request body is answered 413
   std::chrono::milliseconds read_timeout{5000};   // > 0, per read of a request
   std::chrono::milliseconds write_timeout{5000};  // > 0, per write of a response
   std::chrono::seconds keep_alive_timeout{5};     // >= 1; an idle keep-alive connection closes
                                                   // after it, and stop() may wait that long for one
-  size_t keep_alive_max_requests = 100;     // >= 1 requests on one connection before it closes
+  size_t keep_alive_max_requests = 10000;   // >= 1 requests on one connection before it closes
   std::string token;  // "": /items and /reload answer loopback callers only; else the bearer token they require
 };
 
