@@ -55,3 +55,8 @@ find_package(Threads REQUIRED)
 find_package(faiss REQUIRED)
 find_path(TWOTOWER_HTTPLIB_INCLUDE httplib.h REQUIRED)
 find_library(TWOTOWER_HTTPLIB_LIBRARY NAMES cpp-httplib)
+# Debian builds libcpp-httplib with OpenSSL, zlib and brotli support, which changes its classes'
+# layout: every source that includes httplib.h must see the same definitions (its pkg-config
+# Cflags). They are set on those sources alone (set_source_files_properties), so that the other
+# sources keep their flags and their compiler-cache entries.
+set(TWOTOWER_HTTPLIB_DEFINITIONS CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT CPPHTTPLIB_BROTLI_SUPPORT)
