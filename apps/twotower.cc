@@ -1,4 +1,5 @@
 // twotower: train and serve two-tower retrieval recommenders on Amazon product data.
+#include <csignal>
 #include <exception>
 #include <iostream>
 
@@ -6,6 +7,9 @@
 #include "twotower/common/error.h"
 
 int main(int argc, char** argv) {
+  // A write past the file-size limit (a full quota, `ulimit -f`) fails with EFBIG and is reported
+  // naming the file, instead of the signal ending the process without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"twotower: two-tower retrieval recommenders on Amazon product data"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "twotower 0.1.0");

@@ -3,7 +3,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 #include "twotower/common/atomic_file.h"
@@ -77,6 +80,21 @@ void restore_rng_state(const TrainState& state) {
 
 namespace {
 
+// Writes the archive to `file` through our own stream: LibTorch's file writer, when a write fails
+// (a full disk), throws from its destructor and ends the process. Here a failed write is recorded,
+// LibTorch is told every byte went out, and the error is thrown once it has finished.
+void save_archive(torch::serialize::OutputArchive& archive, const fs::path& file) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(file.c_str(), "wb"), &std::fclose);
+  if (!out) fail(file.string(), ": cannot open for writing: ", std::strerror(errno));
+  int error = 0;
+  archive.save_to([&](const void* data, size_t size) -> size_t {
+    if (error == 0 && size > 0 && std::fwrite(data, 1, size, out.get()) != size) error = errno;
+    return size;
+  });
+  if (error == 0 && std::fflush(out.get()) != 0) error = errno;
+  if (error != 0) fail(file.string(), ": cannot write the checkpoint: ", std::strerror(error));
+}
+
 void write_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::Optimizer* optimizer,
                       const TrainState& state, const RowWiseOptimizer* embedding_optimizer) {
   torch::serialize::OutputArchive archive;
@@ -104,7 +122,7 @@ void write_checkpoint(const fs::path& path, TwoTowerModel& model, torch::optim::
   archive.write("sampler_state", string_tensor(state.sampler_state));
   archive.write("cpu_rng_state", state.cpu_rng_state.defined() ? state.cpu_rng_state : string_tensor(""));
   archive.write("cuda_rng_state", state.cuda_rng_state.defined() ? state.cuda_rng_state.cpu() : string_tensor(""));
-  write_checksummed_file(path, [&](const fs::path& tmp) { archive.save_to(tmp.string()); });
+  write_checksummed_file(path, [&](const fs::path& tmp) { save_archive(archive, tmp); });
 }
 
 }  // namespace

@@ -12,6 +12,19 @@
 namespace fs = std::filesystem;
 
 namespace twotower {
+namespace {
+
+// Renames `from` to `to`, and `from`'s checksum sidecar with it (or removes `to`'s stale one).
+void move_with_checksum(const fs::path& from, const fs::path& to) {
+  if (fs::exists(checksum_path(from))) {
+    fs::rename(checksum_path(from), checksum_path(to));
+  } else {
+    fs::remove(checksum_path(to));
+  }
+  fs::rename(from, to);
+}
+
+}  // namespace
 
 RunWriter::RunWriter(const Config& config, bool resume)
     : best_metric_(config.training.best_metric),
@@ -38,15 +51,12 @@ RunWriter::~RunWriter() { set_log_file({}); }
 
 void RunWriter::write_epoch(TwoTowerModel& model, const Optimizers& optimizers, const TrainState& state, bool best,
                             const nlohmann::json& history) {
-  if (fs::exists(last_)) {
-    fs::rename(last_, previous_);
-    if (fs::exists(checksum_path(last_))) {
-      fs::rename(checksum_path(last_), checksum_path(previous_));
-    } else {
-      fs::remove(checksum_path(previous_));
-    }
-  }
-  save_checkpoint(last_, model, *optimizers.dense, state, optimizers.rows.get());
+  // The new checkpoint is complete before the old one moves: a failed write (a full disk) leaves
+  // last.pt as it was; then last.pt becomes previous.pt and the new one last.pt.
+  const fs::path next = dir_ / "checkpoints" / "next.pt";
+  save_checkpoint(next, model, *optimizers.dense, state, optimizers.rows.get());
+  if (fs::exists(last_)) move_with_checksum(last_, previous_);
+  move_with_checksum(next, last_);
   // best.pt holds the model without the optimizers' moments: the end of the run reads it back for
   // the weights only, and reading a whole checkpoint would hold the moments once more.
   if (best) save_model_checkpoint(best_, model, state);
