@@ -129,3 +129,25 @@ TEST(ItemFeatures, BuildItems) {
 
 }  // namespace
 }  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// A Latin-1 title (é as E9) is read with U+FFFD in its place and counted; a Latin-1 item id is an
+// error naming file, line and field.
+TEST(MetaReader, InvalidUtf8InTextIsReplacedInIdsRefused) {
+  testing::TempDir dir;
+  testing::write_file(dir / "meta.json", "{\"asin\": \"I2\", \"title\": \"ok\"}\n"
+                                         "{\"asin\": \"I1\", \"title\": \"Caf\xE9 Magazine\"}\n");
+  Metadata m = read_metadata(dir / "meta.json", {});
+  ASSERT_EQ(m.records.size(), 2u);
+  EXPECT_EQ(m.records[1].title, "Caf\xEF\xBF\xBD Magazine");
+  EXPECT_EQ(m.invalid_utf8_lines, 1);
+  testing::write_file(dir / "bad.json", "{\"asin\": \"I2\", \"title\": \"ok\"}\n{\"asin\": \"I\xE9\", \"title\": \"t\"}\n");
+  testing::expect_exact_error([&] { read_metadata(dir / "bad.json", {}); },
+                              (dir / "bad.json").string() +
+                                  ":2: field \"asin\": got invalid UTF-8 bytes, expected a UTF-8 string (the item id)");
+}
+
+}  // namespace
+}  // namespace twotower

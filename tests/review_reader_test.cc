@@ -314,3 +314,28 @@ TEST(ReviewReader, ByteOrderMarkCrlfAndMissingLastNewline) {
 
 }  // namespace
 }  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// Latin-1 bytes in a review's text (é as E9) are replaced by U+FFFD and the line is read and
+// counted; in an id field they are an error naming file, line and field.
+TEST(ReviewReader, InvalidUtf8InTextIsReplacedInIdsRefused) {
+  testing::TempDir dir;
+  testing::write_file(dir / "r.json",
+                      "{\"reviewerID\": \"U1\", \"asin\": \"I1\", \"overall\": 5, \"unixReviewTime\": 1, "
+                      "\"reviewText\": \"caf\xE9\"}\n"
+                      "{\"reviewerID\": \"U2\", \"asin\": \"I2\", \"overall\": 4, \"unixReviewTime\": 2}\n");
+  ReviewTable t = read_reviews(dir / "r.json", {});
+  EXPECT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.invalid_utf8_lines, 1);
+  testing::write_file(dir / "bad.json",
+                      "{\"reviewerID\": \"U2\", \"asin\": \"I2\", \"overall\": 4, \"unixReviewTime\": 2}\n"
+                      "{\"reviewerID\": \"U\xE9\", \"asin\": \"I1\", \"overall\": 5, \"unixReviewTime\": 1}\n");
+  testing::expect_exact_error([&] { read_reviews(dir / "bad.json", {}); },
+                              (dir / "bad.json").string() +
+                                  ":2: field \"reviewerID\": got invalid UTF-8 bytes, expected a UTF-8 string (an id)");
+}
+
+}  // namespace
+}  // namespace twotower

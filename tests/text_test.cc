@@ -54,3 +54,27 @@ TEST(Text, ParseDouble) {
 
 }  // namespace
 }  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// Each maximal invalid subpart becomes one U+FFFD (R = EF BF BD): a Latin-1 "é" (E9) followed by an
+// ASCII byte is one subpart; "E9 6C" in "Caf\xE9 l" gives "Caf" R " l". A truncated 3-byte
+// sequence (E2 82) is one subpart, a stray continuation byte (80) one, an overlong C0 AF two
+// (C0 is never valid, AF is a stray continuation), a surrogate ED A0 80 three (ED's second byte
+// must be below A0). Valid text, 4-byte sequences included, is unchanged.
+TEST(Text, ReplaceInvalidUtf8BySubparts) {
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(replace_invalid_utf8("Caf\xE9 l"), "Caf" + r + " l");
+  EXPECT_EQ(replace_invalid_utf8("a\xE2\x82z"), "a" + r + "z");
+  EXPECT_EQ(replace_invalid_utf8("\x80"), r);
+  EXPECT_EQ(replace_invalid_utf8("\xC0\xAF"), r + r);
+  EXPECT_EQ(replace_invalid_utf8("\xED\xA0\x80"), r + r + r);
+  EXPECT_EQ(replace_invalid_utf8("\xF4\x90\x80\x80"), r + r + r + r);
+  const std::string valid = "plain, caf\xC3\xA9, \xE2\x82\xAC, \xF0\x9F\x8E\xAE";
+  EXPECT_EQ(replace_invalid_utf8(valid), valid);
+  EXPECT_EQ(replace_invalid_utf8(""), "");
+}
+
+}  // namespace
+}  // namespace twotower

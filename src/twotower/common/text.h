@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace twotower {
@@ -13,6 +14,15 @@ std::string_view trim(std::string_view text);
 /// True when `text` holds nothing but spaces and tabs (an empty line is blank). A data line
 /// counts as blank under this rule in every reader, so line numbers agree between them.
 bool is_blank(std::string_view text);
+
+/// U+FFFD REPLACEMENT CHARACTER in UTF-8.
+inline constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
+
+/// `text` with each maximal invalid UTF-8 subpart (a stray continuation byte, a truncated or
+/// overlong sequence, a surrogate, a code point past U+10FFFF; e.g. Latin-1 bytes) replaced by
+/// U+FFFD, as the Unicode standard's "substitution of maximal subparts" does. Valid text comes
+/// back unchanged.
+std::string replace_invalid_utf8(std::string_view text);
 
 /// Parses the whole of `text` as a decimal integer (an optional '-', digits; no spaces, no '+').
 /// Returns false, leaving `*out` unspecified, when `text` is empty, holds anything else, or the

@@ -6,6 +6,7 @@
 
 #include "twotower/common/enum_names.h"
 #include "twotower/common/error.h"
+#include "twotower/common/text.h"
 #include "twotower/data/line_reader.h"
 
 namespace twotower {
@@ -84,7 +85,8 @@ FileKind detect_file_kind(const std::filesystem::path& path) {
   size_t first = line.find_first_not_of(" \t");
   if (line[first] == '{') {
     if (line.compare(first, 2, "{'") == 0) return FileKind::kMetaPython;
-    nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    // Only the keys matter here: text with invalid UTF-8 (Latin-1) does not hide them.
+    nlohmann::json object = nlohmann::json::parse(replace_invalid_utf8(line), nullptr, /*allow_exceptions=*/false);
     if (!object.is_object()) {
       fail(name, ":1: unknown format: got ", preview(line),
            ", expected a JSON object (Amazon JSON lines) or Python dict (2014 metadata)");

@@ -153,7 +153,7 @@ void add_record(Metadata& meta, MetaRecord record) {
 /// Assembles the record of one parsed line and adds it, or reports the line through `bad`: an
 /// item id that is not a string or number, or a line with neither asin nor parent_asin.
 template <typename V, typename Bad>
-void add_line(typename V::Object object, const Bad& bad, Metadata& meta) {
+void add_line(typename V::Object object, const Bad& bad, Metadata& meta, bool repaired = false) {
   RawMeta m;
   bool reported = false;
   V::for_each_member(object, [&](std::string_view key, typename V::Value value) {
@@ -164,6 +164,11 @@ void add_line(typename V::Object object, const Bad& bad, Metadata& meta) {
         return false;
       }
       std::string id = V::text(value);
+      if (repaired && id.find(kReplacementCharacter) != std::string::npos) {
+        bad(key, "invalid UTF-8 bytes", "a UTF-8 string (the item id)");
+        reported = true;
+        return false;
+      }
       (key == "asin" ? m.has_asin : m.has_parent_asin) = !id.empty();
       (key == "asin" ? m.asin : m.parent_asin) = std::move(id);
     } else if (Nested* slot = m.slot(key)) {
@@ -174,6 +179,7 @@ void add_line(typename V::Object object, const Bad& bad, Metadata& meta) {
   if (reported) return;
   if (!m.has_asin && !m.has_parent_asin) return bad("asin", "nothing", V::kMissingId);
   add_record(meta, to_record(m));
+  if (repaired) ++meta.invalid_utf8_lines;
 }
 
 /// Calls `f(line, bad)` for every non-blank line, counting it in meta.lines, where
@@ -195,7 +201,8 @@ void read_json_meta(LineReader& reader, Metadata& meta) {
   simdjson::dom::parser parser;
   for_each_data_line(reader, meta, [&](std::string_view line, const auto& bad) {
     simdjson::dom::object object;
-    if (parse_json_object(parser, line, object, bad)) add_line<JsonValues>(object, bad, meta);
+    bool repaired = false;
+    if (parse_json_object(parser, line, object, bad, &repaired)) add_line<JsonValues>(object, bad, meta, repaired);
   });
 }
 

@@ -33,6 +33,7 @@ struct Metadata {
   IdMap index;                      // item id -> position in records
   int64_t lines = 0;                // data lines read
   int64_t duplicates = 0;           // lines whose item id was seen before (skipped)
+  int64_t invalid_utf8_lines = 0;   // JSON lines with invalid UTF-8, their text fields read with U+FFFD
   BadLines bad{false};
 };
 

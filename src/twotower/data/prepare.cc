@@ -157,6 +157,7 @@ CatalogueCounts add_items(const PrepareOptions& o, const std::vector<std::string
   input["meta_lines"] = meta.lines;
   input["meta_duplicate_ids"] = meta.duplicates;
   input["meta_bad_lines"] = meta.bad.count();
+  input["meta_invalid_utf8_lines"] = meta.invalid_utf8_lines;
   if (!meta.bad.examples().empty()) input["meta_bad_line_examples"] = meta.bad.examples();
   return build_items(reviewed_items, &meta, o.reviewed_items_only, data);
 }
@@ -183,7 +184,8 @@ PrepareResult prepare(const PrepareOptions& o) {
                           {"format", review_format_name(table.format)},
                           {"bytes", table.file_bytes},
                           {"lines", table.lines},
-                          {"bad_lines", table.bad.count()}};
+                          {"bad_lines", table.bad.count()},
+                          {"invalid_utf8_lines", table.invalid_utf8_lines}};
   if (!table.bad.examples().empty()) input["bad_line_examples"] = table.bad.examples();
 
   Dataset data;

@@ -27,6 +27,7 @@ class Merger {
     }
     lines_ += p.lines;
     t_.lines += p.data_lines;
+    t_.invalid_utf8_lines += p.invalid_utf8_lines;
     if (progress_) progress_->add(p.data_lines);
     // The table slots of a row a few rows ahead are prefetched, hiding the cache misses; files
     // are often grouped by user (RecBole) or item (Amazon), and a run of one id skips the lookup.

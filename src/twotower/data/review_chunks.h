@@ -41,6 +41,7 @@ struct ParsedChunk {
   std::vector<Bad> bad;
   int64_t lines = 0;       // every line, blank ones included (for numbering)
   int64_t data_lines = 0;  // non-blank lines
+  int64_t invalid_utf8_lines = 0;  // rows whose text had invalid UTF-8, replaced by U+FFFD
   // Scratch space of the worker parsing into this slot.
   simdjson::dom::parser json;
   std::string number_text[3];
@@ -51,7 +52,7 @@ struct ParsedChunk {
     ids.clear();
     rows.clear();
     bad.clear();
-    lines = data_lines = 0;
+    lines = data_lines = invalid_utf8_lines = 0;
   }
 
   /// Appends one row, copying and hashing its ids.

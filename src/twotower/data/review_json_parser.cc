@@ -7,6 +7,7 @@
 #include <string>
 
 #include "twotower/common/error.h"
+#include "twotower/common/text.h"
 #include "twotower/data/json_line.h"
 
 namespace twotower {
@@ -25,7 +26,8 @@ std::string json_got(simdjson::dom::element value) {
 // CPU has (the On-Demand API would be fixed at compile time, to its portable fallback here).
 /// Reads one review out of a parsed object into `p`, or reports why it cannot.
 template <typename Bad>
-void add_json_review(simdjson::dom::object object, const Bad& bad, const JsonReviewKeys& keys, ParsedChunk& p) {
+void add_json_review(simdjson::dom::object object, const Bad& bad, const JsonReviewKeys& keys, ParsedChunk& p,
+                     bool repaired = false) {
   std::string_view user, item, item_fallback;
   simdjson::dom::element rating_value, time_value;
   bool has_user = false, has_item = false, has_fallback = false, has_rating = false, has_time = false;
@@ -43,6 +45,10 @@ void add_json_review(simdjson::dom::object object, const Bad& bad, const JsonRev
         id = text;
       } else {
         bad(key, json_got(value), "a string (an id)");
+        return;
+      }
+      if (repaired && id.find(kReplacementCharacter) != std::string_view::npos) {
+        bad(key, "invalid UTF-8 bytes", "a UTF-8 string (an id)");
         return;
       }
       if (is_user) user = id, has_user = true;
@@ -75,8 +81,11 @@ void add_json_review(simdjson::dom::object object, const Bad& bad, const JsonRev
 template <typename Bad>
 void parse_json_line(std::string_view line, const Bad& bad, const JsonReviewKeys& keys, ParsedChunk& p) {
   simdjson::dom::object object;
-  if (!parse_json_object(p.json, line, object, bad)) return;
-  add_json_review(object, bad, keys, p);
+  bool repaired = false;
+  if (!parse_json_object(p.json, line, object, bad, &repaired)) return;
+  const size_t rows = p.rows.size();
+  add_json_review(object, bad, keys, p, repaired);
+  if (repaired && p.rows.size() > rows) ++p.invalid_utf8_lines;
 }
 
 /// A chunk of JSON lines parsed as one stream of documents (simdjson's parse_many, a fifth

@@ -27,6 +27,7 @@ struct ReviewTable {
   IdMap users, items;                         // raw id <-> index, first appearance order
   BadLines bad{false};
   int64_t lines = 0;           // data lines seen (header and blank lines excluded)
+  int64_t invalid_utf8_lines = 0;  // rows read from lines with invalid UTF-8 (text replaced by U+FFFD)
   int64_t file_bytes = 0;      // size of the file on disk
   bool has_timestamps = true;  // false: a RecBole file without timestamp; the row number is used
 };
