@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test test-unit demo bench clean
+.PHONY: setup build test test-unit demo bench clean fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -33,3 +33,7 @@ bench: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# libFuzzer targets for the readers (fuzz/, clang-16): each runs FUZZ_SECONDS (default 60).
+fuzz: setup
+	bash scripts/fuzz.sh

@@ -5,6 +5,7 @@
 #include "test_util.h"
 #include "twotower/common/error.h"
 #include "twotower/data/item_features.h"
+#include "twotower/data/python_literal.h"
 
 namespace twotower {
 namespace {
@@ -147,6 +148,29 @@ TEST(MetaReader, InvalidUtf8InTextIsReplacedInIdsRefused) {
   testing::expect_exact_error([&] { read_metadata(dir / "bad.json", {}); },
                               (dir / "bad.json").string() +
                                   ":2: field \"asin\": got invalid UTF-8 bytes, expected a UTF-8 string (the item id)");
+}
+
+}  // namespace
+}  // namespace twotower
+
+namespace twotower {
+namespace {
+
+// Found by fuzz/python_literal_fuzz: Latin-1 bytes in a 2014 Python-literal line made nlohmann::json
+// throw its own type_error (an "internal error"). The text now reads with U+FFFD, counted; an id
+// with such bytes is an error naming the field.
+TEST(MetaReader, InvalidUtf8InPythonLiterals) {
+  testing::TempDir dir;
+  testing::write_file(dir / "meta.py", "{'asin': 'I1', 'title': 'Caf\xE9'}\n{'asin': 'I2', 'title': 'ok'}\n");
+  Metadata m = read_metadata(dir / "meta.py", {MetaFormat::kAmazon2014Py, false});
+  ASSERT_EQ(m.records.size(), 2u);
+  EXPECT_EQ(m.records[0].title, "Caf\xEF\xBF\xBD");
+  EXPECT_EQ(m.invalid_utf8_lines, 1);
+  EXPECT_EQ(parse_python_literal("{'a\xE9': {'b': 1}}").dump(), "{\"a\xEF\xBF\xBD\":{\"b\":1}}");
+  testing::write_file(dir / "bad.py", "{'asin': 'I\xE9', 'title': 't'}\n");
+  testing::expect_exact_error([&] { read_metadata(dir / "bad.py", {MetaFormat::kAmazon2014Py, false}); },
+                              (dir / "bad.py").string() +
+                                  ":1: field \"asin\": got invalid UTF-8 bytes, expected a UTF-8 string (the item id)");
 }
 
 }  // namespace

@@ -107,8 +107,9 @@ struct PythonValues {
   static bool is_id(Value v) { return v.is_string() || v.is_number(); }
   static bool is_nothing(Value v) { return v.is_null() || v.is_object(); }
   static bool is_array(Value v) { return v.is_array(); }
-  static std::string text(Value v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-  static std::string got(Value v) { return v.is_null() ? "None" : v.dump(); }
+  static std::string text(Value v) { return v.is_string() ? v.get<std::string>() : dump(v); }
+  static std::string got(Value v) { return v.is_null() ? "None" : dump(v); }
+  static std::string dump(Value v) { return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
   template <typename F>
   static void for_each_element(Value v, const F& f) {
     for (const auto& e : v) f(e);
@@ -215,7 +216,7 @@ void read_python_meta(LineReader& reader, Metadata& meta) {
       return bad("", std::string("a malformed Python literal (") + e.what() + ")", "one Python dict per line");
     }
     if (!v.is_object()) return bad("", std::string("a Python ") + v.type_name(), "one Python dict per line");
-    add_line<PythonValues>(v, bad, meta);
+    add_line<PythonValues>(v, bad, meta, !simdjson::validate_utf8(line.data(), line.size()));
   });
 }
 

@@ -1,5 +1,6 @@
 #include "twotower/data/npy.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -8,6 +9,7 @@
 #include "twotower/common/atomic_file.h"
 #include "twotower/common/checksum.h"
 #include "twotower/common/error.h"
+#include "twotower/common/text.h"
 
 namespace fs = std::filesystem;
 
@@ -30,6 +32,12 @@ Matrix read_npy(const fs::path& path) {
     in.read(reinterpret_cast<char*>(b), 4);
     header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
   }
+  const auto file_bytes = static_cast<uint64_t>(fs::file_size(path));
+  const uint64_t preamble = magic[6] == 1 ? 10 : 12;
+  if (header_len > file_bytes - std::min(file_bytes, preamble)) {
+    fail(path.string(), ": header length got ", header_len, ", expected at most the file's remaining ",
+         file_bytes - std::min(file_bytes, preamble), " bytes");
+  }
   std::string header(header_len, '\0');
   in.read(header.data(), header_len);
   if (!in) fail(path.string(), ": truncated header");
@@ -46,13 +54,23 @@ Matrix read_npy(const fs::path& path) {
   std::string dims = m[1];
   std::regex num("\\d+");
   for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it) {
-    shape.push_back(std::stoll(it->str()));
+    int64_t dim = 0;
+    if (!parse_int64(it->str(), &dim)) fail(path.string(), ": shape dimension got ", it->str(), ", expected an int64");
+    shape.push_back(dim);
   }
   if (shape.empty() || shape.size() > 2) fail(path.string(), ": rank got ", shape.size(), ", expected 1 or 2");
   Matrix out;
   out.rows = shape[0];
   out.cols = shape.size() == 2 ? shape[1] : 1;
-  size_t n = static_cast<size_t>(out.rows * out.cols);
+  // The data must be exactly what the shape says: checked before anything is allocated.
+  const uint64_t item_bytes = descr == "<f4" ? 4 : 8, data_bytes = file_bytes - preamble - header_len;
+  uint64_t values = 0, expected_bytes = 0;
+  if (__builtin_mul_overflow(static_cast<uint64_t>(out.rows), static_cast<uint64_t>(out.cols), &values) ||
+      __builtin_mul_overflow(values, item_bytes, &expected_bytes) || expected_bytes != data_bytes) {
+    fail(path.string(), ": shape (", out.rows, ", ", out.cols, ") of ", descr, " needs ", out.rows, " x ", out.cols,
+         " x ", item_bytes, " bytes, expected the file's ", data_bytes, " data bytes");
+  }
+  size_t n = static_cast<size_t>(values);
   out.data.resize(n);
   if (descr == "<f4") {
     in.read(reinterpret_cast<char*>(out.data.data()), static_cast<std::streamsize>(n * sizeof(float)));

@@ -1,11 +1,14 @@
 #include "twotower/data/python_literal.h"
 
+#include <simdjson.h>
+
 #include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <string>
 
 #include "twotower/common/error.h"
+#include "twotower/common/text.h"
 #include "twotower/data/text_clean.h"
 
 namespace twotower {
@@ -71,7 +74,8 @@ class Parser {
       nlohmann::json key = value(depth + 1);
       if (!consume(':')) error("':' after a dict key");
       nlohmann::json v = value(depth + 1);
-      out[key.is_string() ? key.get<std::string>() : key.dump()] = std::move(v);
+      out[key.is_string() ? key.get<std::string>() : key.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)] =
+          std::move(v);
       if (consume(',')) {
         if (consume('}')) return out;
         continue;
@@ -190,6 +194,10 @@ class Parser {
 
 }  // namespace
 
-nlohmann::json parse_python_literal(std::string_view text) { return Parser(text).parse_document(); }
+nlohmann::json parse_python_literal(std::string_view text) {
+  // Strings of the result are valid UTF-8 (nlohmann::json refuses to write anything else).
+  if (!simdjson::validate_utf8(text.data(), text.size())) return Parser(replace_invalid_utf8(text)).parse_document();
+  return Parser(text).parse_document();
+}
 
 }  // namespace twotower

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/, clang-16) and runs each for FUZZ_SECONDS (default 60), or
+# for FUZZ_RUNS inputs with a fixed seed (reproducible: what CI runs), from
+# its seed corpus (fuzz/corpus/TARGET) plus what earlier runs found (build-fuzz/corpus/TARGET).
+# A crash, leak, sanitizer report or timeout stops with the reproducer's path; every one found
+# becomes a regression test. Prints the CPU seconds each target used.
+#   scripts/fuzz.sh [TARGET ...]     (default: every fuzz/*_fuzz.cc)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${FUZZ_SECONDS:-60}
+limit=(-max_total_time="$SECONDS_EACH")
+[ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS" -seed=1)
+CXX_CLANG=${FUZZ_CXX:-clang++-16}
+cmake -S fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER="$CXX_CLANG" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-fuzz -j "$(nproc)"
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+  for f in fuzz/*_fuzz.cc; do targets+=("$(basename "$f" .cc)"); done
+fi
+each="$SECONDS_EACH s"; [ -n "${FUZZ_RUNS:-}" ] && each="$FUZZ_RUNS runs (seed 1)"
+echo "fuzz: ${#targets[@]} targets, $each each, on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+for t in "${targets[@]}"; do
+  corpus=build-fuzz/corpus/$t
+  mkdir -p "$corpus" build-fuzz/artifacts
+  /usr/bin/time -f "%U %S" -o "build-fuzz/$t.time" "build-fuzz/$t" "${limit[@]}" -timeout=10 \
+      -rss_limit_mb=2048 -max_len=4096 -artifact_prefix="build-fuzz/artifacts/$t-" "$corpus" "fuzz/corpus/$t" \
+      >"build-fuzz/$t.log" 2>&1 || { echo "fuzz: $t FAILED, see build-fuzz/$t.log:"; grep -E "ERROR|SUMMARY|Test unit written" "build-fuzz/$t.log" | head -5; exit 1; }
+  read -r user sys <"build-fuzz/$t.time"
+  runs=$(grep -oE "Done [0-9]+ runs" "build-fuzz/$t.log" | grep -oE "[0-9]+")
+  echo "fuzz: $t ok, $runs runs, $(awk "BEGIN {print $user + $sys}") CPU s"
+done
