@@ -293,9 +293,16 @@ TEST(HttpServer, OversizedBodyIs413) {
   body = R"({"user_id": "u1", "exclude": [)" + std::string(2000, ' ') + R"("a"]})";
   EXPECT_EQ(error_of(s.post("/recommend", body)),
             std::make_pair(413, "request body of " + std::to_string(body.size()) + " bytes: expected at most 1024"));
-  std::string metrics = s.server->metrics().prometheus_text(s.fake->info());
-  EXPECT_NE(metrics.find("twotower_http_requests_total{endpoint=\"recommend\",status=\"413\"} 1\n"), std::string::npos)
-      << metrics;
+  // The count is recorded once the response has gone out, which the client can see first: wait
+  // for it (a bounded 5 s).
+  const std::string line = "twotower_http_requests_total{endpoint=\"recommend\",status=\"413\"} 1\n";
+  std::string metrics;
+  for (int i = 0; i < 500; ++i) {
+    metrics = s.server->metrics().prometheus_text(s.fake->info());
+    if (metrics.find(line) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(metrics.find(line), std::string::npos) << metrics;
 }
 
 // Without a token, loopback callers may mutate; with one, the token is required from everyone.
