@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   twotower::cli::add_train_command(app);
   twotower::cli::add_evaluate_command(app);
   twotower::cli::add_bench_command(app);
+  twotower::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
