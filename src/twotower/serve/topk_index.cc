@@ -1,0 +1,138 @@
+#include "twotower/serve/topk_index.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "twotower/common/error.h"
+
+namespace twotower {
+namespace {
+
+// Sets the calling thread's OpenMP team size to one for a scope, then restores it.
+class SingleThreadedScope {
+ public:
+  SingleThreadedScope() : previous_(omp_get_max_threads()) {
+    if (previous_ != 1) omp_set_num_threads(1);
+  }
+  ~SingleThreadedScope() {
+    if (previous_ != 1) omp_set_num_threads(previous_);
+  }
+  SingleThreadedScope(const SingleThreadedScope&) = delete;
+  SingleThreadedScope& operator=(const SingleThreadedScope&) = delete;
+
+ private:
+  int previous_;
+};
+
+void check_option(int value, int least, const char* name) {
+  if (value < least) fail("index option ", name, ": got ", value, ", expected >= ", least);
+}
+
+void check_rows(std::span<const float> vectors, int64_t dim, const char* what) {
+  if (vectors.size() % static_cast<size_t>(dim) != 0) {
+    fail("top-k index: ", what, ": got ", vectors.size(), " floats, expected a multiple of dim ", dim);
+  }
+}
+
+}  // namespace
+
+const char* to_string(IndexKind kind) { return kind == IndexKind::kExact ? "exact" : "hnsw"; }
+
+IndexKind parse_index_kind(const std::string& name, const std::string& what) {
+  if (name == "exact") return IndexKind::kExact;
+  if (name == "hnsw") return IndexKind::kHnsw;
+  fail(what, ": got \"", name, "\", expected exact or hnsw");
+}
+
+TopKIndex::TopKIndex(std::span<const float> vectors, int64_t dim, const IndexOptions& options)
+    : dim_(dim), options_(options) {
+  if (dim < 1) fail("top-k index: got dim ", dim, ", expected >= 1");
+  check_rows(vectors, dim, "vectors");
+  if (options.kind == IndexKind::kHnsw) {
+    check_option(options.hnsw_m, 2, "hnsw_m");
+    check_option(options.hnsw_ef_construction, 1, "hnsw_ef_construction");
+    check_option(options.hnsw_ef_search, 1, "hnsw_ef_search");
+    auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(static_cast<int>(dim), options.hnsw_m,
+                                                       faiss::METRIC_INNER_PRODUCT);
+    hnsw->hnsw.efConstruction = options.hnsw_ef_construction;
+    hnsw->hnsw.efSearch = options.hnsw_ef_search;
+    index_ = std::move(hnsw);
+  } else {
+    index_ = std::make_unique<faiss::IndexFlatIP>(dim);
+  }
+  add(vectors);
+}
+
+TopKIndex::~TopKIndex() = default;
+
+int64_t TopKIndex::size() const { return index_->ntotal; }
+
+void TopKIndex::add(std::span<const float> vectors) {
+  check_rows(vectors, dim_, "added vectors");
+  const auto n = static_cast<faiss::Index::idx_t>(vectors.size() / static_cast<size_t>(dim_));
+  if (n > 0) index_->add(n, vectors.data());
+}
+
+std::vector<ScoredItem> TopKIndex::search(std::span<const float> query, int64_t k,
+                                          std::span<const int64_t> exclude) const {
+  if (static_cast<int64_t>(query.size()) != dim_) fail("top-k index: got a query of ", query.size(), " floats, expected ", dim_);
+  if (k < 1) fail("top-k index: got k ", k, ", expected >= 1");
+  const std::unordered_set<int64_t> excluded(exclude.begin(), exclude.end());
+  // The top k of the rest lies within the top k + |excluded| of all.
+  const int64_t fetch = std::min<int64_t>(size(), k + static_cast<int64_t>(excluded.size()));
+  std::vector<ScoredItem> out;
+  if (fetch == 0) return out;
+  std::vector<float> scores(static_cast<size_t>(fetch));
+  std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(fetch));
+  {
+    SingleThreadedScope single;
+    if (options_.kind == IndexKind::kHnsw) {
+      faiss::SearchParametersHNSW params;
+      params.efSearch = static_cast<int>(std::max<int64_t>(options_.hnsw_ef_search, fetch));
+      index_->search(1, query.data(), fetch, scores.data(), ids.data(), &params);
+    } else {
+      index_->search(1, query.data(), fetch, scores.data(), ids.data());
+    }
+  }
+  for (int64_t r = 0; r < fetch; ++r) {
+    const auto id = static_cast<int64_t>(ids[static_cast<size_t>(r)]);
+    if (id >= 0 && !excluded.contains(id)) out.push_back({id, scores[static_cast<size_t>(r)]});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ScoredItem& a, const ScoredItem& b) {
+    return a.score > b.score || (a.score == b.score && a.item < b.item);
+  });
+  if (static_cast<int64_t>(out.size()) > k) out.resize(static_cast<size_t>(k));
+  return out;
+}
+
+std::vector<int64_t> TopKIndex::exact_ids(const float* queries, int64_t n, int64_t k) const {
+  std::vector<float> scores(static_cast<size_t>(n * k));
+  std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(n * k));
+  const faiss::Index* flat = index_.get();
+  if (options_.kind == IndexKind::kHnsw) flat = static_cast<const faiss::IndexHNSW*>(index_.get())->storage;
+  flat->search(n, queries, k, scores.data(), ids.data());
+  return {ids.begin(), ids.end()};
+}
+
+double TopKIndex::recall_at(std::span<const float> queries, int64_t k) const {
+  check_rows(queries, dim_, "recall queries");
+  const auto n = static_cast<int64_t>(queries.size() / static_cast<size_t>(dim_));
+  if (n == 0 || size() == 0 || options_.kind == IndexKind::kExact) return 1.0;
+  k = std::min(k, size());
+  const std::vector<int64_t> truth = exact_ids(queries.data(), n, k);
+  int64_t hits = 0;
+  for (int64_t q = 0; q < n; ++q) {
+    const auto first = truth.begin() + q * k;
+    const std::unordered_set<int64_t> expected(first, first + k);
+    for (const ScoredItem& got : search(queries.subspan(static_cast<size_t>(q * dim_), static_cast<size_t>(dim_)), k)) {
+      hits += expected.contains(got.item) ? 1 : 0;
+    }
+  }
+  return static_cast<double>(hits) / static_cast<double>(n * k);
+}
+
+}  // namespace twotower

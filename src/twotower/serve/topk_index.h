@@ -1,0 +1,75 @@
+// Top-K inner-product search over item vectors: exact (a full scan, faiss IndexFlatIP) by
+// default, or approximate (faiss IndexHNSWFlat with METRIC_INNER_PRODUCT, a graph walk whose
+// recall against exact is measured and logged when it is built).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace faiss {
+struct Index;
+}  // namespace faiss
+
+namespace twotower {
+
+enum class IndexKind { kExact, kHnsw };
+/// "exact" | "hnsw".
+const char* to_string(IndexKind kind);
+/// Parses "exact" | "hnsw"; throws naming `what` and the value otherwise.
+IndexKind parse_index_kind(const std::string& name, const std::string& what);
+
+struct IndexOptions {
+  IndexKind kind = IndexKind::kExact;
+  int hnsw_m = 32;                 // HNSW neighbours per node, >= 2
+  int hnsw_ef_construction = 200;  // HNSW candidate list while building, >= 1
+  int hnsw_ef_search = 64;         // HNSW candidate list while searching, >= 1 (raised to k)
+};
+
+struct ScoredItem {
+  int64_t item = 0;  // row of the indexed vectors
+  float score = 0;   // inner product with the query
+};
+
+/// Thread safety: any number of threads may call the const methods at once; `add` must exclude
+/// them (the caller's lock). Each search runs on its calling thread alone (faiss's OpenMP teams
+/// are set to one thread for its duration), so concurrent requests do not oversubscribe cores.
+class TopKIndex {
+ public:
+  /// @param vectors  [n, dim] float32 row-major, copied into the index; n >= 0, dim >= 1
+  /// Throws naming the option and the value when an option is out of range.
+  TopKIndex(std::span<const float> vectors, int64_t dim, const IndexOptions& options = {});
+  ~TopKIndex();
+  TopKIndex(const TopKIndex&) = delete;
+  TopKIndex& operator=(const TopKIndex&) = delete;
+
+  /// The k rows with the largest inner product with `query` ([dim] float32), rows in `exclude`
+  /// (any order, repeats and ids outside the index allowed) left out; best first, ties by the
+  /// lower row. Fewer than k when the index holds fewer eligible rows. k >= 1 (else throws).
+  /// Exact: the true top k. HNSW: approximate (see recall_at).
+  std::vector<ScoredItem> search(std::span<const float> query, int64_t k,
+                                 std::span<const int64_t> exclude = {}) const;
+
+  /// Appends rows ([n, dim] float32); their ids continue from size().
+  void add(std::span<const float> vectors);
+
+  /// Recall@k of this index against an exact scan for `queries` ([n, dim] float32): the mean over
+  /// queries of |approximate top k intersect exact top k| / k. 1.0 for the exact index.
+  double recall_at(std::span<const float> queries, int64_t k) const;
+
+  int64_t size() const;
+  int64_t dim() const { return dim_; }
+  const IndexOptions& options() const { return options_; }
+
+ private:
+  // The exact top k of the stored vectors for `n` queries: ids [n, k] (-1 past the end).
+  std::vector<int64_t> exact_ids(const float* queries, int64_t n, int64_t k) const;
+
+  int64_t dim_;
+  IndexOptions options_;
+  std::unique_ptr<faiss::Index> index_;
+};
+
+}  // namespace twotower
