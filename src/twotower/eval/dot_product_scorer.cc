@@ -122,9 +122,30 @@ void DotProductScorer::score_users(std::span<const int64_t> users, float* out) c
   const int64_t padded = (n + kRowsPerTile - 1) / kRowsPerTile * kRowsPerTile;
   std::vector<float> gathered(static_cast<size_t>(padded * d), 0.0f);
   for (int64_t r = 0; r < n; ++r) std::copy_n(users_.row(users[static_cast<size_t>(r)]), d, gathered.data() + r * d);
+  score_rows(gathered.data(), n, out);
+}
 
+void DotProductScorer::score_queries(MatrixView queries, float* out) const {
+  if (queries.cols != items_.cols) {
+    fail("dot-product scorer: got queries of width ", queries.cols, ", expected ", items_.cols);
+  }
+  const int64_t n = queries.rows, d = queries.cols;
+  if (n == 0 || items_.rows == 0) return;
+  const int64_t padded = (n + kRowsPerTile - 1) / kRowsPerTile * kRowsPerTile;
+  if (padded == n) {
+    score_rows(queries.data, n, out);
+    return;
+  }
+  std::vector<float> rows(static_cast<size_t>(padded * d), 0.0f);
+  std::copy_n(queries.data, n * d, rows.data());
+  score_rows(rows.data(), n, out);
+}
+
+void DotProductScorer::score_rows(const float* gathered_rows, int64_t n, float* out) const {
+  const int64_t d = items_.cols, n_items = items_.rows;
+  const int64_t padded = (n + kRowsPerTile - 1) / kRowsPerTile * kRowsPerTile;
   if (!use_kernel_) {
-    at::Tensor u = view_of(gathered.data(), n, d);          // [n, D]
+    at::Tensor u = view_of(gathered_rows, n, d);            // [n, D]
     at::Tensor items = view_of(items_.data, n_items, d);    // [I, D]
     at::Tensor result = at::from_blob(out, {n, n_items}, at::TensorOptions().dtype(at::kFloat));
     at::mm_out(result, u, items.t());                       // [n, I]
@@ -141,7 +162,7 @@ void DotProductScorer::score_users(std::span<const int64_t> users, float* out) c
         const int rows = static_cast<int>(std::min<int64_t>(kRowsPerTile, n - r));
         for (int64_t p = p0; p < p1; ++p) {
           const int cols = static_cast<int>(std::min<int64_t>(kItemsPerTile, n_items - p * kItemsPerTile));
-          tile_kernel(gathered.data() + r * d, d, packed_.data() + p * d * kItemsPerTile,
+          tile_kernel(gathered_rows + r * d, d, packed_.data() + p * d * kItemsPerTile,
                       out + r * n_items + p * kItemsPerTile, n_items, rows, cols);
         }
       }

@@ -5,9 +5,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <limits>
 #include <unordered_set>
 
 #include "twotower/common/error.h"
+#include "twotower/eval/scorer.h"
 
 namespace twotower {
 namespace {
@@ -38,6 +40,11 @@ void check_rows(std::span<const float> vectors, int64_t dim, const char* what) {
   }
 }
 
+// Best first: the higher score, then the lower row (a heap ordered so keeps the worst on top).
+bool better(const ScoredItem& a, const ScoredItem& b) {
+  return a.score > b.score || (a.score == b.score && a.item < b.item);
+}
+
 }  // namespace
 
 const char* to_string(IndexKind kind) { return kind == IndexKind::kExact ? "exact" : "hnsw"; }
@@ -61,26 +68,75 @@ TopKIndex::TopKIndex(std::span<const float> vectors, int64_t dim, const IndexOpt
     hnsw->hnsw.efConstruction = options.hnsw_ef_construction;
     hnsw->hnsw.efSearch = options.hnsw_ef_search;
     index_ = std::move(hnsw);
-  } else {
-    index_ = std::make_unique<faiss::IndexFlatIP>(dim);
   }
   add(vectors);
 }
 
 TopKIndex::~TopKIndex() = default;
 
-int64_t TopKIndex::size() const { return index_->ntotal; }
+int64_t TopKIndex::size() const {
+  return index_ ? index_->ntotal : static_cast<int64_t>(vectors_.size()) / dim_;
+}
 
 void TopKIndex::add(std::span<const float> vectors) {
   check_rows(vectors, dim_, "added vectors");
-  const auto n = static_cast<faiss::Index::idx_t>(vectors.size() / static_cast<size_t>(dim_));
-  if (n > 0) index_->add(n, vectors.data());
+  const auto n = static_cast<int64_t>(vectors.size()) / dim_;
+  if (index_) {
+    if (n > 0) index_->add(n, vectors.data());
+    return;
+  }
+  vectors_.insert(vectors_.end(), vectors.begin(), vectors.end());
+  // The scorer packs the items once; added rows mean a new packing.
+  scorer_ = std::make_unique<DotProductScorer>(MatrixView{nullptr, 0, dim_}, MatrixView{vectors_.data(), size(), dim_},
+                                               "top-k index", 1);
+}
+
+void TopKIndex::set_hnsw_ef_search(int ef_search) {
+  check_option(ef_search, 1, "hnsw_ef_search");
+  options_.hnsw_ef_search = ef_search;
 }
 
 std::vector<ScoredItem> TopKIndex::search(std::span<const float> query, int64_t k,
                                           std::span<const int64_t> exclude) const {
-  if (static_cast<int64_t>(query.size()) != dim_) fail("top-k index: got a query of ", query.size(), " floats, expected ", dim_);
+  if (static_cast<int64_t>(query.size()) != dim_) {
+    fail("top-k index: got a query of ", query.size(), " floats, expected ", dim_);
+  }
   if (k < 1) fail("top-k index: got k ", k, ", expected >= 1");
+  std::vector<ScoredItem> out = index_ ? hnsw_search(query, k, exclude) : exact_search(query, k, exclude);
+  std::sort(out.begin(), out.end(), better);
+  if (static_cast<int64_t>(out.size()) > k) out.resize(static_cast<size_t>(k));
+  return out;
+}
+
+// Every score, then one pass keeping the k best in a heap whose top is the worst kept.
+std::vector<ScoredItem> TopKIndex::exact_search(std::span<const float> query, int64_t k,
+                                                std::span<const int64_t> exclude) const {
+  const int64_t n = size();
+  thread_local std::vector<float> scores;
+  scores.resize(static_cast<size_t>(n));
+  scorer_->score_queries({query.data(), 1, dim_}, scores.data());
+  for (int64_t e : exclude) {
+    if (e >= 0 && e < n) scores[static_cast<size_t>(e)] = -std::numeric_limits<float>::infinity();
+  }
+  std::vector<ScoredItem> heap;
+  heap.reserve(static_cast<size_t>(std::min(k, n)));
+  for (int64_t i = 0; i < n; ++i) {
+    const float s = scores[static_cast<size_t>(i)];
+    if (s == -std::numeric_limits<float>::infinity()) continue;
+    if (static_cast<int64_t>(heap.size()) < k) {
+      heap.push_back({i, s});
+      std::push_heap(heap.begin(), heap.end(), better);
+    } else if (s > heap.front().score) {  // an equal score keeps the lower row already kept
+      std::pop_heap(heap.begin(), heap.end(), better);
+      heap.back() = {i, s};
+      std::push_heap(heap.begin(), heap.end(), better);
+    }
+  }
+  return heap;
+}
+
+std::vector<ScoredItem> TopKIndex::hnsw_search(std::span<const float> query, int64_t k,
+                                               std::span<const int64_t> exclude) const {
   const std::unordered_set<int64_t> excluded(exclude.begin(), exclude.end());
   // The top k of the rest lies within the top k + |excluded| of all.
   const int64_t fetch = std::min<int64_t>(size(), k + static_cast<int64_t>(excluded.size()));
@@ -90,40 +146,26 @@ std::vector<ScoredItem> TopKIndex::search(std::span<const float> query, int64_t 
   std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(fetch));
   {
     SingleThreadedScope single;
-    if (options_.kind == IndexKind::kHnsw) {
-      faiss::SearchParametersHNSW params;
-      params.efSearch = static_cast<int>(std::max<int64_t>(options_.hnsw_ef_search, fetch));
-      index_->search(1, query.data(), fetch, scores.data(), ids.data(), &params);
-    } else {
-      index_->search(1, query.data(), fetch, scores.data(), ids.data());
-    }
+    faiss::SearchParametersHNSW params;
+    params.efSearch = static_cast<int>(std::max<int64_t>(options_.hnsw_ef_search, fetch));
+    index_->search(1, query.data(), fetch, scores.data(), ids.data(), &params);
   }
   for (int64_t r = 0; r < fetch; ++r) {
     const auto id = static_cast<int64_t>(ids[static_cast<size_t>(r)]);
     if (id >= 0 && !excluded.contains(id)) out.push_back({id, scores[static_cast<size_t>(r)]});
   }
-  std::stable_sort(out.begin(), out.end(), [](const ScoredItem& a, const ScoredItem& b) {
-    return a.score > b.score || (a.score == b.score && a.item < b.item);
-  });
-  if (static_cast<int64_t>(out.size()) > k) out.resize(static_cast<size_t>(k));
   return out;
-}
-
-std::vector<int64_t> TopKIndex::exact_ids(const float* queries, int64_t n, int64_t k) const {
-  std::vector<float> scores(static_cast<size_t>(n * k));
-  std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(n * k));
-  const faiss::Index* flat = index_.get();
-  if (options_.kind == IndexKind::kHnsw) flat = static_cast<const faiss::IndexHNSW*>(index_.get())->storage;
-  flat->search(n, queries, k, scores.data(), ids.data());
-  return {ids.begin(), ids.end()};
 }
 
 double TopKIndex::recall_at(std::span<const float> queries, int64_t k) const {
   check_rows(queries, dim_, "recall queries");
-  const auto n = static_cast<int64_t>(queries.size() / static_cast<size_t>(dim_));
-  if (n == 0 || size() == 0 || options_.kind == IndexKind::kExact) return 1.0;
+  const auto n = static_cast<int64_t>(queries.size()) / dim_;
+  if (n == 0 || size() == 0 || !index_) return 1.0;
   k = std::min(k, size());
-  const std::vector<int64_t> truth = exact_ids(queries.data(), n, k);
+  // The exact top k by a scan of the graph's own flat storage.
+  std::vector<float> scores(static_cast<size_t>(n * k));
+  std::vector<faiss::Index::idx_t> truth(static_cast<size_t>(n * k));
+  static_cast<const faiss::IndexHNSW*>(index_.get())->storage->search(n, queries.data(), k, scores.data(), truth.data());
   int64_t hits = 0;
   for (int64_t q = 0; q < n; ++q) {
     const auto first = truth.begin() + q * k;
