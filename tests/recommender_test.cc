@@ -146,7 +146,8 @@ TEST_F(RecommenderTest, ColdUserVectorOrPopularity) {
   EXPECT_TRUE(cold.has_cold_user_vector());
   const RecommendResult a = cold.recommend(req);
   EXPECT_EQ(a.source, QuerySource::kColdUser);
-  EXPECT_EQ(ids_of(a.items), ranking(read_npy(cold_dir / "item_embeddings.npy"), tower_by_hand(cold_dir, {}), {}, c, 8));
+  const Matrix items = read_npy(cold_dir / "item_embeddings.npy");
+  EXPECT_EQ(ids_of(a.items), ranking(items, tower_by_hand(cold_dir, {}), {}, c, 8));
 
   Recommender popular(export_dir("popular"));
   EXPECT_FALSE(popular.has_cold_user_vector());

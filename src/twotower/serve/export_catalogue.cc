@@ -41,7 +41,9 @@ void read_seen(ExportCatalogue& c, const fs::path& file) {
   for (size_t u = 0; u < static_cast<size_t>(num_users); ++u) c.seen_offsets[u + 1] += c.seen_offsets[u];
   c.seen_items.assign(users.size(), 0);
   std::vector<int64_t> next(c.seen_offsets.begin(), c.seen_offsets.end() - 1);
-  for (size_t r = 0; r < users.size(); ++r) c.seen_items[static_cast<size_t>(next[static_cast<size_t>(users[r])]++)] = items[r];
+  for (size_t r = 0; r < users.size(); ++r) {
+    c.seen_items[static_cast<size_t>(next[static_cast<size_t>(users[r])]++)] = items[r];
+  }
 }
 
 }  // namespace

@@ -165,12 +165,14 @@ double TopKIndex::recall_at(std::span<const float> queries, int64_t k) const {
   // The exact top k by a scan of the graph's own flat storage.
   std::vector<float> scores(static_cast<size_t>(n * k));
   std::vector<faiss::Index::idx_t> truth(static_cast<size_t>(n * k));
-  static_cast<const faiss::IndexHNSW*>(index_.get())->storage->search(n, queries.data(), k, scores.data(), truth.data());
+  const faiss::Index* flat = static_cast<const faiss::IndexHNSW*>(index_.get())->storage;
+  flat->search(n, queries.data(), k, scores.data(), truth.data());
   int64_t hits = 0;
   for (int64_t q = 0; q < n; ++q) {
     const auto first = truth.begin() + q * k;
     const std::unordered_set<int64_t> expected(first, first + k);
-    for (const ScoredItem& got : search(queries.subspan(static_cast<size_t>(q * dim_), static_cast<size_t>(dim_)), k)) {
+    const std::span<const float> query = queries.subspan(static_cast<size_t>(q * dim_), static_cast<size_t>(dim_));
+    for (const ScoredItem& got : search(query, k)) {
       hits += expected.contains(got.item) ? 1 : 0;
     }
   }
