@@ -4,8 +4,10 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "test_util.h"
 #include "train_test_util.h"
@@ -230,6 +232,35 @@ TEST_F(RecommenderTest, AddItemsEmbedsThroughTheItemTower) {
   wide.text_embedding = {1, 2, 3};
   testing::expect_error([&] { r.add_items({wide}); }, "field \"text_embedding\": got 3 values, expected 4 or none");
   EXPECT_EQ(r.info().num_items, before + 2);
+}
+
+// Readers on four threads while items are added: every answer is whole (k items, known ids), and
+// the added items are all there at the end.
+TEST_F(RecommenderTest, ConcurrentReadsWhileAddingItems) {
+  Recommender r(export_dir("cold"));
+  const ExportCatalogue c = read_export_catalogue(export_dir("cold"));
+  const int64_t before = r.info().num_items;
+  std::atomic<int64_t> answers{0}, bad{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      for (int n = 0; n < 150; ++n) {
+        RecommendRequest req;
+        req.user_id = c.user_ids[static_cast<size_t>((t * 150 + n) % 120)];
+        req.k = 5;
+        const RecommendResult got = r.recommend(req);
+        const std::vector<Recommendation> near = r.similar(c.item_ids[static_cast<size_t>(n % 80)], 3);
+        bad += got.items.size() == 5 && near.size() == 3 ? 0 : 1;
+        ++answers;
+      }
+    });
+  }
+  for (int b = 0; b < 30; ++b) r.add_items({NewItem{str_cat("added-", b), "", "", "", {}}});
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(answers.load(), 600);
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(r.info().num_items, before + 30);
+  EXPECT_EQ(r.similar("added-29", 1).size(), 1u);
 }
 
 // The parent folder loads its latest version; HNSW over the export reports its recall and ranks

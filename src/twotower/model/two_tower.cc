@@ -21,6 +21,13 @@ torch::nn::Embedding make_embedding(int64_t rows, int64_t dim, double init_std) 
 
 int64_t numel_of(const torch::nn::Embedding& e) { return e ? e->weight.numel() : 0; }
 
+// Throws "<prefix><what>: got index i, expected [0, size)" for the first index outside the range.
+void check_index_range(const torch::Tensor& ids, int64_t size, const char* prefix, const char* what) {
+  if (!ids.defined() || ids.numel() == 0) return;
+  const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+  if (lo < 0 || hi >= size) fail(prefix, what, ": got index ", lo < 0 ? lo : hi, ", expected [0, ", size, ")");
+}
+
 // Mean of the embeddings of the ids >= 0 of each row of `ids` ([B, L], -1 padded), leaving out
 // ids equal to exclude[b] when given; a row with none gives zeros. -> [B, D]
 torch::Tensor masked_mean(torch::nn::Embedding e, const torch::Tensor& ids, const torch::Tensor& exclude) {
@@ -159,9 +166,7 @@ void TwoTowerModelImpl::set_item_features(ItemFeatureTable f) {
     }
   }
   auto check_range = [](const torch::Tensor& ids, int64_t size, const char* what) {
-    if (ids.numel() == 0) return;
-    int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
-    if (lo < 0 || hi >= size) fail("item ", what, ": got index ", lo < 0 ? lo : hi, ", expected [0, ", size, ")");
+    check_index_range(ids, size, "item ", what);
   };
   if (f.category.dim() == 1) check_range(f.category, sizes_.num_categories, "categories");
   check_range(f.brand, sizes_.num_brands, "brands");
@@ -259,13 +264,8 @@ torch::Tensor TwoTowerModelImpl::checked_history(const torch::Tensor& history) c
 
 torch::Tensor TwoTowerModelImpl::new_item_embeddings(const torch::Tensor& categories, const torch::Tensor& brands,
                                                      const torch::Tensor& text) {
-  auto check_range = [](const torch::Tensor& ids, int64_t size, const char* what) {
-    if (!ids.defined() || ids.numel() == 0) return;
-    const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
-    if (lo < 0 || hi >= size) fail("new item ", what, ": got index ", lo < 0 ? lo : hi, ", expected [0, ", size, ")");
-  };
-  check_range(categories, sizes_.num_categories, "category");
-  check_range(brands, sizes_.num_brands, "brand");
+  check_index_range(categories, sizes_.num_categories, "new item ", "category");
+  check_index_range(brands, sizes_.num_brands, "new item ", "brand");
   if (config_.use_text && (!text.defined() || text.dim() != 2 || text.size(1) != sizes_.text_dim)) {
     fail("new item text: got width ", text.defined() && text.dim() == 2 ? text.size(1) : -1, ", expected ",
          sizes_.text_dim);
