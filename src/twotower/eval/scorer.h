@@ -57,7 +57,7 @@ class DotProductScorer : public Scorer {
   void score_queries(MatrixView queries, float* out) const;
 
  private:
-  // Scores `n` rows packed at `rows` ([ceil(n / 6) * 6, D], zero padded) into out [n, I].
+  // Scores `n` rows at `rows` ([ceil(n / 6) * 6, D], zero padded; one row needs no padding) into out [n, I].
   void score_rows(const float* rows, int64_t n, float* out) const;
 
   MatrixView users_;
