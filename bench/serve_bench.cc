@@ -6,12 +6,14 @@
 //
 //   build/bench/serve_bench                                 # both sizes
 //   build/bench/serve_bench --benchmark_filter=/16859       # Games size only
+//   TWOTOWER_SERVE_BENCH_EXPORT=exports/gen build/bench/serve_bench --benchmark_filter=Recommend
 #include <benchmark/benchmark.h>
 #include <faiss/IndexFlat.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -19,6 +21,8 @@
 #include <vector>
 
 #include "bench_context.h"
+#include "twotower/serve/export_catalogue.h"
+#include "twotower/serve/recommender.h"
 #include "twotower/serve/topk_index.h"
 
 namespace twotower {
@@ -106,6 +110,47 @@ void BM_Hnsw(benchmark::State& state) {
   state.counters["recall@10"] = index->recall_at({d.queries.data(), static_cast<size_t>(500 * kDim)}, kTop);
 }
 
+// Whole requests through the Recommender of an export (TWOTOWER_SERVE_BENCH_EXPORT, e.g. one of
+// generated data): known users (stored vector, seen items excluded) and 5-item histories (the user
+// tower at request time), exact (arg 0) or HNSW (arg 1, M 32, efSearch 64).
+const Recommender* recommender(int hnsw) {
+  static std::map<int, std::unique_ptr<Recommender>> loaded;
+  const char* path = std::getenv("TWOTOWER_SERVE_BENCH_EXPORT");
+  if (path == nullptr) return nullptr;
+  auto& r = loaded[hnsw];
+  if (!r) {
+    RecommenderOptions o;
+    o.index.kind = hnsw ? IndexKind::kHnsw : IndexKind::kExact;
+    r = std::make_unique<Recommender>(path, o);
+  }
+  return r.get();
+}
+
+void BM_RecommendKnownUser(benchmark::State& state) {
+  const Recommender* r = recommender(static_cast<int>(state.range(0)));
+  if (r == nullptr) return state.SkipWithError("TWOTOWER_SERVE_BENCH_EXPORT is not set");
+  const ExportCatalogue c = read_export_catalogue(r->info().path);
+  timed_queries(state, [&](int64_t q) {
+    const auto u = static_cast<size_t>(q * 7919 % static_cast<int64_t>(c.user_ids.size()));
+    benchmark::DoNotOptimize(r->recommend({c.user_ids[u], {}, kTop, true, {}}));
+  });
+  state.counters["items"] = static_cast<double>(r->info().num_items);
+}
+
+void BM_RecommendHistory(benchmark::State& state) {
+  const Recommender* r = recommender(static_cast<int>(state.range(0)));
+  if (r == nullptr) return state.SkipWithError("TWOTOWER_SERVE_BENCH_EXPORT is not set");
+  const ExportCatalogue c = read_export_catalogue(r->info().path);
+  const auto n = static_cast<int64_t>(c.item_ids.size());
+  timed_queries(state, [&](int64_t q) {
+    std::vector<std::string> history;
+    for (int64_t j = 0; j < 5; ++j) history.push_back(c.item_ids[static_cast<size_t>((q * 31 + j * 977) % n)]);
+    benchmark::DoNotOptimize(r->recommend({"", history, kTop, true, {}}));
+  });
+}
+
+BENCHMARK(BM_RecommendKnownUser)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RecommendHistory)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ExactIndex)->Arg(16859)->Arg(159279)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FaissFlatIP)->Arg(16859)->Arg(159279)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Hnsw)->Args({16859, 16})->Args({16859, 64})->Args({16859, 128})->Args({159279, 64})->Args({159279, 128})
