@@ -78,3 +78,29 @@ def test_ids_seen_items_and_popularity(exported):
     assert items.popularity.tolist() == counts.tolist()
     prepared = pd.read_parquet(data / "items.parquet")
     assert items.title.tolist() == prepared.sort_values("item_idx").title.tolist()
+
+
+def test_recommend_users_equals_a_numpy_ranking(exported):
+    """`recommend --users --exclude-seen` (exact index) against numpy: U[u] @ I.T, the user's
+    train + valid items masked, sorted by score descending then item index."""
+    d = exported / "exports/v000002"
+    users = pd.read_parquet(d / "users.parquet")
+    items = pd.read_parquet(d / "items.parquet")
+    seen = pd.read_parquet(d / "seen.parquet")
+    U, I = np.load(d / "user_embeddings.npy"), np.load(d / "item_embeddings.npy")
+    chosen = users.user_id.iloc[::15].tolist()
+    (exported / "users.txt").write_text("\n".join(chosen) + "\n")
+    out = exported / "lists.parquet"
+    run("recommend", "--export", exported / "exports", "--users", exported / "users.txt", "--out", out,
+        "--k", 10, "--exclude-seen")
+    got = pd.read_parquet(out)
+    assert got.user_id.unique().tolist() == chosen
+    for uid in chosen:
+        u = int(users.user_idx[users.user_id == uid].iloc[0])
+        scores = U[u] @ I.T
+        scores[seen.item_idx[seen.user_idx == u].to_numpy()] = -np.inf
+        order = np.lexsort((np.arange(len(scores)), -scores))[:10]
+        rows = got[got.user_id == uid].sort_values("rank")
+        assert rows["rank"].tolist() == list(range(1, 11))
+        assert rows.item_id.tolist() == items.item_id.to_numpy()[order].tolist()
+        np.testing.assert_allclose(rows.score.to_numpy(), scores[order], rtol=0, atol=1e-5)
