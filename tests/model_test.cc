@@ -369,12 +369,6 @@ TEST(TwoTowerModel, ItemIdDropoutOnlyInTraining) {
   EXPECT_LT(kept, 64);
 }
 
-}  // namespace
-}  // namespace twotower
-
-namespace twotower {
-namespace {
-
 // A user or item without an id reads as a zero id embedding: new_user_embeddings equals
 // user_embeddings of a user whose id row is zeroed, with the same history pooled (or none when
 // the model pools no history); new_item_embeddings equals item_embeddings of an item whose id
