@@ -89,7 +89,7 @@ TEST(TopKIndex, FewerRowsThanK) {
 }
 
 // HNSW at the default options (M 32, efConstruction 200, efSearch 64) over 5,000 clustered unit rows finds >= 95% of
-// the exact top 10; rows added later are searchable under their new ids.
+// the exact top 10; rows added later are searchable under their new ids and stored as given.
 TEST(TopKIndex, HnswRecallAndAdd) {
   const int64_t n = 5000, d = 32;
   const std::vector<float> items = unit_rows(n, d, 50, 3);
@@ -112,6 +112,9 @@ TEST(TopKIndex, HnswRecallAndAdd) {
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].item, n);
     EXPECT_NEAR(got[0].score, 1.0f, 1e-5);
+    const std::span<const float> stored = i->vector(n), first = i->vector(0);
+    EXPECT_TRUE(std::equal(stored.begin(), stored.end(), q.begin()));
+    EXPECT_TRUE(std::equal(first.begin(), first.end(), items.begin()));
   }
 }
 

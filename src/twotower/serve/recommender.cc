@@ -61,7 +61,7 @@ Recommender::Recommender(const fs::path& path, const RecommenderOptions& options
   catalogue_ = std::make_unique<ExportCatalogue>(read_export_catalogue(dir_));
   const auto num_items = static_cast<int64_t>(catalogue_->item_ids.size());
   const auto num_users = static_cast<int64_t>(catalogue_->user_ids.size());
-  item_vectors_ = read_vectors(dir_ / kItemEmbeddingsFile, num_items, dim_);
+  const std::vector<float> item_vectors = read_vectors(dir_ / kItemEmbeddingsFile, num_items, dim_);
   user_vectors_ = read_vectors(dir_ / kUserEmbeddingsFile, num_users, dim_);
   model_ = std::make_unique<ServingModel>(dir_, manifest);
   if (manifest.value("cold_user_vector", false)) {
@@ -74,7 +74,7 @@ Recommender::Recommender(const fs::path& path, const RecommenderOptions& options
     return catalogue_->popularity[static_cast<size_t>(a)] > catalogue_->popularity[static_cast<size_t>(b)];
   });
   const auto start = std::chrono::steady_clock::now();
-  index_ = std::make_unique<TopKIndex>(item_vectors_, dim_, options.index);
+  index_ = std::make_unique<TopKIndex>(item_vectors, dim_, options.index);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.index.kind == IndexKind::kHnsw) {
     recall_at_10_ = index_->recall_at(sample_rows(user_vectors_, dim_, options.recall_queries), kRecallK);
@@ -148,9 +148,8 @@ std::vector<Recommendation> Recommender::similar(const std::string& item_id, int
   check_k(k);
   std::shared_lock lock(mutex_);
   const int64_t i = item_or_throw(item_id, "item");
-  const std::span<const float> query(item_vectors_.data() + i * dim_, static_cast<size_t>(dim_));
   const std::vector<int64_t> self{i};
-  return named(index_->search(query, k, self));
+  return named(index_->search(index_->vector(i), k, self));
 }
 
 std::vector<Recommendation> Recommender::popular(int64_t k, const std::vector<int64_t>& exclude) const {
@@ -207,7 +206,6 @@ int64_t Recommender::add_items(const std::vector<NewItem>& items) {
   }
   const std::vector<float> vectors = model_->new_item_vectors(categories, brands, text);
   index_->add(vectors);
-  item_vectors_.insert(item_vectors_.end(), vectors.begin(), vectors.end());
   for (const NewItem& item : items) {
     by_popularity_.push_back(static_cast<int64_t>(catalogue_->item_ids.size()));
     catalogue_->add_item(item.item_id, item.title);

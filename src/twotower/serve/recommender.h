@@ -80,7 +80,6 @@ class Recommender : public RecommendService {
   mutable std::shared_mutex mutex_;
   std::unique_ptr<ExportCatalogue> catalogue_;
   std::unique_ptr<ServingModel> model_;
-  std::vector<float> item_vectors_;  // [num_items, dim], added items appended
   std::vector<float> user_vectors_;  // [num_users, dim]
   std::vector<float> cold_vector_;   // [dim], empty when the model has none
   std::vector<int64_t> by_popularity_;  // item indices, most popular first (ties: lower index)

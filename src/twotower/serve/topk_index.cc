@@ -78,6 +78,15 @@ int64_t TopKIndex::size() const {
   return index_ ? index_->ntotal : static_cast<int64_t>(vectors_.size()) / dim_;
 }
 
+std::span<const float> TopKIndex::vector(int64_t row) const {
+  const float* base = vectors_.data();
+  if (index_) {
+    // IndexHNSWFlat keeps the vectors in an IndexFlat (IndexFlatIP here).
+    base = static_cast<const faiss::IndexFlat*>(static_cast<const faiss::IndexHNSW*>(index_.get())->storage)->get_xb();
+  }
+  return {base + row * dim_, static_cast<size_t>(dim_)};
+}
+
 void TopKIndex::add(std::span<const float> vectors) {
   check_rows(vectors, dim_, "added vectors");
   const auto n = static_cast<int64_t>(vectors.size()) / dim_;

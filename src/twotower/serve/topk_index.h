@@ -65,6 +65,10 @@ class TopKIndex {
   /// queries of |approximate top k intersect exact top k| / k. 1.0 for the exact index.
   double recall_at(std::span<const float> queries, int64_t k) const;
 
+  /// The stored vector of `row` ([dim] float32, 0 <= row < size(); no bounds check), valid until
+  /// the next `add`.
+  std::span<const float> vector(int64_t row) const;
+
   int64_t size() const;
   int64_t dim() const { return dim_; }
   const IndexOptions& options() const { return options_; }
