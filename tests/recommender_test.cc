@@ -263,10 +263,17 @@ TEST_F(RecommenderTest, ConcurrentReadsWhileAddingItems) {
   EXPECT_EQ(r.similar("added-29", 1).size(), 1u);
 }
 
-// The parent folder loads its latest version; HNSW over the export reports its recall and ranks
-// a known user like exact on this tiny catalogue; info() describes the export.
+// The parent folder loads its latest version; an export with a stored HNSW graph (export --hnsw)
+// records its recall, the service reads the graph, reports its recall and ranks a known user like
+// exact on this tiny catalogue; info() describes the export.
 TEST_F(RecommenderTest, LatestVersionAndHnsw) {
-  write_export(*dir_ / "run_cold", *dir_ / "export_cold");
+  ExportOptions with_graph;
+  with_graph.hnsw = true;
+  write_export(*dir_ / "run_cold", *dir_ / "export_cold", with_graph);
+  const nlohmann::json manifest = read_json_file(*dir_ / "export_cold/v000002/manifest.json");
+  EXPECT_EQ(manifest["hnsw"]["m"], 32);
+  EXPECT_GE(manifest["hnsw"]["recall_at_10"].get<double>(), 0.95);
+  EXPECT_TRUE(manifest["files"].contains("item_index_hnsw.faiss"));
   RecommenderOptions o;
   o.index.kind = IndexKind::kHnsw;
   Recommender r(*dir_ / "export_cold", o);

@@ -118,6 +118,38 @@ TEST(TopKIndex, HnswRecallAndAdd) {
   }
 }
 
+// A saved HNSW graph reads back with its M and efConstruction and answers every query as the
+// original; the exact index has nothing to save; a file of another kind is named.
+TEST(TopKIndex, HnswSavesAndLoads) {
+  testing::TempDir dir;
+  const int64_t d = 16;
+  const std::vector<float> items = unit_rows(800, d, 20, 5), queries = unit_rows(50, d, 20, 6);
+  IndexOptions o;
+  o.kind = IndexKind::kHnsw;
+  o.hnsw_m = 12;
+  o.hnsw_ef_construction = 40;
+  TopKIndex built(items, d, o);
+  built.save((dir / "g.faiss").string());
+  const std::unique_ptr<TopKIndex> loaded = TopKIndex::load_hnsw((dir / "g.faiss").string(), d, 64);
+  EXPECT_EQ(loaded->size(), 800);
+  EXPECT_EQ(loaded->options().hnsw_m, 12);
+  EXPECT_EQ(loaded->options().hnsw_ef_construction, 40);
+  for (int64_t q = 0; q < 50; ++q) {
+    const std::span<const float> query(queries.data() + q * d, static_cast<size_t>(d));
+    const std::vector<ScoredItem> a = built.search(query, 10), b = loaded->search(query, 10);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t r = 0; r < a.size(); ++r) EXPECT_EQ(a[r].item, b[r].item) << "query " << q;
+  }
+  testing::expect_error([&] { TopKIndex::load_hnsw((dir / "g.faiss").string(), 8, 64); },
+                        "g.faiss: got an IndexHNSWFlat of width 16, expected an inner-product IndexHNSWFlat of width 8");
+  testing::write_file(dir / "not.faiss", "hello");
+  testing::expect_error([&] { TopKIndex::load_hnsw((dir / "not.faiss").string(), d, 64); },
+                        "not.faiss: cannot read a faiss index");
+  TopKIndex exact(items, d);
+  testing::expect_exact_error([&] { exact.save((dir / "e.faiss").string()); },
+                              "top-k index: save: got the exact index, expected hnsw");
+}
+
 // Bad options and queries name the option or the size got and expected.
 TEST(TopKIndex, Errors) {
   const std::vector<float> items = {1, 0, 0, 1};

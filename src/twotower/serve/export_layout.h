@@ -15,6 +15,9 @@
 //   features.json          {"categories": [...], "brands": [...]} (index 0 = "<unknown>")
 //   config.yaml            the run's resolved config
 //   model.pt               the best checkpoint's model (both towers; no optimizer state)
+//   item_index_hnsw.faiss  optional (`export --hnsw`): the item vectors' HNSW graph (faiss format),
+//                          described by manifest["hnsw"] {"file", "m", "ef_construction",
+//                          "ef_search", "recall_at_10"} (recall against exact on known users)
 #pragma once
 
 #include <cstdint>
@@ -35,6 +38,7 @@ inline constexpr const char* kSeenFile = "seen.parquet";
 inline constexpr const char* kFeaturesFile = "features.json";
 inline constexpr const char* kConfigFile = "config.yaml";
 inline constexpr const char* kModelFile = "model.pt";
+inline constexpr const char* kHnswFile = "item_index_hnsw.faiss";
 
 /// "v000007" for 7.
 std::string export_version_name(int64_t number);

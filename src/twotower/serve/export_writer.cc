@@ -103,8 +103,24 @@ nlohmann::json manifest_of(const Config& config, const Dataset& data, const Trai
   return m;
 }
 
+constexpr int64_t kRecallQueries = 1000;
+
+// Builds the HNSW graph of the exported item vectors, writes it, returns manifest["hnsw"].
+nlohmann::json write_hnsw(const fs::path& dir, IndexOptions options) {
+  options.kind = IndexKind::kHnsw;
+  const Matrix items = read_npy(dir / kItemEmbeddingsFile), users = read_npy(dir / kUserEmbeddingsFile);
+  const TopKIndex index(items.data, items.cols, options);
+  index.save((dir / kHnswFile).string());
+  const double recall = index.recall_at(spread_rows(users.data, users.cols, kRecallQueries), 10);
+  log_info("export: hnsw (M ", options.hnsw_m, ", efConstruction ", options.hnsw_ef_construction, "): recall@10 ",
+           recall, " at efSearch ", options.hnsw_ef_search, " against exact on known users' vectors");
+  return {{"file", kHnswFile}, {"m", options.hnsw_m}, {"ef_construction", options.hnsw_ef_construction},
+          {"ef_search", options.hnsw_ef_search}, {"recall_at_10", recall}};
+}
+
 // Writes every file of the version into `dir` (an empty folder).
-ExportSummary write_version(const fs::path& run_dir, const fs::path& dir, const std::string& version) {
+ExportSummary write_version(const fs::path& run_dir, const fs::path& dir, const std::string& version,
+                            const ExportOptions& options) {
   Config config = load_config(run_dir / "config.yaml");
   config.data.data_path = data_path_from_run(run_dir).string();
   config = resolved_paths(config);
@@ -124,17 +140,20 @@ ExportSummary write_version(const fs::path& run_dir, const fs::path& dir, const 
                   dir / kFeaturesFile);
   const int64_t dim = read_npy(dir / kItemEmbeddingsFile).cols;
   nlohmann::json manifest = manifest_of(config, data, state, run_dir, checkpoint, version, dim, seen_rows.size());
-  for (const char* name : {kItemEmbeddingsFile, kUserEmbeddingsFile, kItemsFile, kUsersFile, kSeenFile,
-                           kFeaturesFile, kConfigFile, kModelFile}) {
-    manifest["files"][name] = file_checksum(dir / name);
+  std::vector<const char*> files = {kItemEmbeddingsFile, kUserEmbeddingsFile, kItemsFile, kUsersFile,
+                                     kSeenFile,           kFeaturesFile,       kConfigFile, kModelFile};
+  if (options.hnsw) {
+    manifest["hnsw"] = write_hnsw(dir, options.index);
+    files.push_back(kHnswFile);
   }
+  for (const char* name : files) manifest["files"][name] = file_checksum(dir / name);
   write_json_file(manifest, dir / kManifestFile);
   return {dir, version, data.num_users(), data.num_items(), dim};
 }
 
 }  // namespace
 
-ExportSummary write_export(const fs::path& run_dir, const fs::path& out_parent) {
+ExportSummary write_export(const fs::path& run_dir, const fs::path& out_parent, const ExportOptions& options) {
   if (!fs::exists(run_dir / "config.yaml")) {
     fail((run_dir / "config.yaml").string(), ": not found (a run folder holds the config it was trained with)");
   }
@@ -145,7 +164,7 @@ ExportSummary write_export(const fs::path& run_dir, const fs::path& out_parent) 
   fs::create_directories(tmp);
   ExportSummary summary;
   try {
-    summary = write_version(run_dir, tmp, version);
+    summary = write_version(run_dir, tmp, version, options);
     summary.dir = out_parent / version;
     std::error_code ec;
     fs::rename(tmp, summary.dir, ec);

@@ -7,7 +7,14 @@
 #include <filesystem>
 #include <string>
 
+#include "twotower/serve/topk_index.h"
+
 namespace twotower {
+
+struct ExportOptions {
+  bool hnsw = false;   // also build the item vectors' HNSW graph and store it (item_index_hnsw.faiss)
+  IndexOptions index;  // its M, efConstruction, and the efSearch its recall is measured at
+};
 
 struct ExportSummary {
   std::filesystem::path dir;  // the version folder written, OUT/vNNNNNN
@@ -21,7 +28,11 @@ struct ExportSummary {
 /// data of data.data_path), recomputes the user and item vectors from that checkpoint on the CPU as
 /// `twotower train` exports them (users pool their train + valid history), and writes the next
 /// free version under `out_parent` (created when missing) through a temporary folder and a rename.
-/// Throws naming the missing file or the bad value; a failed export leaves no version folder.
-ExportSummary write_export(const std::filesystem::path& run_dir, const std::filesystem::path& out_parent);
+/// With options.hnsw the graph is built here (a service then reads it instead of building it) and
+/// its recall@10 against exact on up to 1,000 known users' vectors goes into the manifest and
+/// the log. Throws naming the missing file or the bad value; a failed export leaves no version
+/// folder.
+ExportSummary write_export(const std::filesystem::path& run_dir, const std::filesystem::path& out_parent,
+                           const ExportOptions& options = {});
 
 }  // namespace twotower

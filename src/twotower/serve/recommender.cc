@@ -31,18 +31,6 @@ std::vector<float> read_vectors(const fs::path& path, int64_t rows, int64_t dim)
   return std::move(m.data);
 }
 
-// Every `step`-th row of [rows, dim] `vectors`, at most `n` rows.
-std::vector<float> sample_rows(const std::vector<float>& vectors, int64_t dim, int64_t n) {
-  const auto rows = static_cast<int64_t>(vectors.size()) / dim;
-  if (rows == 0 || n <= 0) return {};
-  const int64_t step = std::max<int64_t>(1, rows / n);
-  std::vector<float> out;
-  for (int64_t r = 0; r < rows && static_cast<int64_t>(out.size()) < n * dim; r += step) {
-    out.insert(out.end(), vectors.begin() + r * dim, vectors.begin() + (r + 1) * dim);
-  }
-  return out;
-}
-
 float norm_of(const std::vector<float>& v) {
   float s = 0;
   for (float x : v) s += x * x;
@@ -73,22 +61,36 @@ Recommender::Recommender(const fs::path& path, const RecommenderOptions& options
   std::stable_sort(by_popularity_.begin(), by_popularity_.end(), [&](int64_t a, int64_t b) {
     return catalogue_->popularity[static_cast<size_t>(a)] > catalogue_->popularity[static_cast<size_t>(b)];
   });
-  const auto start = std::chrono::steady_clock::now();
-  index_ = std::make_unique<TopKIndex>(item_vectors, dim_, options.index);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (options.index.kind == IndexKind::kHnsw) {
-    recall_at_10_ = index_->recall_at(sample_rows(user_vectors_, dim_, options.recall_queries), kRecallK);
-    log_info("index: hnsw (M ", options.index.hnsw_m, ", efConstruction ", options.index.hnsw_ef_construction,
-             ", efSearch ", options.index.hnsw_ef_search, ") over ", num_items, " items built in ", seconds,
-             " s; recall@10 against exact ", recall_at_10_, " on ", std::min(options.recall_queries, num_users),
-             " known users' vectors");
-  }
+  make_index(manifest, item_vectors);
   log_info("recommender: ", dir_.string(), ": ", num_users, " users, ", num_items, " items, dim ", dim_, ", ",
            to_string(options.index.kind), " index, cold users: ",
            cold_vector_.empty() ? "popularity" : "the user tower's cold vector");
 }
 
 Recommender::~Recommender() = default;
+
+void Recommender::make_index(const nlohmann::json& manifest, const std::vector<float>& item_vectors) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool stored = options_.index.kind == IndexKind::kHnsw && manifest.contains("hnsw");
+  if (stored) {
+    index_ = TopKIndex::load_hnsw((dir_ / kHnswFile).string(), dim_, options_.index.hnsw_ef_search);
+    if (index_->size() * dim_ != static_cast<int64_t>(item_vectors.size())) {
+      fail((dir_ / kHnswFile).string(), ": got ", index_->size(), " vectors, expected one per item (",
+           static_cast<int64_t>(item_vectors.size()) / dim_, ")");
+    }
+  } else {
+    index_ = std::make_unique<TopKIndex>(item_vectors, dim_, options_.index);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options_.index.kind != IndexKind::kHnsw) return;
+  const std::vector<float> queries = spread_rows(user_vectors_, dim_, options_.recall_queries);
+  recall_at_10_ = index_->recall_at(queries, kRecallK);
+  const IndexOptions& o = index_->options();
+  log_info("index: hnsw (M ", o.hnsw_m, ", efConstruction ", o.hnsw_ef_construction, ", efSearch ", o.hnsw_ef_search,
+           ") over ", index_->size(), " items ", stored ? "read from the export" : "built", " in ", seconds,
+           " s; recall@10 against exact ", recall_at_10_, " on ",
+           static_cast<int64_t>(queries.size()) / dim_, " known users' vectors");
+}
 
 void Recommender::check_k(int64_t k) const {
   if (k < 1 || k > options_.max_k) fail("k: got ", k, ", expected 1 to ", options_.max_k);

@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "twotower/serve/recommend_service.h"
 #include "twotower/serve/topk_index.h"
 
@@ -34,10 +36,11 @@ struct ExportCatalogue;
 class ServingModel;
 
 struct RecommenderOptions {
-  IndexOptions index;               // exact by default
+  IndexOptions index;               // exact by default; hnsw reads the export's stored graph
+                                    // when it has one (its M and efConstruction, this efSearch)
   int64_t max_k = 1000;             // the largest k a request may ask for, >= 1
   bool verify_checksums = true;     // check every file against manifest.json's CRC-32 at load
-  int64_t recall_queries = 1000;    // known users' vectors that measure HNSW recall@10 at load
+  int64_t recall_queries = 200;     // known users' vectors that measure HNSW recall@10 at load
 };
 
 /// Thread safety as RecommendService: a std::shared_mutex, shared by recommend/similar/info,
@@ -63,6 +66,9 @@ class Recommender : public RecommendService {
   bool has_cold_user_vector() const { return !cold_vector_.empty(); }
 
  private:
+  // The index of options_.index: HNSW read from the export when it stores a graph, else built;
+  // HNSW's recall@10 measured and logged.
+  void make_index(const nlohmann::json& manifest, const std::vector<float>& item_vectors);
   // Checks k against [1, max_k]; throws Error naming the value.
   void check_k(int64_t k) const;
   // The query vector and its source for a request; fills `exclude` (item indices).

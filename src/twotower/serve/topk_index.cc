@@ -2,6 +2,7 @@
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
+#include <faiss/index_io.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -47,6 +48,17 @@ bool better(const ScoredItem& a, const ScoredItem& b) {
 
 }  // namespace
 
+std::vector<float> spread_rows(std::span<const float> rows, int64_t dim, int64_t n) {
+  const auto count = static_cast<int64_t>(rows.size()) / dim;
+  if (count == 0 || n <= 0) return {};
+  const int64_t step = std::max<int64_t>(1, count / n);
+  std::vector<float> out;
+  for (int64_t r = 0; r < count && static_cast<int64_t>(out.size()) < n * dim; r += step) {
+    out.insert(out.end(), rows.begin() + r * dim, rows.begin() + (r + 1) * dim);
+  }
+  return out;
+}
+
 const char* to_string(IndexKind kind) { return kind == IndexKind::kExact ? "exact" : "hnsw"; }
 
 IndexKind parse_index_kind(const std::string& name, const std::string& what) {
@@ -70,6 +82,35 @@ TopKIndex::TopKIndex(std::span<const float> vectors, int64_t dim, const IndexOpt
     index_ = std::move(hnsw);
   }
   add(vectors);
+}
+
+TopKIndex::TopKIndex(std::unique_ptr<faiss::Index> hnsw, int64_t dim, const IndexOptions& options)
+    : dim_(dim), options_(options), index_(std::move(hnsw)) {}
+
+std::unique_ptr<TopKIndex> TopKIndex::load_hnsw(const std::string& path, int64_t dim, int ef_search) {
+  check_option(ef_search, 1, "hnsw_ef_search");
+  std::unique_ptr<faiss::Index> read;
+  try {
+    read.reset(faiss::read_index(path.c_str()));
+  } catch (const std::exception& e) {
+    fail(path, ": cannot read a faiss index: ", e.what());
+  }
+  const auto* hnsw = dynamic_cast<const faiss::IndexHNSWFlat*>(read.get());
+  if (hnsw == nullptr || hnsw->metric_type != faiss::METRIC_INNER_PRODUCT || hnsw->d != dim) {
+    fail(path, ": got ", hnsw ? "an IndexHNSWFlat" : "another faiss index", " of width ", read->d,
+         ", expected an inner-product IndexHNSWFlat of width ", dim);
+  }
+  IndexOptions o;
+  o.kind = IndexKind::kHnsw;
+  o.hnsw_m = hnsw->hnsw.nb_neighbors(1);
+  o.hnsw_ef_construction = hnsw->hnsw.efConstruction;
+  o.hnsw_ef_search = ef_search;
+  return std::unique_ptr<TopKIndex>(new TopKIndex(std::move(read), dim, o));
+}
+
+void TopKIndex::save(const std::string& path) const {
+  if (!index_) fail("top-k index: save: got the exact index, expected hnsw");
+  faiss::write_index(index_.get(), path.c_str());
 }
 
 TopKIndex::~TopKIndex() = default;

@@ -36,6 +36,10 @@ struct ScoredItem {
   float score = 0;   // inner product with the query
 };
 
+/// At most `n` rows of `rows` ([rows.size() / dim, dim] float32), spread evenly (every
+/// max(1, count / n)-th row, from the first): queries for recall_at.
+std::vector<float> spread_rows(std::span<const float> rows, int64_t dim, int64_t n);
+
 /// Thread safety: any number of threads may call the const methods at once; `add` must exclude
 /// them (the caller's lock). Each search runs on its calling thread alone (faiss's OpenMP teams
 /// are set to one thread for its duration), so concurrent requests do not oversubscribe cores.
@@ -44,6 +48,10 @@ class TopKIndex {
   /// @param vectors  [n, dim] float32 row-major, copied into the index; n >= 0, dim >= 1
   /// Throws naming the option and the value when an option is out of range.
   TopKIndex(std::span<const float> vectors, int64_t dim, const IndexOptions& options = {});
+  /// Reads an HNSW graph written by save(): its M and efConstruction come from the file,
+  /// efSearch from `ef_search`. Throws naming the file when it is not an inner-product
+  /// IndexHNSWFlat of width `dim`.
+  static std::unique_ptr<TopKIndex> load_hnsw(const std::string& path, int64_t dim, int ef_search);
   ~TopKIndex();
   TopKIndex(const TopKIndex&) = delete;
   TopKIndex& operator=(const TopKIndex&) = delete;
@@ -57,6 +65,10 @@ class TopKIndex {
 
   /// Appends rows ([n, dim] float32); their ids continue from size().
   void add(std::span<const float> vectors);
+
+  /// Writes the HNSW graph and its vectors to `path` (faiss's index format); throws for the exact
+  /// index (nothing to save beyond the vectors).
+  void save(const std::string& path) const;
 
   /// Sets HNSW's efSearch (>= 1; no effect on the exact index). Like `add`, excludes searches.
   void set_hnsw_ef_search(int ef_search);
@@ -78,6 +90,8 @@ class TopKIndex {
                                        std::span<const int64_t> exclude) const;
   std::vector<ScoredItem> hnsw_search(std::span<const float> query, int64_t k,
                                       std::span<const int64_t> exclude) const;
+
+  TopKIndex(std::unique_ptr<faiss::Index> hnsw, int64_t dim, const IndexOptions& options);
 
   int64_t dim_;
   IndexOptions options_;
