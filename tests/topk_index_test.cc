@@ -141,7 +141,8 @@ TEST(TopKIndex, HnswSavesAndLoads) {
     for (size_t r = 0; r < a.size(); ++r) EXPECT_EQ(a[r].item, b[r].item) << "query " << q;
   }
   testing::expect_error([&] { TopKIndex::load_hnsw((dir / "g.faiss").string(), 8, 64); },
-                        "g.faiss: got an IndexHNSWFlat of width 16, expected an inner-product IndexHNSWFlat of width 8");
+                        "g.faiss: got an IndexHNSWFlat of width 16, expected an inner-product IndexHNSWFlat of "
+                        "width 8");
   testing::write_file(dir / "not.faiss", "hello");
   testing::expect_error([&] { TopKIndex::load_hnsw((dir / "not.faiss").string(), d, 64); },
                         "not.faiss: cannot read a faiss index");
