@@ -12,5 +12,8 @@ void add_embed_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+void add_recommend_command(CLI::App& app);
+void add_similar_command(CLI::App& app);
 
 }  // namespace twotower::cli

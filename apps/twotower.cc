@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   twotower::cli::add_train_command(app);
   twotower::cli::add_evaluate_command(app);
   twotower::cli::add_bench_command(app);
+  twotower::cli::add_export_command(app);
+  twotower::cli::add_recommend_command(app);
+  twotower::cli::add_similar_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

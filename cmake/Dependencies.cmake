@@ -25,6 +25,8 @@ find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
 
 # Serving: faiss (Debian libfaiss-dev) for the top-K index, cpp-httplib (libcpp-httplib-dev) for HTTP.
+# faiss's CMake package names OpenMP::OpenMP_CXX in its link interface without finding it.
+find_package(OpenMP REQUIRED)
 find_package(faiss REQUIRED)
 find_path(TWOTOWER_HTTPLIB_INCLUDE httplib.h REQUIRED)
 find_library(TWOTOWER_HTTPLIB_LIBRARY NAMES cpp-httplib)

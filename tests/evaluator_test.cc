@@ -340,6 +340,32 @@ TEST(DotProductScorer, MatchesExplicitDotProducts) {
       "dot-product scorer: got user embeddings [5, 3] and item embeddings [7, 4], expected the same width D > 0");
 }
 
+// score_queries scores any rows (here 1, 6 and 7: a partial, a whole and a whole + partial tile)
+// as explicit dot products, without a user matrix; a width mismatch names both widths.
+TEST(DotProductScorer, ScoreQueriesMatchesExplicitDotProducts) {
+  std::mt19937_64 rng(2);
+  std::normal_distribution<float> g;
+  const int64_t I = 40, D = 5;
+  std::vector<float> q(7 * D), v(I * D);
+  for (float& x : q) x = g(rng);
+  for (float& x : v) x = g(rng);
+  DotProductScorer s({nullptr, 0, D}, {v.data(), I, D}, "queries", 1);
+  for (int64_t n : {1, 6, 7}) {
+    std::vector<float> out(static_cast<size_t>(n * I));
+    s.score_queries({q.data(), n, D}, out.data());
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t i = 0; i < I; ++i) {
+        float want = 0;
+        for (int64_t k = 0; k < D; ++k) want += q[r * D + k] * v[i * D + k];
+        EXPECT_NEAR(out[r * I + i], want, 1e-5) << n << " queries, row " << r << ", item " << i;
+      }
+    }
+  }
+  std::vector<float> out(I);
+  testing::expect_exact_error([&] { s.score_queries({q.data(), 1, D - 1}, out.data()); },
+                              "dot-product scorer: got queries of width 4, expected 5");
+}
+
 // Partial register tiles (13 users = 6 + 6 + 1 rows; 37 items = 16 + 16 + 5 columns), an odd
 // width, and 1 or 2 threads: every score equals the explicit dot product.
 TEST(DotProductScorer, PartialTilesAndThreads) {

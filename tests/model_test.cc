@@ -369,5 +369,42 @@ TEST(TwoTowerModel, ItemIdDropoutOnlyInTraining) {
   EXPECT_LT(kept, 64);
 }
 
+// A user or item without an id reads as a zero id embedding: new_user_embeddings equals
+// user_embeddings of a user whose id row is zeroed, with the same history pooled (or none when
+// the model pools no history); new_item_embeddings equals item_embeddings of an item whose id
+// row is zeroed and whose features are the given ones.
+TEST(TwoTowerModel, NewUsersAndItemsReadAsZeroIds) {
+  torch::manual_seed(3);
+  ModelConfig c = small_config();
+  c.user_history = 2;
+  TwoTowerModel model(c, small_sizes());
+  ItemFeatureTable f;
+  f.category = torch::tensor({0, 1, 1, 0, 1}, torch::kLong);
+  f.brand = torch::tensor({2, 0, 1, 1, 2}, torch::kLong);
+  f.text = torch::randn({5, 6});
+  model->set_item_features(f);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  model->user_tower->embedding->weight[1].zero_();
+  model->item_tower->embedding->weight[3].zero_();
+  const torch::Tensor history = torch::tensor({{4, 2}, {-1, -1}}, torch::kLong);
+  EXPECT_TRUE(torch::allclose(model->new_user_embeddings(history),
+                              model->user_embeddings(torch::tensor({1, 1}), {}, history), 1e-6, 1e-6));
+  const torch::Tensor item = model->new_item_embeddings(torch::tensor({0}), torch::tensor({1}), f.text.slice(0, 3, 4));
+  EXPECT_TRUE(torch::allclose(item, model->item_embeddings(torch::tensor({3})), 1e-6, 1e-6));
+  testing::expect_exact_error([&] { model->new_item_embeddings(torch::tensor({2}), torch::tensor({0}), f.text[0]); },
+                              "new item category: got index 2, expected [0, 2)");
+  testing::expect_exact_error(
+      [&] { model->new_item_embeddings(torch::tensor({0}), torch::tensor({0}), torch::zeros({1, 5})); },
+      "new item text: got width 5, expected 6");
+
+  c.user_history = 0;
+  TwoTowerModel no_history(c, small_sizes());
+  no_history->eval();
+  no_history->user_tower->embedding->weight[0].zero_();
+  EXPECT_TRUE(torch::allclose(no_history->new_user_embeddings(history),
+                              no_history->user_embeddings(torch::tensor({0, 0})), 1e-6, 1e-6));
+}
+
 }  // namespace
 }  // namespace twotower

@@ -28,17 +28,6 @@ Matrix load_matrix(const fs::path& path, const char* what, int64_t rows) {
   return m;
 }
 
-// data.data_path of run_dir/config.yaml (read by the config loader), a relative path taken from
-// the working directory when it exists there, else from run_dir.
-fs::path data_path_from_run(const fs::path& run_dir) {
-  const fs::path config = run_dir / "config.yaml";
-  if (!fs::exists(config)) fail(config.string(), ": not found (a run folder holds the config it was trained with)");
-  const fs::path path = load_config(config).data.data_path;
-  if (path.is_absolute() || fs::exists(path)) return path;
-  if (fs::exists(run_dir / path)) return run_dir / path;
-  fail(input_error(config.string(), 0, "data.data_path", str_cat("\"", path.string(), "\""),
-                   str_cat("a folder that exists (looked in the working directory and in ", run_dir.string(), ")")));
-}
 
 // The files one evaluation reads and writes, the defaults of EvaluateOptions filled in.
 struct EvaluatePaths {
@@ -114,6 +103,16 @@ nlohmann::json evaluate_baselines(const EvaluateOptions& o, const EvalData& eval
 }
 
 }  // namespace
+
+fs::path data_path_from_run(const fs::path& run_dir) {
+  const fs::path config = run_dir / "config.yaml";
+  if (!fs::exists(config)) fail(config.string(), ": not found (a run folder holds the config it was trained with)");
+  const fs::path path = load_config(config).data.data_path;
+  if (path.is_absolute() || fs::exists(path)) return path;
+  if (fs::exists(run_dir / path)) return run_dir / path;
+  fail(input_error(config.string(), 0, "data.data_path", str_cat("\"", path.string(), "\""),
+                   str_cat("a folder that exists (looked in the working directory and in ", run_dir.string(), ")")));
+}
 
 nlohmann::json run_evaluate(const EvaluateOptions& o) {
   const EvaluatePaths paths = resolve_paths(o);

@@ -30,6 +30,11 @@ struct EvaluateOptions {
   bool progress = true;
 };
 
+/// data.data_path of `run_dir`/config.yaml (read by the config loader): a relative path is taken
+/// from the working directory when it exists there, else from `run_dir`. Throws naming the config
+/// file and the key when it is missing or the folder does not exist.
+std::filesystem::path data_path_from_run(const std::filesystem::path& run_dir);
+
 /// Runs the evaluation, writes the JSON file, prints the table on stdout; returns the report.
 /// The data folder is `data_dir`, else data.data_path of run_dir/config.yaml as load_config
 /// reads it (a relative path from the working directory when it exists there, else from

@@ -51,8 +51,15 @@ class DotProductScorer : public Scorer {
   void score_users(std::span<const int64_t> users, float* out) const override;
   void score_pairs(std::span<const int64_t> users, std::span<const int64_t> items,
                    float* out) const override;
+  /// Scores every item for each row of `queries` ([n, D] float32, any vectors, not only the user
+  /// matrix's): `out` is [n, num_items()] float32, row-major. Throws unless queries.cols == D.
+  /// The serving index's exact search (one query per call).
+  void score_queries(MatrixView queries, float* out) const;
 
  private:
+  // Scores `n` rows at `rows` ([ceil(n / 6) * 6, D], zero padded; one row needs no padding) into out [n, I].
+  void score_rows(const float* rows, int64_t n, float* out) const;
+
   MatrixView users_;
   MatrixView items_;
   std::string name_;

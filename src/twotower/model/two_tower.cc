@@ -21,6 +21,13 @@ torch::nn::Embedding make_embedding(int64_t rows, int64_t dim, double init_std) 
 
 int64_t numel_of(const torch::nn::Embedding& e) { return e ? e->weight.numel() : 0; }
 
+// Throws "<prefix><what>: got index i, expected [0, size)" for the first index outside the range.
+void check_index_range(const torch::Tensor& ids, int64_t size, const char* prefix, const char* what) {
+  if (!ids.defined() || ids.numel() == 0) return;
+  const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+  if (lo < 0 || hi >= size) fail(prefix, what, ": got index ", lo < 0 ? lo : hi, ", expected [0, ", size, ")");
+}
+
 // Mean of the embeddings of the ids >= 0 of each row of `ids` ([B, L], -1 padded), leaving out
 // ids equal to exclude[b] when given; a row with none gives zeros. -> [B, D]
 torch::Tensor masked_mean(torch::nn::Embedding e, const torch::Tensor& ids, const torch::Tensor& exclude) {
@@ -99,7 +106,11 @@ torch::Tensor ItemTowerImpl::forward(const torch::Tensor& items, const torch::Te
 torch::Tensor ItemTowerImpl::head(const torch::Tensor& items, const torch::Tensor& categories,
                                   const torch::Tensor& brands, const torch::Tensor& text) {
   std::vector<torch::Tensor> parts;
-  if (embedding) {
+  if (embedding && !items.defined()) {
+    const torch::Tensor& any = categories.defined() ? categories : brands.defined() ? brands : text;
+    if (!any.defined()) fail("item tower: got no input, expected an id or a feature per item");
+    parts.push_back(torch::zeros({any.size(0), embedding->weight.size(1)}, embedding->weight.options()));
+  } else if (embedding) {
     torch::Tensor id = embedding(items);
     if (is_training() && item_id_dropout > 0) {
       id = id * torch::bernoulli(torch::full({items.size(0), 1}, 1.0 - item_id_dropout, id.options()));
@@ -155,9 +166,7 @@ void TwoTowerModelImpl::set_item_features(ItemFeatureTable f) {
     }
   }
   auto check_range = [](const torch::Tensor& ids, int64_t size, const char* what) {
-    if (ids.numel() == 0) return;
-    int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
-    if (lo < 0 || hi >= size) fail("item ", what, ": got index ", lo < 0 ? lo : hi, ", expected [0, ", size, ")");
+    check_index_range(ids, size, "item ", what);
   };
   if (f.category.dim() == 1) check_range(f.category, sizes_.num_categories, "categories");
   check_range(f.brand, sizes_.num_brands, "brands");
@@ -236,6 +245,37 @@ torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users, con
     x = x + masked_mean(item_tower->embedding, history_.index_select(0, ids), exclude);
   }
   return user_tower->encode(x);
+}
+
+torch::Tensor TwoTowerModelImpl::new_user_embeddings(const torch::Tensor& history) {
+  const torch::Tensor& w = user_tower->embedding->weight;
+  torch::Tensor x = torch::zeros({history.size(0), w.size(1)}, w.options());
+  if (config_.user_history > 0) x = x + masked_mean(item_tower->embedding, checked_history(history), {});
+  return user_tower->encode(x);
+}
+
+torch::Tensor TwoTowerModelImpl::checked_history(const torch::Tensor& history) const {
+  if (history.dim() != 2) fail("user history: got ", history.dim(), " dimensions, expected [B, N]");
+  if (history.numel() > 0 && history.max().item<int64_t>() >= sizes_.num_items) {
+    fail("user history: got item ", history.max().item<int64_t>(), ", expected [0, ", sizes_.num_items, ")");
+  }
+  return history.to(user_tower->embedding->weight.device(), torch::kLong);
+}
+
+torch::Tensor TwoTowerModelImpl::new_item_embeddings(const torch::Tensor& categories, const torch::Tensor& brands,
+                                                     const torch::Tensor& text) {
+  check_index_range(categories, sizes_.num_categories, "new item ", "category");
+  check_index_range(brands, sizes_.num_brands, "new item ", "brand");
+  if (config_.use_text && (!text.defined() || text.dim() != 2 || text.size(1) != sizes_.text_dim)) {
+    fail("new item text: got width ", text.defined() && text.dim() == 2 ? text.size(1) : -1, ", expected ",
+         sizes_.text_dim);
+  }
+  if (!categories.defined() || !brands.defined() || categories.size(0) != brands.size(0)) {
+    fail("new items: got categories and brands of ", categories.defined() ? categories.size(0) : -1, " and ",
+         brands.defined() ? brands.size(0) : -1, " rows, expected one of each per item");
+  }
+  // The tower reads only the inputs its config uses; the categories give the batch size always.
+  return item_tower->forward({}, categories, brands, config_.use_text ? text : torch::Tensor());
 }
 
 torch::Tensor TwoTowerModelImpl::item_embeddings(const torch::Tensor& items) {

@@ -55,7 +55,8 @@ TORCH_MODULE(UserTower);
 
 struct ItemTowerImpl : torch::nn::Module {
   ItemTowerImpl(const ModelConfig& config, const ModelSizes& sizes, const MatmulOptions& matmul = {});
-  /// Inputs the config does not use may be undefined tensors. In training mode each item id
+  /// Inputs the config does not use may be undefined tensors; undefined `items` read as zero
+  /// id embeddings (one per row of the other inputs), the input of an item the model has no id for. In training mode each item id
   /// embedding is zeroed with probability item_id_dropout (no rescaling: a zero id embedding is
   /// what an item unseen in training looks like to the layers above).
   /// @param items       [B] int64 item ids
@@ -114,12 +115,29 @@ struct TwoTowerModelImpl : torch::nn::Module {
   ///                 stored recent items (model.user_history_mode: before), or undefined
   torch::Tensor user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude = {},
                                 const torch::Tensor& history = {});
+  /// The user tower for users without an id (served requests of new users): a zero id embedding
+  /// (what model.user_id_dropout trains and zero_unseen_ids gives users never trained) plus, when
+  /// the model pools histories (model.user_history > 0), the mean item embedding of `history`.
+  /// @param history  [B, N] int64 items (-1 padded; a row of -1 pools nothing); ignored when the
+  ///                 model pools no history
+  /// @return         [B, D] float32 unit rows (a zero row where the tower maps the input to zero)
+  torch::Tensor new_user_embeddings(const torch::Tensor& history);
   /// @param items  [B] int64 item ids  @return [B, D] float32 unit rows
   /// An item repeated in `items` runs the tower's head (inputs through the first Linear, 82% of
   /// the reference item tower's multiply-adds) once; its rows then go through the tail (and
   /// dropout) separately. Equal to the plain computation up to float summation order in the
   /// gradient; off in training with item_id_dropout, whose draw is per row.
   torch::Tensor item_embeddings(const torch::Tensor& items);
+  /// The item tower for items without an id (new catalogue items): a zero id embedding (what
+  /// model.item_id_dropout trains) and the features the config uses (an ids-only model gives every
+  /// new item the same vector); `text` may be undefined when the model reads no text. Throws
+  /// naming the feature when an index is outside its vocabulary or the text width differs.
+  /// @param categories  [B] int64 category ids (0 = unknown)
+  /// @param brands      [B] int64 brand ids (0 = unknown)
+  /// @param text        [B, text_dim] float32
+  /// @return            [B, D] float32 unit rows
+  torch::Tensor new_item_embeddings(const torch::Tensor& categories, const torch::Tensor& brands,
+                                    const torch::Tensor& text);
   /// Cosine scores of every (user, item): [U] x [I] ids -> [U, I] float32.
   torch::Tensor compute_similarity(const torch::Tensor& users, const torch::Tensor& items);
   /// Cosine score of each (users[b], items[b]) pair: [B], [B] -> [B] float32.
@@ -147,6 +165,8 @@ struct TwoTowerModelImpl : torch::nn::Module {
   ItemTower item_tower{nullptr};
 
  private:
+  // A history table [B, N] checked against the item vocabulary, on the model's device.
+  torch::Tensor checked_history(const torch::Tensor& history) const;
   // Checks ids against [0, size): throws naming the first bad id, or clamps and counts them.
   torch::Tensor checked(const torch::Tensor& ids, int64_t size, const char* what, std::atomic<int64_t>& clamped);
 

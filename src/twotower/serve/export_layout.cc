@@ -1,0 +1,106 @@
+#include "twotower/serve/export_layout.h"
+
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include "twotower/common/error.h"
+#include "twotower/data/crc32.h"
+#include "twotower/data/dataset.h"
+
+namespace fs = std::filesystem;
+
+namespace twotower {
+namespace {
+
+constexpr int kVersionDigits = 6;
+constexpr size_t kChecksumBuffer = 1 << 20;
+
+// The highest version number under `parent` among folders that pass `accept`; 0 when none.
+template <typename Accept>
+int64_t highest_version(const fs::path& parent, Accept accept) {
+  int64_t best = 0;
+  if (!fs::is_directory(parent)) return best;
+  for (const auto& entry : fs::directory_iterator(parent)) {
+    const int64_t n = export_version_number(entry.path().filename().string());
+    if (n > best && entry.is_directory() && accept(entry.path())) best = n;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string export_version_name(int64_t number) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "v%0*lld", kVersionDigits, static_cast<long long>(number));
+  return name;
+}
+
+int64_t export_version_number(const std::string& name) {
+  if (name.size() < 2 || name[0] != 'v') return -1;
+  int64_t n = 0;
+  for (size_t i = 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9' || i > 18) return -1;
+    n = n * 10 + (name[i] - '0');
+  }
+  return n;
+}
+
+std::string next_export_version(const fs::path& parent) {
+  return export_version_name(highest_version(parent, [](const fs::path&) { return true; }) + 1);
+}
+
+fs::path resolve_export_dir(const fs::path& path) {
+  if (fs::exists(path / kManifestFile)) return path;
+  const int64_t n = highest_version(path, [](const fs::path& dir) { return fs::exists(dir / kManifestFile); });
+  if (n == 0) {
+    fail(path.string(), ": not an export (expected ", kManifestFile,
+         " in it or in a version folder vNNNNNN under it; `twotower export` writes them)");
+  }
+  return path / export_version_name(n);
+}
+
+nlohmann::json read_manifest(const fs::path& dir) {
+  const fs::path path = dir / kManifestFile;
+  if (!fs::exists(path)) fail(path.string(), ": not found (an export folder holds its manifest)");
+  nlohmann::json manifest = read_json_file(path);
+  const nlohmann::json version = manifest.value("format_version", nlohmann::json());
+  if (!version.is_number_integer() || version.get<int64_t>() != kExportFormatVersion) {
+    fail(path.string(), ": field \"format_version\": got ", version.dump(), ", expected ", kExportFormatVersion);
+  }
+  return manifest;
+}
+
+nlohmann::json file_checksum(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path.string(), ": cannot open for reading");
+  std::vector<char> buffer(kChecksumBuffer);
+  uint32_t crc = 0;
+  uint64_t bytes = 0;
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<size_t>(in.gcount());
+    crc = crc32(crc, buffer.data(), n);
+    bytes += n;
+  }
+  char hex[16];
+  std::snprintf(hex, sizeof(hex), "%08x", crc);
+  return {{"bytes", bytes}, {"crc32", hex}};
+}
+
+void verify_export_files(const fs::path& dir, const nlohmann::json& manifest) {
+  if (!manifest.contains("files") || !manifest["files"].is_object()) {
+    fail((dir / kManifestFile).string(), ": field \"files\": got none, expected {name: {bytes, crc32}}");
+  }
+  for (const auto& [name, expected] : manifest["files"].items()) {
+    const fs::path path = dir / name;
+    if (!fs::exists(path)) fail(path.string(), ": not found, expected by ", kManifestFile);
+    const nlohmann::json got = file_checksum(path);
+    if (got != expected) {
+      fail(path.string(), ": got ", got.dump(), ", expected ", expected.dump(), " (", kManifestFile,
+           "): the file changed after the export");
+    }
+  }
+}
+
+}  // namespace twotower
