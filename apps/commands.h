@@ -11,6 +11,7 @@ void add_generate_command(CLI::App& app);
 void add_embed_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_recommend_command(CLI::App& app);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   twotower::cli::add_embed_command(app);
   twotower::cli::add_train_command(app);
   twotower::cli::add_evaluate_command(app);
+  twotower::cli::add_serve_command(app);
   twotower::cli::add_bench_command(app);
   twotower::cli::add_export_command(app);
   twotower::cli::add_recommend_command(app);

@@ -14,7 +14,7 @@ void make_version(const fs::path& dir, bool with_manifest) {
   fs::create_directories(dir);
   testing::write_file(dir / "a.bin", "hello");
   if (with_manifest) {
-    write_json_file({{"format_version", kExportFormatVersion}, {"files", {{"a.bin", file_checksum(dir / "a.bin")}}}},
+    write_json_file({{"format_version", kExportFormatVersion}, {"files", {{"a.bin", manifest_checksum(dir / "a.bin")}}}},
                     dir / kManifestFile);
   }
 }
@@ -47,7 +47,7 @@ TEST(ExportLayout, NextAndLatestVersions) {
 TEST(ExportLayout, ChecksumsCatchAChangedFile) {
   testing::TempDir dir;
   make_version(dir / "v000001", true);
-  EXPECT_EQ(file_checksum(dir / "v000001/a.bin"), (nlohmann::json{{"bytes", 5}, {"crc32", "3610a686"}}));
+  EXPECT_EQ(manifest_checksum(dir / "v000001/a.bin"), (nlohmann::json{{"bytes", 5}, {"crc32", "3610a686"}}));
   const nlohmann::json manifest = read_manifest(dir / "v000001");
   verify_export_files(dir / "v000001", manifest);
   testing::write_file(dir / "v000001/a.bin", "hellp");

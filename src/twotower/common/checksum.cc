@@ -12,15 +12,11 @@
 namespace fs = std::filesystem;
 
 namespace twotower {
-namespace {
-
-std::string hex(uint32_t v) {
+std::string crc32_hex(uint32_t crc) {
   char buf[9];
-  std::snprintf(buf, sizeof(buf), "%08" PRIx32, v);
+  std::snprintf(buf, sizeof(buf), "%08" PRIx32, crc);
   return buf;
 }
-
-}  // namespace
 
 fs::path checksum_path(const fs::path& file) {
   fs::path sidecar = file;
@@ -46,7 +42,7 @@ FileChecksum file_checksum(const fs::path& file) {
 void write_checksum(const fs::path& file, const FileChecksum& sum) {
   write_file_atomically(checksum_path(file), [&](const fs::path& tmp) {
     std::ofstream out(tmp);
-    out << "crc32 " << hex(sum.crc32) << " bytes " << sum.bytes << "\n";
+    out << "crc32 " << crc32_hex(sum.crc32) << " bytes " << sum.bytes << "\n";
     if (!out) fail(tmp.string(), ": write failed");
   });
 }
@@ -62,9 +58,9 @@ ChecksumStatus verify_checksum(const fs::path& file) {
     throw ChecksumError(str_cat(sidecar.string(), ": expected \"crc32 XXXXXXXX bytes N\", got an unreadable sidecar"));
   }
   const FileChecksum found = file_checksum(file);
-  if (hex(found.crc32) != crc_text || found.bytes != bytes) {
+  if (crc32_hex(found.crc32) != crc_text || found.bytes != bytes) {
     throw ChecksumError(str_cat(file.string(), ": checksum mismatch: ", sidecar.filename().string(), " says crc32 ",
-                                crc_text, " over ", bytes, " bytes, the file has crc32 ", hex(found.crc32), " over ",
+                                crc_text, " over ", bytes, " bytes, the file has crc32 ", crc32_hex(found.crc32), " over ",
                                 found.bytes, " bytes (the file is damaged or was changed after it was written)"));
   }
   return ChecksumStatus::kVerified;

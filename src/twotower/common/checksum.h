@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 #include "twotower/common/error.h"
 
@@ -25,6 +26,9 @@ struct FileChecksum {
   uint64_t bytes = 0;
 };
 FileChecksum file_checksum(const std::filesystem::path& file);
+
+/// "3610a686": a CRC-32 as the sidecars and manifests write it (8 lowercase hex digits).
+std::string crc32_hex(uint32_t crc);
 
 /// Writes the sidecar of `file` for `sum` (computed from the same bytes), atomically.
 void write_checksum(const std::filesystem::path& file, const FileChecksum& sum);

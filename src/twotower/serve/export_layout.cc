@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "twotower/common/error.h"
-#include "twotower/data/crc32.h"
+#include "twotower/common/checksum.h"
 #include "twotower/data/dataset.h"
 
 namespace fs = std::filesystem;
@@ -71,21 +71,9 @@ nlohmann::json read_manifest(const fs::path& dir) {
   return manifest;
 }
 
-nlohmann::json file_checksum(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), ": cannot open for reading");
-  std::vector<char> buffer(kChecksumBuffer);
-  uint32_t crc = 0;
-  uint64_t bytes = 0;
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto n = static_cast<size_t>(in.gcount());
-    crc = crc32(crc, buffer.data(), n);
-    bytes += n;
-  }
-  char hex[16];
-  std::snprintf(hex, sizeof(hex), "%08x", crc);
-  return {{"bytes", bytes}, {"crc32", hex}};
+nlohmann::json manifest_checksum(const fs::path& path) {
+  const FileChecksum sum = file_checksum(path);
+  return {{"bytes", sum.bytes}, {"crc32", crc32_hex(sum.crc32)}};
 }
 
 void verify_export_files(const fs::path& dir, const nlohmann::json& manifest) {
@@ -95,7 +83,7 @@ void verify_export_files(const fs::path& dir, const nlohmann::json& manifest) {
   for (const auto& [name, expected] : manifest["files"].items()) {
     const fs::path path = dir / name;
     if (!fs::exists(path)) fail(path.string(), ": not found, expected by ", kManifestFile);
-    const nlohmann::json got = file_checksum(path);
+    const nlohmann::json got = manifest_checksum(path);
     if (got != expected) {
       fail(path.string(), ": got ", got.dump(), ", expected ", expected.dump(), " (", kManifestFile,
            "): the file changed after the export");

@@ -56,7 +56,7 @@ std::filesystem::path resolve_export_dir(const std::filesystem::path& path);
 nlohmann::json read_manifest(const std::filesystem::path& dir);
 
 /// {"bytes": size, "crc32": zlib CRC-32 as 8 hex digits} of a file.
-nlohmann::json file_checksum(const std::filesystem::path& path);
+nlohmann::json manifest_checksum(const std::filesystem::path& path);
 /// Checks every file listed under manifest["files"] against its size and CRC-32; throws naming
 /// the first file that is missing or differs, with the values got and expected.
 void verify_export_files(const std::filesystem::path& dir, const nlohmann::json& manifest);

@@ -146,7 +146,7 @@ ExportSummary write_version(const fs::path& run_dir, const fs::path& dir, const 
     manifest["hnsw"] = write_hnsw(dir, options.index);
     files.push_back(kHnswFile);
   }
-  for (const char* name : files) manifest["files"][name] = file_checksum(dir / name);
+  for (const char* name : files) manifest["files"][name] = manifest_checksum(dir / name);
   write_json_file(manifest, dir / kManifestFile);
   return {dir, version, data.num_users(), data.num_items(), dim};
 }
