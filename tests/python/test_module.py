@@ -16,9 +16,10 @@ import twotower
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = os.environ.get("TWOTOWER_CLI", str(ROOT / "build" / "twotower"))
-EPOCHS = 3
-# best.yaml shrunk to seconds per run; one thread, so that two runs are bit-identical.
-OVERRIDES = {"training.num_epochs": EPOCHS, "training.batch_size": 256, "training.threads": 1,
+EPOCHS = 4
+# best.yaml shrunk to under a second per run (batches of 16: epochs of about 0.1 s, so that a
+# signal sent after the first lands well before the last); one thread: runs are bit-identical.
+OVERRIDES = {"training.num_epochs": EPOCHS, "training.batch_size": 16, "training.threads": 1,
              "model.embedding_dim": 16, "model.user_mlp_hidden": [32], "model.item_mlp_hidden": [32]}
 
 
@@ -195,5 +196,24 @@ def test_keyboard_interrupt_leaves_a_resumable_run(root, prepared, cli_run):
     assert not (out / "user_embeddings.npy").exists()
     result = twotower.train(str(ROOT / "configs" / "best.yaml"), overrides, resume=True)
     assert result["epochs_done"] == EPOCHS
+    for name in ("user_embeddings.npy", "item_embeddings.npy"):
+        assert (out / name).read_bytes() == (cli_run / name).read_bytes()
+
+
+def test_ctrl_c_ends_python_m_twotower_train_as_the_program_and_resume_finishes(root, prepared, cli_run):
+    out = root / "module-cli-interrupted"
+    args = ["train", "--config", ROOT / "configs" / "best.yaml", *cli_overrides(run_overrides(prepared, out))]
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    process = subprocess.Popen([sys.executable, "-m", "twotower", *map(str, args)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoints" / "last.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    assert process.wait() == -signal.SIGINT
+    assert not (out / "user_embeddings.npy").exists()
+    resumed = subprocess.run([sys.executable, "-m", "twotower", *map(str, args), "--resume"], env=env,
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
     for name in ("user_embeddings.npy", "item_embeddings.npy"):
         assert (out / name).read_bytes() == (cli_run / name).read_bytes()
