@@ -150,6 +150,11 @@ def test_a_bad_option_raises_error_with_cli11_message(raw, tmp_path):
         twotower.evaluate(tmp_path, split="train", out=tmp_path / "m.json")
 
 
+def test_evaluate_without_run_needs_out():
+    with pytest.raises(twotower.Error, match="got neither run nor out"):
+        twotower.evaluate(user_emb="u.npy", item_emb="i.npy", data="prepared")
+
+
 def test_python_m_twotower_is_the_cli():
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     module = subprocess.run([sys.executable, "-m", "twotower", "--help"], capture_output=True, text=True, env=env)
@@ -170,13 +175,18 @@ def test_help_documents_train():
     assert twotower.Error.__module__ == "twotower"
 
 
-def interrupt_after_first_checkpoint(run_dir):
+def wait_for_first_checkpoint(run_dir):
     checkpoint = Path(run_dir) / "checkpoints" / "last.pt"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
+
+def interrupt_after_first_checkpoint(run_dir):
+    """SIGINT to this process once the first epoch's checkpoint exists; the thread can only poll
+    while train runs if train released the GIL."""
     def watch():
-        deadline = time.monotonic() + 120
-        while not checkpoint.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for_first_checkpoint(run_dir)
         os.kill(os.getpid(), signal.SIGINT)
 
     thread = threading.Thread(target=watch, daemon=True)
@@ -206,9 +216,7 @@ def test_ctrl_c_ends_python_m_twotower_train_as_the_program_and_resume_finishes(
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     process = subprocess.Popen([sys.executable, "-m", "twotower", *map(str, args)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not (out / "checkpoints" / "last.pt").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for_first_checkpoint(out)
     process.send_signal(signal.SIGINT)
     assert process.wait() == -signal.SIGINT
     assert not (out / "user_embeddings.npy").exists()
