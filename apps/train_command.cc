@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "train_command.h"
 #include "twotower/common/log.h"
 #include "twotower/config/config.h"
 #include "twotower/train/trainer.h"
@@ -18,20 +19,24 @@ struct TrainArgs {
   bool no_eval = false;
 };
 
-void run_train(const TrainArgs& args) {
-  Config config = load_config(args.config, args.overrides);
+void run_train_args(const TrainArgs& args) {
   TrainOptions options;
   options.resume = args.resume;
-  if (!args.no_eval) {
+  run_train(load_config(args.config, args.overrides), options, !args.no_eval);
+}
+
+}  // namespace
+
+TrainSummary run_train(const Config& config, TrainOptions options, bool eval) {
+  if (eval) {
     options.metrics = make_validation_metrics({10, 20});
     options.metric_names = validation_metric_names({10, 20});
   }
   TrainSummary summary = run_training(config, options);
   log_info("train: ", summary.epochs_done, " epochs, best epoch ", summary.best_epoch, " (",
            config.training.best_metric, " ", summary.best_value, "), outputs in ", config.training.output_dir);
+  return summary;
 }
-
-}  // namespace
 
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
@@ -44,7 +49,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--no-eval", args->no_eval,
                 "skip the validation ranking metrics after each epoch (the validation loss stays); "
                 "training.best_metric must then be val_loss or train_loss");
-  cmd->callback([args] { run_train(*args); });
+  cmd->callback([args] { run_train_args(*args); });
 }
 
 }  // namespace twotower::cli

@@ -2,7 +2,13 @@
 # (.venv, made by scripts/setup.sh from the pinned torch and pyarrow wheels); a LibTorch or Arrow
 # installed elsewhere is taken instead when CMAKE_PREFIX_PATH / TWOTOWER_PYTHON point there.
 
-set(TWOTOWER_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH
+# `pip install .` (scikit-build-core, pyproject.toml) builds against the installing interpreter.
+if(DEFINED SKBUILD AND DEFINED Python_EXECUTABLE)
+  set(_default_python "${Python_EXECUTABLE}")
+else()
+  set(_default_python "${PROJECT_SOURCE_DIR}/.venv/bin/python")
+endif()
+set(TWOTOWER_PYTHON "${_default_python}" CACHE FILEPATH
     "Python interpreter whose torch and pyarrow packages provide LibTorch and Arrow")
 
 if(EXISTS "${TWOTOWER_PYTHON}")

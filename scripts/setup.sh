@@ -38,3 +38,6 @@ d = pyarrow.get_library_dirs()[0]
 if not os.path.exists(os.path.join(d, "libparquet.so")):
     pyarrow.create_library_symlinks()
 PY
+# `import twotower` from .venv: python/ (the package, and _core*.so that `make build` writes into
+# it) on the interpreter's path.
+echo "$(pwd)/python" > "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/twotower.pth"

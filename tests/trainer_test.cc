@@ -97,6 +97,39 @@ TEST(Trainer, ResumeIsExact) {
   EXPECT_DOUBLE_EQ(ha[1]["learning_rate"].get<double>(), 0.005);
 }
 
+// The after_epoch hook runs after each epoch's checkpoint is written; an exception it throws ends
+// the run there, and a resumed run ends as an unbroken one (the Python module's Ctrl-C).
+TEST(Trainer, AfterEpochHookThrowingLeavesAResumableRun) {
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  Config whole = tiny_config(dir / "data", dir / "whole");
+  whole.training.num_epochs = 3;
+  run_training(whole);
+
+  Config stopped = tiny_config(dir / "data", dir / "stopped");
+  stopped.training.num_epochs = 3;
+  TrainOptions options;
+  std::vector<int64_t> seen;
+  options.after_epoch = [&](int64_t epoch) {
+    seen.push_back(epoch);
+    EXPECT_TRUE(fs::exists(dir / "stopped" / "checkpoints" / "last.pt")) << epoch;
+    if (epoch == 2) throw std::runtime_error("interrupted");
+  };
+  EXPECT_THROW(run_training(stopped, options), std::runtime_error);
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 2}));
+  EXPECT_FALSE(fs::exists(dir / "stopped" / "user_embeddings.npy"));
+
+  options.resume = true;
+  seen.clear();
+  TrainSummary s = run_training(stopped, options);
+  EXPECT_EQ(seen, (std::vector<int64_t>{3}));
+  EXPECT_EQ(s.epochs_done, 3);
+  for (const char* f : {"user_embeddings.npy", "item_embeddings.npy"}) {
+    EXPECT_TRUE(testing::read_file(dir / "stopped" / f) == testing::read_file(dir / "whole" / f)) << f;
+  }
+}
+
 // Overwrites 64 bytes in the middle of a file (a damaged disk block, a stray write).
 void damage_middle(const fs::path& path) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);

@@ -115,6 +115,7 @@ void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, Tr
     run.state.sampler_state = run.sampler.state();
     capture_rng_state(run.state);
     run.writer.write_epoch(run.model, run.optimizers, run.state, better, run.history);
+    if (run.options.after_epoch) run.options.after_epoch(epoch);
     if (best.should_stop(run.state)) {
       log_info("early stopping: ", t.best_metric, " has not improved for ", run.state.epochs_without_improvement,
                " epochs (best ", run.state.best_value, " at epoch ", run.state.best_epoch, ")");

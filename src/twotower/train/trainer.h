@@ -41,6 +41,10 @@ struct TrainOptions {
   /// The names `metrics` returns, when known in advance: training.best_metric is then checked
   /// against them before any work (otherwise after the first epoch).
   std::vector<std::string> metric_names;
+  /// Optional; called with the 1-based epoch after that epoch's checkpoint is written. An
+  /// exception it throws ends the run there and leaves it resumable (the Python module raises
+  /// KeyboardInterrupt so on Ctrl-C).
+  std::function<void(int64_t epoch)> after_epoch;
 };
 
 struct TrainSummary {

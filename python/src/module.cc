@@ -1,0 +1,84 @@
+// twotower._core: the C++ core as a Python module. Thin: each function hands its arguments to the
+// code the CLI runs (run_cli, the train subcommand's run_train) with the GIL released, and
+// returns JSON text that twotower/__init__.py turns into dicts. twotower::Error becomes
+// twotower._core.Error (a RuntimeError) carrying the C++ message.
+#include <torch/extension.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "train_command.h"
+#include "twotower/common/error.h"
+
+namespace py = pybind11;
+
+namespace twotower::python {
+namespace {
+
+/// `python -m twotower ARGS`: the CLI's exit code; messages on stderr as the program prints them.
+int run_cli_args(const std::vector<std::string>& args) {
+  std::vector<std::string> owned{"twotower"};
+  owned.insert(owned.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : owned) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  py::gil_scoped_release release;
+  return cli::run_cli(static_cast<int>(owned.size()), argv.data());
+}
+
+void run_command(const std::vector<std::string>& args) {
+  py::gil_scoped_release release;
+  cli::run_cli_or_throw(args);
+}
+
+// Between epochs (after the checkpoint), a pending Ctrl-C raises KeyboardInterrupt out of the
+// trainer, so the run stops resumable.
+void raise_pending_signals(int64_t /*epoch*/) {
+  py::gil_scoped_acquire gil;
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+std::string train(const std::string& config_path, const std::string& config_yaml, const std::string& source,
+                  const std::vector<std::string>& overrides, bool resume, bool eval) {
+  TrainSummary summary;
+  std::string run_dir;
+  {
+    py::gil_scoped_release release;
+    const Config config = config_path.empty() ? parse_config(config_yaml, source, overrides)
+                                              : load_config(config_path, overrides);
+    TrainOptions options;
+    options.resume = resume;
+    options.after_epoch = raise_pending_signals;
+    summary = cli::run_train(config, options, eval);
+    run_dir = config.training.output_dir;
+  }
+  nlohmann::json result{{"run_dir", run_dir},
+                        {"history", summary.history},
+                        {"best_epoch", summary.best_epoch},
+                        {"best_value", summary.best_value},
+                        {"epochs_done", summary.epochs_done},
+                        {"stopped_early", summary.stopped_early},
+                        {"pairs_per_second", summary.pairs_per_second}};
+  return result.dump();
+}
+
+}  // namespace
+}  // namespace twotower::python
+
+PYBIND11_MODULE(_core, m) {
+  using namespace twotower::python;
+  m.doc() = "The C++ core of twotower; use the functions of the twotower package.";
+  py::register_exception<twotower::Error>(m, "Error", PyExc_RuntimeError);
+  m.def("run_cli", &run_cli_args, py::arg("args"),
+        "Runs the twotower CLI on args (without the program name); returns its exit code.");
+  m.def("run_command", &run_command, py::arg("args"),
+        "Runs one CLI subcommand; raises Error (bad flags included) instead of printing it.");
+  m.def("train", &train, py::arg("config_path"), py::arg("config_yaml"), py::arg("source"),
+        py::arg("overrides"), py::arg("resume"), py::arg("eval"),
+        "Trains from a YAML file (config_path) or YAML text (config_yaml, named source in messages); "
+        "returns the summary as JSON text.");
+}
