@@ -112,9 +112,9 @@ TEST(ModelInputs, RecentItemsByTime) {
   in.item = {10, 11, 12, 13};
   in.timestamp = {3, 1, 2, 5};
   PaddedTable t = recent_items(in, {0, 1, 2, 3}, 3, 2);
-  EXPECT_EQ(t.values, (std::vector<int64_t>{12, 10, 13, -1, -1, -1}));
+  EXPECT_EQ(t.data, (std::vector<int64_t>{12, 10, 13, -1, -1, -1}));
   // Only the rows given count: without row 0, user 0 keeps 11, 12.
-  EXPECT_EQ(recent_items(in, {1, 2, 3}, 3, 2).values, (std::vector<int64_t>{11, 12, 13, -1, -1, -1}));
+  EXPECT_EQ(recent_items(in, {1, 2, 3}, 3, 2).data, (std::vector<int64_t>{11, 12, 13, -1, -1, -1}));
 }
 
 // Each row gets the items its user had strictly before it (by time, ties by row), in row order.
@@ -127,16 +127,16 @@ TEST(ModelInputs, ItemsBefore) {
   // User 1: row 4 (21, t5), row 1 (20, t7).
   PaddedTable t = items_before(in, {0, 1, 2, 3, 4, 5}, 2);
   EXPECT_EQ(t.rows, 6);
-  EXPECT_EQ(t.width, 2);
-  EXPECT_EQ(t.values, (std::vector<int64_t>{12, 13,    // row 0: the last two before it
+  EXPECT_EQ(t.cols, 2);
+  EXPECT_EQ(t.data, (std::vector<int64_t>{12, 13,    // row 0: the last two before it
                                             21, -1,    // row 1
                                             -1, -1,    // row 2: user 0's first
                                             11, -1,    // row 3
                                             -1, -1,    // row 4: user 1's first
                                             11, 12}));  // row 5
   // Only the rows given count, and the output follows their order: rows 5, 0 without rows 2, 3.
-  EXPECT_EQ(items_before(in, {5, 0}, 3).values, (std::vector<int64_t>{-1, -1, -1, 13, -1, -1}));
-  EXPECT_EQ(items_before(in, {0}, 0).values.size(), 0u);
+  EXPECT_EQ(items_before(in, {5, 0}, 3).data, (std::vector<int64_t>{-1, -1, -1, 13, -1, -1}));
+  EXPECT_EQ(items_before(in, {0}, 0).data.size(), 0u);
 }
 
 // Category paths pad to the longest path; an item without a path keeps its category_idx.
@@ -146,8 +146,8 @@ TEST(ModelInputs, CategoryPaths) {
   f.category_ids = {{1, 2, 3}, {}, {1, 4}};
   f.category_idx = {3, 0, 4};
   PaddedTable t = category_paths(f, 3);
-  EXPECT_EQ(t.width, 3);
-  EXPECT_EQ(t.values, (std::vector<int64_t>{1, 2, 3, 0, -1, -1, 1, 4, -1}));
+  EXPECT_EQ(t.cols, 3);
+  EXPECT_EQ(t.data, (std::vector<int64_t>{1, 2, 3, 0, -1, -1, 1, 4, -1}));
 }
 
 }  // namespace

@@ -34,8 +34,8 @@ std::vector<size_t> by_user_and_time(const Interactions& in, const std::vector<i
 PaddedTable recent_items(const Interactions& in, const std::vector<int64_t>& rows, int64_t num_users, int64_t n) {
   PaddedTable t;
   t.rows = num_users;
-  t.width = n;
-  t.values.assign(static_cast<size_t>(num_users * n), -1);
+  t.cols = n;
+  t.data.assign(static_cast<size_t>(num_users * n), -1);
   if (n == 0) return t;
   std::vector<size_t> order = by_user_and_time(in, rows);
   auto row = [&](size_t k) { return static_cast<size_t>(rows[order[k]]); };
@@ -44,7 +44,7 @@ PaddedTable recent_items(const Interactions& in, const std::vector<int64_t>& row
     const int64_t u = in.user[row(begin)];
     while (end < order.size() && in.user[row(end)] == u) ++end;
     const size_t first = end - std::min(end - begin, static_cast<size_t>(n));
-    for (size_t k = first; k < end; ++k) t.values[static_cast<size_t>(u * n) + (k - first)] = in.item[row(k)];
+    for (size_t k = first; k < end; ++k) t.data[static_cast<size_t>(u * n) + (k - first)] = in.item[row(k)];
   }
   return t;
 }
@@ -52,8 +52,8 @@ PaddedTable recent_items(const Interactions& in, const std::vector<int64_t>& row
 PaddedTable items_before(const Interactions& in, const std::vector<int64_t>& rows, int64_t n) {
   PaddedTable t;
   t.rows = static_cast<int64_t>(rows.size());
-  t.width = n;
-  t.values.assign(rows.size() * static_cast<size_t>(n), -1);
+  t.cols = n;
+  t.data.assign(rows.size() * static_cast<size_t>(n), -1);
   if (n == 0) return t;
   std::vector<size_t> order = by_user_and_time(in, rows);
   auto row = [&](size_t k) { return static_cast<size_t>(rows[order[k]]); };
@@ -61,7 +61,7 @@ PaddedTable items_before(const Interactions& in, const std::vector<int64_t>& row
   for (size_t k = 0; k < order.size(); ++k) {
     if (in.user[row(k)] != in.user[row(begin)]) begin = k;
     const size_t first = k - std::min(k - begin, static_cast<size_t>(n));
-    int64_t* out = t.values.data() + order[k] * static_cast<size_t>(n);
+    int64_t* out = t.data.data() + order[k] * static_cast<size_t>(n);
     for (size_t j = first; j < k; ++j) out[j - first] = in.item[row(j)];
   }
   return t;
@@ -70,14 +70,14 @@ PaddedTable items_before(const Interactions& in, const std::vector<int64_t>& row
 PaddedTable category_paths(const ItemFeatures& items, int64_t num_items) {
   PaddedTable t;
   t.rows = num_items;
-  t.width = 1;
+  t.cols = 1;
   for (int64_t i = 0; i < num_items && static_cast<size_t>(i) < items.category_ids.size(); ++i) {
-    t.width = std::max<int64_t>(t.width, static_cast<int64_t>(items.category_ids[static_cast<size_t>(i)].size()));
+    t.cols = std::max<int64_t>(t.cols, static_cast<int64_t>(items.category_ids[static_cast<size_t>(i)].size()));
   }
-  t.values.assign(static_cast<size_t>(num_items * t.width), -1);
+  t.data.assign(static_cast<size_t>(num_items * t.cols), -1);
   for (int64_t i = 0; i < num_items; ++i) {
     const size_t r = static_cast<size_t>(i);
-    int64_t* row = t.values.data() + i * t.width;
+    int64_t* row = t.data.data() + i * t.cols;
     if (r < items.category_ids.size() && !items.category_ids[r].empty()) {
       std::copy(items.category_ids[r].begin(), items.category_ids[r].end(), row);
     } else {

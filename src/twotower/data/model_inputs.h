@@ -8,15 +8,12 @@
 #include <vector>
 
 #include "twotower/data/dataset.h"
+#include "twotower/data/matrix.h"
 
 namespace twotower {
 
-/// Row-major [rows, width] int64 table padded with -1.
-struct PaddedTable {
-  int64_t rows = 0;
-  int64_t width = 0;
-  std::vector<int64_t> values;
-};
+/// A row-major [rows, cols] int64 table of item or category ids, padded with -1.
+using PaddedTable = RowMajor<int64_t>;
 
 /// The rows of `interactions` whose split is one of `splits` (each train, valid or test), in order.
 std::vector<int64_t> rows_in_splits(const Interactions& interactions, const std::vector<std::string>& splits);

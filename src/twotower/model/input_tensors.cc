@@ -7,6 +7,6 @@ torch::Tensor long_tensor(const std::vector<int64_t>& values) {
       .clone();
 }
 
-torch::Tensor padded_tensor(const PaddedTable& table) { return long_tensor(table.values).view({table.rows, table.width}); }
+torch::Tensor padded_tensor(const PaddedTable& table) { return long_tensor(table.data).view({table.rows, table.cols}); }
 
 }  // namespace twotower
