@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "train_command.h"
 #include "twotower/common/error.h"
+#include "twotower/serve/service_factory.h"
 
 namespace py = pybind11;
 
@@ -66,6 +67,47 @@ std::string train(const std::string& config_path, const std::string& config_yaml
   return result.dump();
 }
 
+py::list to_list(const std::vector<Recommendation>& items) {
+  py::list out;
+  for (const Recommendation& r : items) {
+    out.append(py::dict(py::arg("item_id") = r.item_id, py::arg("title") = r.title, py::arg("score") = r.score));
+  }
+  return out;
+}
+
+py::dict recommend(const RecommendService& service, const std::string& user_id,
+                   const std::vector<std::string>& history, int64_t k, bool exclude_seen,
+                   const std::vector<std::string>& exclude) {
+  RecommendRequest request{user_id, history, k, exclude_seen, exclude};
+  RecommendResult result;
+  {
+    py::gil_scoped_release release;
+    result = service.recommend(request);
+  }
+  return py::dict(py::arg("items") = to_list(result.items), py::arg("source") = to_string(result.source));
+}
+
+py::list similar(const RecommendService& service, const std::string& item_id, int64_t k) {
+  std::vector<Recommendation> items;
+  {
+    py::gil_scoped_release release;
+    items = service.similar(item_id, k);
+  }
+  return to_list(items);
+}
+
+py::dict info(const RecommendService& service) {
+  const ExportInfo i = service.info();
+  return py::dict(py::arg("version") = i.version, py::arg("path") = i.path, py::arg("num_users") = i.num_users,
+                  py::arg("num_items") = i.num_items, py::arg("dim") = i.dim, py::arg("index_kind") = i.index_kind);
+}
+
+std::shared_ptr<RecommendService> load(const std::string& export_dir, const std::string& version,
+                                       const std::string& index_kind) {
+  py::gil_scoped_release release;
+  return load_recommend_service(export_dir, version, index_kind);
+}
+
 }  // namespace
 }  // namespace twotower::python
 
@@ -73,6 +115,15 @@ PYBIND11_MODULE(_core, m) {
   using namespace twotower::python;
   m.doc() = "The C++ core of twotower; use the functions of the twotower package.";
   py::register_exception<twotower::Error>(m, "Error", PyExc_RuntimeError);
+  py::register_exception<twotower::NotFoundError>(m, "NotFoundError", PyExc_KeyError);
+  py::class_<twotower::RecommendService, std::shared_ptr<twotower::RecommendService>>(
+      m, "RecommendService", "A loaded export (serve/recommend_service.h); twotower.load_export wraps it.")
+      .def("recommend", &recommend, py::arg("user_id"), py::arg("history"), py::arg("k"), py::arg("exclude_seen"),
+           py::arg("exclude"))
+      .def("similar", &similar, py::arg("item_id"), py::arg("k"))
+      .def("info", &info);
+  m.def("load_export", &load, py::arg("export_dir"), py::arg("version"), py::arg("index_kind"),
+        "Loads an export folder (its newest version for version \"\") with an exact or hnsw index.");
   m.def("run_cli", &run_cli_args, py::arg("args"),
         "Runs the twotower CLI on args (without the program name); returns its exit code.");
   m.def("run_command", &run_command, py::arg("args"),

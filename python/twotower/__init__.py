@@ -19,13 +19,15 @@ import torch  # noqa: F401  (loads libtorch and torch's pybind11 types before _c
 
 from . import _core
 from ._api import evaluate, generate, main, prepare, train
+from ._export import Export, load_export
 
 Error = _core.Error
 Error.__doc__ = "A failure reported by the twotower core; str(error) is the C++ message."
 Error.__module__ = "twotower"
 
-# twotower.load_export (a loaded embedding export with recommend / similar) comes with the
-# serving core (serve/recommend_service.h), in its own module beside _api.py.
+NotFoundError = _core.NotFoundError
+NotFoundError.__doc__ = "An id the export does not know (a KeyError); str(error) names it."
+NotFoundError.__module__ = "twotower"
 
-__all__ = ["Error", "evaluate", "generate", "main", "prepare", "train"]
+__all__ = ["Error", "Export", "NotFoundError", "evaluate", "generate", "load_export", "main", "prepare", "train"]
 __version__ = "0.1.0"

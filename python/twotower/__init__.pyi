@@ -16,3 +16,17 @@ def train(config: Union[PathLike, Mapping[str, Any]],
           resume: bool = False, eval: bool = True) -> Dict[str, Any]: ...
 def evaluate(run: Optional[PathLike] = None, split: str = "test", k: Sequence[int] = (10, 20),
              out: Optional[PathLike] = None, **options: Any) -> Dict[str, Any]: ...
+
+class NotFoundError(KeyError):
+    """An id the export does not know; str(error) names it."""
+
+class Export:
+    info: Dict[str, Any]
+    path: str
+    item_vectors: Any  # numpy.memmap [num_items, dim] float32, read-only
+    user_vectors: Any  # numpy.memmap [num_users, dim] float32, read-only
+    def recommend(self, user: Optional[str] = None, history: Optional[Sequence[str]] = None, k: int = 10,
+                  exclude_seen: bool = True, exclude: Sequence[str] = ()) -> Dict[str, Any]: ...
+    def similar(self, item: str, k: int = 10) -> List[Dict[str, Any]]: ...
+
+def load_export(path: PathLike, version: str = "", index: str = "exact") -> Export: ...

@@ -1,6 +1,6 @@
 """Stubs of twotower._core, the C++ extension (python/src/module.cc). Use the twotower package."""
 
-from typing import List
+from typing import Any, Dict, List
 
 class Error(RuntimeError):
     """A twotower::Error of the C++ core; str(error) is its message."""
@@ -16,3 +16,14 @@ def train(config_path: str, config_yaml: str, source: str, overrides: List[str],
     """Trains from a YAML file (config_path) or YAML text (config_yaml, named source in
     messages); returns the summary as JSON text. Raises KeyboardInterrupt after the epoch's
     checkpoint when Ctrl-C was pressed."""
+
+class NotFoundError(KeyError): ...
+
+class RecommendService:
+    def recommend(self, user_id: str, history: List[str], k: int, exclude_seen: bool,
+                  exclude: List[str]) -> Dict[str, Any]: ...
+    def similar(self, item_id: str, k: int) -> List[Dict[str, Any]]: ...
+    def info(self) -> Dict[str, Any]: ...
+
+def load_export(export_dir: str, version: str, index_kind: str) -> RecommendService:
+    """Loads an export folder (its newest version for version "") with an exact or hnsw index."""

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import twotower
@@ -225,3 +226,37 @@ def test_ctrl_c_ends_python_m_twotower_train_as_the_program_and_resume_finishes(
     assert resumed.returncode == 0, resumed.stderr
     for name in ("user_embeddings.npy", "item_embeddings.npy"):
         assert (out / name).read_bytes() == (cli_run / name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def exported(root, cli_run):
+    cli("export", "--run", cli_run, "--out", root / "export")
+    return twotower.load_export(root / "export")
+
+
+def test_load_export_recommends_as_a_numpy_ranking(exported):
+    """A known user's top 5 (seen items kept) are the 5 largest inner products of the export's own
+    vectors, in order; the vectors are read-only memmaps of the export's files (no copy)."""
+    users = json.load(open(Path(exported.info["path"]).parents[1] / "prepared" / "uid2idx.json"))
+    items = json.load(open(Path(exported.info["path"]).parents[1] / "prepared" / "iid2idx.json"))
+    item_ids = sorted(items, key=items.get)
+    assert isinstance(exported.item_vectors, np.memmap) and not exported.item_vectors.flags.writeable
+    for user, row in list(users.items())[:20]:
+        got = exported.recommend(user=user, k=5, exclude_seen=False)
+        assert got["source"] == "known_user"
+        scores = exported.item_vectors @ exported.user_vectors[row]
+        want = [item_ids[i] for i in np.argsort(-scores, kind="stable")[:5]]
+        assert [r["item_id"] for r in got["items"]] == want
+        assert [r["score"] for r in got["items"]] == pytest.approx(sorted(scores, reverse=True)[:5], rel=1e-5)
+
+
+def test_load_export_paths_and_errors(exported):
+    first = exported.recommend(k=3)
+    assert first["source"] in ("cold_user", "popularity")
+    item = first["items"][0]["item_id"]
+    assert exported.recommend(history=[item], k=3)["source"] in ("history", "cold_user")
+    assert item not in [r["item_id"] for r in exported.similar(item, k=3)]
+    with pytest.raises(twotower.NotFoundError, match="nobody"):
+        exported.recommend(user="nobody")
+    with pytest.raises(twotower.Error, match="k: got 0"):
+        exported.recommend(k=0)
