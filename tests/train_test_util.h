@@ -36,6 +36,13 @@ inline Dataset grouped_dataset() {
   return d;
 }
 
+// grouped_dataset() saved as a prepared folder `dir`/data; returns that folder.
+inline std::filesystem::path save_grouped_data(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir / "data");
+  save_dataset(grouped_dataset(), dir / "data");
+  return dir / "data";
+}
+
 // Generated reviews with planted clusters (generate_dataset), prepared into dir / "data".
 inline void prepare_generated(const std::filesystem::path& dir, int64_t users, int64_t items, int64_t reviews) {
   GeneratorOptions g;

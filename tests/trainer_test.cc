@@ -29,8 +29,7 @@ namespace fs = std::filesystem;
 // A run writes every output, and the loss falls on data with a learnable structure.
 TEST(Trainer, WritesOutputsAndLearns) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
+  testing::save_grouped_data(dir.path());
   Config c = tiny_config(dir / "data", dir / "run");
   c.training.num_epochs = 8;
   c.training.scheduler = SchedulerKind::kNone;
@@ -66,8 +65,7 @@ TEST(Trainer, WritesOutputsAndLearns) {
 // Two epochs in one run equal one epoch, then --resume for the second, bit for bit.
 TEST(Trainer, ResumeIsExact) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
+  testing::save_grouped_data(dir.path());
   Config whole = tiny_config(dir / "data", dir / "whole");
   run_training(whole);
 
@@ -97,15 +95,19 @@ TEST(Trainer, ResumeIsExact) {
   EXPECT_DOUBLE_EQ(ha[1]["learning_rate"].get<double>(), 0.005);
 }
 
+// The reference for the resume tests: `epochs` epochs in one run into `dir`/whole.
+void train_unbroken(const fs::path& dir, int64_t epochs) {
+  Config whole = tiny_config(dir / "data", dir / "whole");
+  whole.training.num_epochs = epochs;
+  run_training(whole);
+}
+
 // The after_epoch hook runs after each epoch's checkpoint is written; an exception it throws ends
 // the run there, and a resumed run ends as an unbroken one (the Python module's Ctrl-C).
 TEST(Trainer, AfterEpochHookThrowingLeavesAResumableRun) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
-  Config whole = tiny_config(dir / "data", dir / "whole");
-  whole.training.num_epochs = 3;
-  run_training(whole);
+  testing::save_grouped_data(dir.path());
+  train_unbroken(dir.path(), 3);
 
   Config stopped = tiny_config(dir / "data", dir / "stopped");
   stopped.training.num_epochs = 3;
@@ -142,11 +144,8 @@ void damage_middle(const fs::path& path) {
 // the continuation still equals an unbroken run bit for bit.
 TEST(Trainer, ResumeFallsBackFromADamagedCheckpoint) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
-  Config whole = tiny_config(dir / "data", dir / "whole");
-  whole.training.num_epochs = 3;
-  run_training(whole);
+  testing::save_grouped_data(dir.path());
+  train_unbroken(dir.path(), 3);
 
   Config broken = tiny_config(dir / "data", dir / "broken");
   broken.training.num_epochs = 2;
@@ -179,8 +178,7 @@ TEST(Trainer, ResumeFallsBackFromADamagedCheckpoint) {
 // good epoch (SGD at a learning rate of 1e30 without clipping overflows the weights).
 TEST(Trainer, NonFiniteLossStopsTheRun) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
+  testing::save_grouped_data(dir.path());
   Config c = tiny_config(dir / "data", dir / "run");
   c.training.optimizer = OptimizerKind::kSgd;
   c.training.momentum = 0;
@@ -240,8 +238,7 @@ TEST(Trainer, ResumeIsExactWithOneDnnProducts) {
 TEST(Trainer, ResumeIsExactWithRowWiseEmbeddings) {
   for (EmbeddingOptimizerKind kind : {EmbeddingOptimizerKind::kLazyAdam, EmbeddingOptimizerKind::kAdagrad}) {
     TempDir dir;
-    fs::create_directories(dir / "data");
-    save_dataset(grouped_dataset(), dir / "data");
+    testing::save_grouped_data(dir.path());
     auto config = [&](const char* name) {
       Config c = tiny_config(dir / "data", dir / name);
       c.training.embedding_optimizer = kind;
@@ -289,8 +286,7 @@ torch::Tensor eval_users(TwoTowerModel& model, int64_t users) {
 // The metrics hook's values enter the history; best epoch and early stopping follow them.
 TEST(Trainer, BestEpochAndEarlyStoppingFromHook) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
+  testing::save_grouped_data(dir.path());
   Config c = tiny_config(dir / "data", dir / "run");
   c.training.num_epochs = 6;
   c.training.best_metric = "fake@10";
@@ -327,8 +323,7 @@ TEST(Trainer, BestEpochAndEarlyStoppingFromHook) {
 // best.pt): the vectors equal those of the last checkpoint.
 TEST(Trainer, BestIsLastExportsModelInMemory) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
+  testing::save_grouped_data(dir.path());
   Config c = tiny_config(dir / "data", dir / "run");
   c.training.num_epochs = 3;
   c.training.best_metric = "fake@10";
@@ -347,8 +342,7 @@ TEST(Trainer, BestIsLastExportsModelInMemory) {
 // and the embeddings' own rate does not change the dense group's rate that history reports.
 TEST(Trainer, SgdCosineAndEmbeddingRate) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
+  testing::save_grouped_data(dir.path());
   Config c = tiny_config(dir / "data", dir / "run");
   c.training.optimizer = OptimizerKind::kSgd;
   c.training.scheduler = SchedulerKind::kCosine;
@@ -368,8 +362,7 @@ TEST(Trainer, SgdCosineAndEmbeddingRate) {
 // history and selects the best epoch by recall@10.
 TEST(Trainer, EveryLossWithOptionsAndValidationMetrics) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
+  testing::save_grouped_data(dir.path());
   for (LossKind loss : {LossKind::kBce, LossKind::kSoftmax, LossKind::kMixed, LossKind::kBpr}) {
     Config c = tiny_config(dir / "data", dir / to_string(loss));
     c.training.loss = loss;
@@ -448,8 +441,7 @@ TEST(Trainer, TextFromParquetEqualsNpy) {
 // The CLI ranks the validation split after each epoch unless --no-eval (as bench train runs it).
 TEST(Trainer, CliNoEvalSkipsRankingMetrics) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
+  testing::save_grouped_data(dir.path());
   const std::string base = testing::cli_path().string() + " train --config " + testing::source_dir().string() +
                            "/configs/reference.yaml data.data_path=" + (dir / "data").string() +
                            " data.emb_dim=4 model.user_mlp_hidden=[8] model.item_mlp_hidden=[8] training.num_epochs=1"
@@ -467,8 +459,7 @@ TEST(Trainer, CliNoEvalSkipsRankingMetrics) {
 // Bad inputs are errors naming what was wrong.
 TEST(Trainer, ErrorMessages) {
   TempDir dir;
-  fs::create_directories(dir / "data");
-  save_dataset(grouped_dataset(), dir / "data");
+  testing::save_grouped_data(dir.path());
   auto message = [](const Config& c, bool resume = false) {
     TrainOptions o;
     o.resume = resume;
