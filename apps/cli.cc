@@ -11,14 +11,14 @@
 namespace twotower::cli {
 namespace {
 
-std::unique_ptr<CLI::App> make_app() {
+std::unique_ptr<CLI::App> make_app(const CliContext& context) {
   auto app = std::make_unique<CLI::App>("twotower: two-tower retrieval recommenders on Amazon product data");
   app->require_subcommand(1);
   app->set_version_flag("--version", "twotower 0.1.0");
   add_prepare_command(*app);
   add_generate_command(*app);
   add_embed_command(*app);
-  add_train_command(*app);
+  add_train_command(*app, context);
   add_evaluate_command(*app);
   add_serve_command(*app);
   add_bench_command(*app);
@@ -30,8 +30,8 @@ std::unique_ptr<CLI::App> make_app() {
 
 }  // namespace
 
-int run_cli(int argc, char** argv) {
-  std::unique_ptr<CLI::App> app = make_app();
+int run_cli(int argc, char** argv, const CliContext& context) {
+  std::unique_ptr<CLI::App> app = make_app(context);
   try {
     app->parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -46,8 +46,8 @@ int run_cli(int argc, char** argv) {
   return 0;
 }
 
-void run_cli_or_throw(const std::vector<std::string>& args) {
-  std::unique_ptr<CLI::App> app = make_app();
+void run_cli_or_throw(const std::vector<std::string>& args, const CliContext& context) {
+  std::unique_ptr<CLI::App> app = make_app(context);
   // CLI11 takes the arguments last first.
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

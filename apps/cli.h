@@ -6,16 +6,25 @@
 #include <string>
 #include <vector>
 
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+
 namespace twotower::cli {
+
+/// What the caller of the CLI hands to its subcommands beyond the arguments.
+struct CliContext {
+  /// `train` trains data-parallel over this group (the Python module passes torch.distributed's
+  /// under torchrun); null: one process.
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+};
 
 /// Parses argv (argv[0] is the program name) and runs the subcommand. Prints an error on stderr
 /// and returns the exit code: 0 done (or --help / --version printed), 1 a twotower::Error, 2 an
 /// internal error, CLI11's code for a bad flag.
-int run_cli(int argc, char** argv);
+int run_cli(int argc, char** argv, const CliContext& context = {});
 
 /// Parses and runs `args` (without the program name) as run_cli does, but throws instead of
 /// printing: twotower::Error from the library as it is, and a bad or missing flag (CLI11's
 /// message, e.g. "--reviews is required") or --help as twotower::Error too.
-void run_cli_or_throw(const std::vector<std::string>& args);
+void run_cli_or_throw(const std::vector<std::string>& args, const CliContext& context = {});
 
 }  // namespace twotower::cli

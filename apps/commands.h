@@ -4,12 +4,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli.h"
+
 namespace twotower::cli {
 
 void add_prepare_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_embed_command(CLI::App& app);
-void add_train_command(CLI::App& app);
+void add_train_command(CLI::App& app, const CliContext& context);
 void add_evaluate_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_bench_command(CLI::App& app);

@@ -2,8 +2,11 @@
 #include <string>
 #include <vector>
 
+#include <filesystem>
+
 #include "commands.h"
 #include "train_command.h"
+#include "train_workers.h"
 #include "twotower/common/log.h"
 #include "twotower/config/config.h"
 #include "twotower/train/trainer.h"
@@ -16,13 +19,34 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
   bool resume = false;
+  bool resume_if_exists = false;
   bool no_eval = false;
+  int nproc = 0;
 };
 
-void run_train_args(const TrainArgs& args) {
+// The arguments again, for the workers that --nproc starts.
+std::vector<std::string> worker_args(const TrainArgs& args) {
+  std::vector<std::string> out{"--config", args.config};
+  out.insert(out.end(), args.overrides.begin(), args.overrides.end());
+  if (args.resume) out.push_back("--resume");
+  if (args.resume_if_exists) out.push_back("--resume-if-exists");
+  if (args.no_eval) out.push_back("--no-eval");
+  return out;
+}
+
+void run_train_args(const TrainArgs& args, const CliContext& context) {
+  if (args.nproc > 0) {
+    if (context.group) fail("train --nproc: got it inside a distributed worker, expected it only at the top");
+    const int code = run_train_workers(args.nproc, worker_args(args));
+    if (code != 0) fail("train --nproc ", args.nproc, ": the workers failed (torchrun exit code ", code, ")");
+    return;
+  }
+  const Config config = load_config(args.config, args.overrides);
   TrainOptions options;
-  options.resume = args.resume;
-  run_train(load_config(args.config, args.overrides), options, !args.no_eval);
+  options.resume = args.resume ||
+                   (args.resume_if_exists && std::filesystem::exists(config.training.output_dir + "/checkpoints/last.pt"));
+  options.group = context.group;
+  run_train(config, options, !args.no_eval);
 }
 
 }  // namespace
@@ -38,7 +62,7 @@ TrainSummary run_train(const Config& config, TrainOptions options, bool eval) {
   return summary;
 }
 
-void add_train_command(CLI::App& app) {
+void add_train_command(CLI::App& app, const CliContext& context) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand("train", "Train a two-tower model from a YAML config");
   cmd->add_option("--config", args->config, "YAML config (configs/default.yaml lists every key)")
@@ -49,7 +73,12 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--no-eval", args->no_eval,
                 "skip the validation ranking metrics after each epoch (the validation loss stays); "
                 "training.best_metric must then be val_loss or train_loss");
-  cmd->callback([args] { run_train_args(*args); });
+  cmd->add_flag("--resume-if-exists", args->resume_if_exists,
+                "--resume when OUTPUT_DIR/checkpoints/last.pt exists, else start (a restarted worker)");
+  cmd->add_option("--nproc", args->nproc,
+                  "train data-parallel on N local processes, started through torchrun (docs/distributed.md)")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([args, context] { run_train_args(*args, context); });
 }
 
 }  // namespace twotower::cli

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+
 #include "cli.h"
 #include "train_command.h"
 #include "twotower/common/error.h"
@@ -20,15 +22,23 @@ namespace py = pybind11;
 namespace twotower::python {
 namespace {
 
+// A torch.distributed process group (None: one process), as the trainer takes it.
+cli::CliContext context_of(const py::object& group) {
+  cli::CliContext context;
+  if (!group.is_none()) context.group = group.cast<c10::intrusive_ptr<c10d::ProcessGroup>>();
+  return context;
+}
+
 /// `python -m twotower ARGS`: the CLI's exit code; messages on stderr as the program prints them.
-int run_cli_args(const std::vector<std::string>& args) {
+int run_cli_args(const std::vector<std::string>& args, const py::object& group) {
+  const cli::CliContext context = context_of(group);
   std::vector<std::string> owned{"twotower"};
   owned.insert(owned.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : owned) argv.push_back(arg.data());
   argv.push_back(nullptr);
   py::gil_scoped_release release;
-  return cli::run_cli(static_cast<int>(owned.size()), argv.data());
+  return cli::run_cli(static_cast<int>(owned.size()), argv.data(), context);
 }
 
 void run_command(const std::vector<std::string>& args) {
@@ -44,7 +54,8 @@ void raise_pending_signals(int64_t /*epoch*/) {
 }
 
 std::string train(const std::string& config_path, const std::string& config_yaml, const std::string& source,
-                  const std::vector<std::string>& overrides, bool resume, bool eval) {
+                  const std::vector<std::string>& overrides, bool resume, bool eval, const py::object& group) {
+  const cli::CliContext context = context_of(group);
   TrainSummary summary;
   std::string run_dir;
   {
@@ -54,6 +65,7 @@ std::string train(const std::string& config_path, const std::string& config_yaml
     TrainOptions options;
     options.resume = resume;
     options.after_epoch = raise_pending_signals;
+    options.group = context.group;
     summary = cli::run_train(config, options, eval);
     run_dir = config.training.output_dir;
   }
@@ -124,12 +136,13 @@ PYBIND11_MODULE(_core, m) {
       .def("info", &info);
   m.def("load_export", &load, py::arg("export_dir"), py::arg("version"), py::arg("index_kind"),
         "Loads an export folder (its newest version for version \"\") with an exact or hnsw index.");
-  m.def("run_cli", &run_cli_args, py::arg("args"),
-        "Runs the twotower CLI on args (without the program name); returns its exit code.");
+  m.def("run_cli", &run_cli_args, py::arg("args"), py::arg("group") = py::none(),
+        "Runs the twotower CLI on args (without the program name); returns its exit code. `train` "
+        "trains data-parallel over `group` (a torch.distributed ProcessGroup) when one is given.");
   m.def("run_command", &run_command, py::arg("args"),
         "Runs one CLI subcommand; raises Error (bad flags included) instead of printing it.");
   m.def("train", &train, py::arg("config_path"), py::arg("config_yaml"), py::arg("source"),
-        py::arg("overrides"), py::arg("resume"), py::arg("eval"),
+        py::arg("overrides"), py::arg("resume"), py::arg("eval"), py::arg("group") = py::none(),
         "Trains from a YAML file (config_path) or YAML text (config_yaml, named source in messages); "
         "returns the summary as JSON text.");
 }

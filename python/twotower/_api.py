@@ -29,10 +29,39 @@ def _read_json(path):
         return json.load(f)
 
 
+def _under_torchrun():
+    return "TORCHELASTIC_RUN_ID" in os.environ and "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def _distributed_train(args):
+    """``train`` in a worker that torchrun started: joins torch.distributed's process group (Gloo
+    on the CPU; NCCL for CUDA tensors when available) and trains data-parallel over it. A worker
+    that torchrun restarted (TORCHELASTIC_RESTART_COUNT > 0) resumes from the last checkpoint."""
+    import datetime
+
+    import torch
+    import torch.distributed as dist
+
+    backend = "cpu:gloo,cuda:nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
+    # How long a collective waits for a rank that stopped answering before this one fails.
+    timeout = datetime.timedelta(seconds=float(os.environ.get("TWOTOWER_DIST_TIMEOUT", "600")))
+    dist.init_process_group(backend, timeout=timeout)
+    if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0 and "--resume" not in args:
+        args = args + ["--resume-if-exists"]
+    try:
+        return _core.run_cli(args, dist.group.WORLD)
+    finally:
+        dist.destroy_process_group()
+
+
 def main(argv=None):
     """Runs the twotower CLI on ``argv`` (default: ``sys.argv[1:]``) in this process and returns
-    its exit code; ``python -m twotower`` calls it."""
-    return _core.run_cli(list(sys.argv[1:] if argv is None else argv))
+    its exit code; ``python -m twotower`` calls it. Under torchrun (``torchrun --nproc_per_node N
+    -m twotower train ...``), ``train`` trains data-parallel over the workers (docs/distributed.md)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "train" and _under_torchrun() and "--nproc" not in args:
+        return _distributed_train(args)
+    return _core.run_cli(args)
 
 
 def generate(out, **options):
@@ -86,7 +115,7 @@ def _override_list(overrides):
     return [str(o) for o in overrides]
 
 
-def train(config, overrides=None, resume=False, eval=True):
+def train(config, overrides=None, resume=False, eval=True, group=None):
     """Trains a two-tower model, as ``twotower train`` does.
 
     Args:
@@ -99,6 +128,8 @@ def train(config, overrides=None, resume=False, eval=True):
         resume: continue from ``OUTPUT_DIR/checkpoints/last.pt``.
         eval: compute the validation ranking metrics (recall/ndcg @10, @20) after each epoch;
             with False, ``training.best_metric`` must be ``val_loss`` or ``train_loss``.
+        group: a ``torch.distributed`` process group to train data-parallel over (every rank
+            calls train with the same arguments; rank 0 writes the run); None: this process.
 
     Returns:
         ``{"run_dir": training.output_dir, "history": [one dict per epoch, as history.json],
@@ -115,7 +146,7 @@ def train(config, overrides=None, resume=False, eval=True):
         path, text, source = "", json.dumps(config, indent=2), "<dict>"
     else:
         path, text, source = os.fspath(config), "", ""
-    result = _core.train(path, text, source, _override_list(overrides), bool(resume), bool(eval))
+    result = _core.train(path, text, source, _override_list(overrides), bool(resume), bool(eval), group)
     return json.loads(result)
 
 

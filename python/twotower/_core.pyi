@@ -5,14 +5,15 @@ from typing import Any, Dict, List
 class Error(RuntimeError):
     """A twotower::Error of the C++ core; str(error) is its message."""
 
-def run_cli(args: List[str]) -> int:
-    """Runs the twotower CLI on args (without the program name); returns its exit code."""
+def run_cli(args: List[str], group: Any = None) -> int:
+    """Runs the twotower CLI on args (without the program name); returns its exit code. `train`
+    trains data-parallel over `group` (a torch.distributed ProcessGroup) when one is given."""
 
 def run_command(args: List[str]) -> None:
     """Runs one CLI subcommand; raises Error (bad flags included) instead of printing it."""
 
 def train(config_path: str, config_yaml: str, source: str, overrides: List[str], resume: bool,
-          eval: bool) -> str:
+          eval: bool, group: Any = None) -> str:
     """Trains from a YAML file (config_path) or YAML text (config_yaml, named source in
     messages); returns the summary as JSON text. Raises KeyboardInterrupt after the epoch's
     checkpoint when Ctrl-C was pressed."""

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <optional>
 
 #include "twotower/common/error.h"
 #include "twotower/common/progress.h"
@@ -34,15 +35,28 @@ Batch make_batch(const PairColumns& train, const torch::Tensor& perm, int64_t s,
 }  // namespace
 
 EpochRunner::EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeSampler& sampler, Objective& objective,
-                         const Config& config)
-    : model_(model), optimizers_(optimizers), sampler_(sampler), objective_(objective), config_(config),
-      parameters_(model->parameters()), dense_parameters_(model->dense_parameters()) {}
+                         const Config& config, DataParallel& dp)
+    : model_(model), optimizers_(optimizers), sampler_(sampler), objective_(objective), config_(config), dp_(dp),
+      parameters_(model->parameters()), tables_(model->embedding_parameters()),
+      dense_parameters_(model->dense_parameters()) {}
 
-void EpochRunner::step(const torch::Tensor& loss) {
+double EpochRunner::step(const torch::Tensor& loss, int64_t epoch, int64_t batch, int64_t num_batches) {
   const TrainingConfig& t = config_.training;
+  double value = loss.item<double>();
   optimizers_.dense->zero_grad();
   if (optimizers_.rows) optimizers_.rows->zero_grad();
-  loss.backward();
+  // With several ranks the loss is summed with the first gradient bucket, so the backward pass
+  // comes first; one process checks before it.
+  if (dp_.active()) {
+    loss.backward();
+    dp_.reduce_gradients(dense_parameters_, tables_, !optimizers_.rows, value);
+  }
+  if (!std::isfinite(value)) {
+    fail("training: the loss is ", value, " at epoch ", epoch, ", step ", batch + 1, " of ", num_batches,
+         " (no update was made from it); checkpoints/last.pt still holds the last good epoch. "
+         "Expected a finite loss: lower training.learning_rate, raise training.temperature or check the inputs");
+  }
+  if (!dp_.active()) loss.backward();
   if (optimizers_.rows) {
     if (t.clip_grad_norm > 0) clip_with_rows(dense_parameters_, *optimizers_.rows, t.clip_grad_norm);
     optimizers_.rows->step();
@@ -50,6 +64,7 @@ void EpochRunner::step(const torch::Tensor& loss) {
     torch::nn::utils::clip_grad_norm_(parameters_, t.clip_grad_norm);
   }
   optimizers_.dense->step();
+  return value;
 }
 
 double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps, int64_t& pairs) {
@@ -57,9 +72,12 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
   const int64_t b = t.batch_size, k = config_.data.neg_ratio, n = train.size();
   int64_t num_batches = (n + b - 1) / b;
   if (t.max_steps_per_epoch > 0) num_batches = std::min(num_batches, t.max_steps_per_epoch);
+  // Rank 0's order (the one process's generator), the same on every rank.
   torch::Tensor perm = torch::randperm(n, torch::kLong);
+  dp_.broadcast({perm});
   model_->train();
-  Progress progress(str_cat("epoch ", epoch, "/", t.num_epochs), std::min(n, num_batches * b) * (1 + k), "pairs");
+  std::optional<Progress> progress;
+  if (dp_.is_root()) progress.emplace(str_cat("epoch ", epoch, "/", t.num_epochs), std::min(n, num_batches * b) * (1 + k), "pairs");
   double total = 0;
   // Batches are assembled in order, the next one on a background thread while this one trains;
   // a worker's exception surfaces at get().
@@ -73,20 +91,13 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
     Batch current = next.get();
     if (batch + 1 < num_batches) next = std::async(policy, assemble, batch + 1);
     torch::Tensor loss = objective_.loss(model_, sampler_, current.users, current.items, current.history);
-    const double value = loss.item<double>();
-    if (!std::isfinite(value)) {
-      fail("training: the loss is ", value, " at epoch ", epoch, ", step ", batch + 1, " of ", num_batches,
-           " (no update was made from it); checkpoints/last.pt still holds the last good epoch. "
-           "Expected a finite loss: lower training.learning_rate, raise training.temperature or check the inputs");
-    }
-    step(loss);
-    total += value;
+    total += step(loss, epoch, batch, num_batches);
     ++steps;
     pairs += current.positives * (1 + k);
-    progress.add(current.positives * (1 + k), str_cat("loss ", total / static_cast<double>(batch + 1)));
+    if (progress) progress->add(current.positives * (1 + k), str_cat("loss ", total / static_cast<double>(batch + 1)));
   }
   const double mean = num_batches ? total / static_cast<double>(num_batches) : NAN;
-  progress.finish(str_cat("loss ", mean));
+  if (progress) progress->finish(str_cat("loss ", mean));
   return mean;
 }
 

@@ -1,6 +1,8 @@
 // One epoch of training: the pairs in a seeded random order, batch by batch (the next batch
 // assembled on a background thread with training.prefetch), each step zero_grad -> loss ->
-// backward -> clip -> step; and the reference's validation loss.
+// backward -> clip -> step; and the reference's validation loss. In data-parallel training the
+// permutation is rank 0's (broadcast), each rank computes its rows of every global batch and the
+// gradients are summed over the ranks before the clip and the step (train/data_parallel.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -10,6 +12,7 @@
 
 #include "twotower/config/config.h"
 #include "twotower/model/two_tower.h"
+#include "twotower/train/data_parallel.h"
 #include "twotower/train/negative_sampler.h"
 #include "twotower/train/objective.h"
 #include "twotower/train/optimizers.h"
@@ -19,25 +22,30 @@ namespace twotower {
 
 class EpochRunner {
  public:
-  /// Keeps references to everything; each must outlive the runner.
+  /// Keeps references to everything; each must outlive the runner. `dp` is the objective's.
   EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeSampler& sampler, Objective& objective,
-              const Config& config);
+              const Config& config, DataParallel& dp);
 
   /// Runs one epoch over `train` (at most training.max_steps_per_epoch batches) with progress on
-  /// stderr. `epoch` is 1-based (for the progress line); `steps` counts optimizer steps across
-  /// epochs and `pairs` the (positive + negative) pairs scored. Returns the mean batch loss (NaN
-  /// for no batch). Throws, before the step, at the first non-finite batch loss.
+  /// stderr (rank 0's only). `epoch` is 1-based (for the progress line); `steps` counts optimizer
+  /// steps across epochs and `pairs` the (positive + negative) pairs scored, over all ranks.
+  /// Returns the mean batch loss (NaN for no batch). Throws, before the step, at the first
+  /// non-finite batch loss (on every rank).
   double run(const PairColumns& train, int64_t epoch, int64_t& steps, int64_t& pairs);
 
  private:
-  void step(const torch::Tensor& loss);
+  // zero_grad -> backward -> (sum over the ranks) -> finite check -> clip -> step; returns the
+  // batch's loss over all ranks.
+  double step(const torch::Tensor& loss, int64_t epoch, int64_t batch, int64_t num_batches);
 
   TwoTowerModel& model_;
   Optimizers& optimizers_;
   NegativeSampler& sampler_;
   Objective& objective_;
   const Config& config_;
+  DataParallel& dp_;
   std::vector<torch::Tensor> parameters_;
+  std::vector<torch::Tensor> tables_;
   std::vector<torch::Tensor> dense_parameters_;
 };
 

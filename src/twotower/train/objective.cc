@@ -11,8 +11,8 @@
 namespace twotower {
 
 Objective::Objective(const Config& config, const std::vector<int64_t>& train_items, int64_t num_items,
-                     const torch::Device& device)
-    : config_(config), device_(device) {
+                     const torch::Device& device, DataParallel* dp)
+    : config_(config), device_(device), dp_(dp ? *dp : one_process_) {
   // An item's chance of being a given in-batch candidate is its share of the training pairs;
   // items absent from training never are candidates, and count 1 keeps their log finite.
   std::vector<float> log_q(static_cast<size_t>(num_items), 0.0f);
@@ -28,35 +28,99 @@ Objective::Objective(const Config& config, const std::vector<int64_t>& train_ite
 
 torch::Tensor Objective::loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& users,
                               const torch::Tensor& items, const torch::Tensor& history) {
-  const TrainingConfig& t = config_.training;
   const int64_t m = users.numel();
-  const torch::Tensor u = users.to(device_), i = items.to(device_);
+  const RowRange rows = dp_.local_rows(m);  // all of them in one process
+  const torch::Tensor u = users.slice(0, rows.begin, rows.end).to(device_);
   // A pair's own history holds only earlier items; the stored recent items leave the target out.
-  const torch::Tensor h = history.defined() ? history.to(device_) : torch::Tensor();
-  const torch::Tensor exclude = h.defined() ? torch::Tensor() : i;
-  if (t.loss == LossKind::kSoftmax || t.loss == LossKind::kMixed) {
-    torch::Tensor q = model->user_embeddings(u, exclude, h);  // [B, D]
-    torch::Tensor columns = i;                       // [C]
-    torch::Tensor log_q;
-    if (t.logq_correction) {
-      // Expected draws of the item among the candidates: B * p(i) in-batch, M / N uniform.
-      log_q = log_q_.index_select(0, i) + static_cast<float>(std::log(static_cast<double>(m)));
-    }
-    if (t.loss == LossKind::kMixed) {
-      negatives_.resize(static_cast<size_t>(t.mixed_negatives));
-      sampler.sample(nullptr, t.mixed_negatives, 1, false, negatives_.data());  // positives unread
-      torch::Tensor uniform = torch::tensor(negatives_, torch::kLong).to(device_);
-      columns = torch::cat({i, uniform});
-      if (t.logq_correction) log_q = torch::cat({log_q, torch::full({t.mixed_negatives}, log_uniform_, log_q.options())});
-    }
-    torch::Tensor scores = matmul_2d(q, model->item_embeddings(columns).t(), matmul_options(t));  // [B, C]
-    return sampled_softmax_loss(scores, i, columns, log_q, t.temperature, t.mask_accidental_hits);
+  const torch::Tensor h = history.defined() ? history.slice(0, rows.begin, rows.end).to(device_) : torch::Tensor();
+  const torch::Tensor exclude = h.defined() ? torch::Tensor() : items.slice(0, rows.begin, rows.end).to(device_);
+  const LossKind kind = config_.training.loss;
+  torch::Tensor loss = kind == LossKind::kSoftmax || kind == LossKind::kMixed
+                           ? softmax_loss(model, sampler, items, u, h, exclude, rows)
+                           : pair_loss(model, sampler, items, u, h, exclude, rows);
+  if (!dp_.active()) return loss;
+  return loss * (static_cast<double>(rows.size()) / static_cast<double>(m));
+}
+
+Objective::Columns Objective::gathered_columns(TwoTowerModel& model, const torch::Tensor& positives,
+                                               const torch::Tensor& uniform, const RowRange& rows) {
+  const int64_t m = positives.numel(), extra = uniform.defined() ? uniform.numel() : 0;
+  const int world = dp_.world_size();
+  // Rank r computes its positives' vectors and its share of the shared negatives'; gathered, rank
+  // r's rows sit at offset[r]: its positives, then its negatives.
+  std::vector<int64_t> counts(static_cast<size_t>(world)), where(static_cast<size_t>(m + extra));
+  int64_t offset = 0;
+  for (int r = 0; r < world; ++r) {
+    const RowRange p = local_rows(m, r, world), n = local_rows(extra, r, world);
+    for (int64_t j = p.begin; j < p.end; ++j) where[static_cast<size_t>(j)] = offset + j - p.begin;
+    for (int64_t j = n.begin; j < n.end; ++j) where[static_cast<size_t>(m + j)] = offset + p.size() + j - n.begin;
+    counts[static_cast<size_t>(r)] = p.size() + n.size();
+    offset += p.size() + n.size();
   }
-  const int64_t k = config_.data.neg_ratio;
+  const RowRange own = local_rows(extra, dp_.rank(), world);
+  torch::Tensor mine = positives.slice(0, rows.begin, rows.end);
+  if (extra > 0) mine = torch::cat({mine, uniform.slice(0, own.begin, own.end)});
+  torch::Tensor gathered = dp_.gather_rows(model->item_embeddings(mine), counts);
+  // The loss reads row b's positive in column b: this rank's positives first, then the rest in
+  // their global order (the softmax is a sum over columns; only its order changes).
+  std::vector<int64_t> order;
+  for (int64_t j = rows.begin; j < rows.end; ++j) order.push_back(j);
+  for (int64_t j = 0; j < m + extra; ++j) {
+    if (j < rows.begin || j >= rows.end) order.push_back(j);
+  }
+  torch::Tensor order_tensor = torch::tensor(order, torch::kLong).to(device_);
+  std::vector<int64_t> rows_in_gathered;
+  for (int64_t j : order) rows_in_gathered.push_back(where[static_cast<size_t>(j)]);
+  return {gathered.index_select(0, torch::tensor(rows_in_gathered, torch::kLong).to(device_)), order_tensor};
+}
+
+torch::Tensor Objective::softmax_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
+                                      const torch::Tensor& u, const torch::Tensor& h, const torch::Tensor& exclude,
+                                      const RowRange& rows) {
+  const TrainingConfig& t = config_.training;
+  const int64_t m = items.numel();
+  const torch::Tensor i = items.to(device_);
+  torch::Tensor q = model->user_embeddings(u, exclude, h);  // [b, D]
+  torch::Tensor uniform;
+  torch::Tensor columns = i;                                 // [C]
+  torch::Tensor log_q;
+  if (t.logq_correction) {
+    // Expected draws of the item among the candidates: B * p(i) in-batch, M / N uniform.
+    log_q = log_q_.index_select(0, i) + static_cast<float>(std::log(static_cast<double>(m)));
+  }
+  if (t.loss == LossKind::kMixed) {
+    negatives_.resize(static_cast<size_t>(t.mixed_negatives));
+    sampler.sample(nullptr, t.mixed_negatives, 1, false, negatives_.data());  // positives unread
+    uniform = torch::tensor(negatives_, torch::kLong).to(device_);
+    columns = torch::cat({i, uniform});
+    if (t.logq_correction) log_q = torch::cat({log_q, torch::full({t.mixed_negatives}, log_uniform_, log_q.options())});
+  }
+  torch::Tensor vectors;
+  if (dp_.active()) {
+    Columns gathered = gathered_columns(model, i, uniform, rows);
+    vectors = gathered.vectors;
+    columns = columns.index_select(0, gathered.order);
+    if (log_q.defined()) log_q = log_q.index_select(0, gathered.order);
+  } else {
+    vectors = model->item_embeddings(columns);
+  }
+  torch::Tensor scores = matmul_2d(q, vectors.t(), matmul_options(t));  // [b, C]
+  return sampled_softmax_loss(scores, i.slice(0, rows.begin, rows.end), columns, log_q, t.temperature,
+                              t.mask_accidental_hits);
+}
+
+torch::Tensor Objective::pair_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
+                                   const torch::Tensor& u, const torch::Tensor& h, const torch::Tensor& exclude,
+                                   const RowRange& rows) {
+  const TrainingConfig& t = config_.training;
+  const int64_t m = items.numel(), b = rows.size(), k = config_.data.neg_ratio;
+  // The whole batch's negatives are drawn on every rank (the sampler's sequence is the one
+  // process's); a rank keeps its rows' (negative r of positive j at r * m + j).
   negatives_.resize(static_cast<size_t>(k * m));
   sampler.sample(items.data_ptr<int64_t>(), m, k, config_.data.negatives_exclude_positive, negatives_.data());
-  torch::Tensor negatives = torch::tensor(negatives_, torch::kLong).to(device_);
-  torch::Tensor candidates = torch::cat({i, negatives});  // [(1 + k) B]
+  torch::Tensor negatives = torch::tensor(negatives_, torch::kLong).view({k, m}).slice(1, rows.begin, rows.end);
+  torch::Tensor candidates =
+      torch::cat({items.slice(0, rows.begin, rows.end), negatives.reshape({k * b})}).to(device_);  // [(1 + k) b]
   torch::Tensor scores;
   if (t.shared_user_tower) {
     scores = shared_user_scores(model, u, candidates, k, h);
@@ -69,9 +133,9 @@ torch::Tensor Objective::loss(TwoTowerModel& model, NegativeSampler& sampler, co
               model->item_embeddings(candidates)).sum(-1);
   }
   torch::Tensor scale = model->logit_scale(t.logit_scale);
-  if (t.loss == LossKind::kBpr) return bpr_loss(scores.slice(0, 0, m), scores.slice(0, m), scale);
-  if (!labels_.defined() || labels_.numel() != (1 + k) * m) {
-    labels_ = torch::cat({torch::ones({m}), torch::zeros({k * m})}).to(device_);
+  if (t.loss == LossKind::kBpr) return bpr_loss(scores.slice(0, 0, b), scores.slice(0, b), scale);
+  if (!labels_.defined() || labels_.numel() != (1 + k) * b) {
+    labels_ = torch::cat({torch::ones({b}), torch::zeros({k * b})}).to(device_);
   }
   return bce_loss(scores, labels_, scale);
 }

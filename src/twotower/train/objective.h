@@ -1,5 +1,8 @@
 // The configured training loss of one batch of positive (user, item) pairs: draws what negatives
-// the loss needs, runs the towers and returns the loss of train/loss.h.
+// the loss needs, runs the towers and returns the loss of train/loss.h. In data-parallel training
+// (train/data_parallel.h) every rank passes the same global batch and draws the same negatives;
+// the towers run on the rank's own rows (and its share of the shared negatives), the in-batch
+// candidates' vectors are gathered, and the loss returned is the rank's share of the global mean.
 #pragma once
 
 #include <torch/torch.h>
@@ -9,6 +12,7 @@
 
 #include "twotower/config/config.h"
 #include "twotower/model/two_tower.h"
+#include "twotower/train/data_parallel.h"
 #include "twotower/train/negative_sampler.h"
 
 namespace twotower {
@@ -16,19 +20,39 @@ namespace twotower {
 class Objective {
  public:
   /// @param train_items  the item of every training pair: the item frequencies of log-Q
+  /// @param dp           the ranks the batch is split over, kept by pointer; null: one process
   Objective(const Config& config, const std::vector<int64_t>& train_items, int64_t num_items,
-            const torch::Device& device);
+            const torch::Device& device, DataParallel* dp = nullptr);
 
-  /// @param users, items  [B] int64 positive pairs on the CPU
+  /// @param users, items  [B] int64 positive pairs on the CPU (the global batch)
   /// @param history       [B, N] int64 each pair's own pooled history (model.user_history_mode:
   ///                      before) on the CPU, or undefined (the model's stored recent items)
-  /// @return a 0-dim float32 loss on the device
+  /// @return a 0-dim float32 loss on the device: the batch's mean loss with one process; with W,
+  ///         this rank's rows' share of it (the ranks' values sum to the global mean)
   torch::Tensor loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& users,
                      const torch::Tensor& items, const torch::Tensor& history = {});
 
  private:
+  // The item vectors of the in-batch softmax's columns (positives, then the shared uniform
+  // negatives) with this rank's positives moved first: `order` maps a column to its global index.
+  struct Columns {
+    torch::Tensor vectors;  // [C, D]
+    torch::Tensor order;    // [C] int64
+  };
+  Columns gathered_columns(TwoTowerModel& model, const torch::Tensor& positives, const torch::Tensor& uniform,
+                           const RowRange& rows);
+  // The in-batch softmax (loss softmax or mixed) and the pair losses (bce, bpr).
+  torch::Tensor softmax_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
+                             const torch::Tensor& u, const torch::Tensor& h, const torch::Tensor& exclude,
+                             const RowRange& rows);
+  torch::Tensor pair_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
+                          const torch::Tensor& u, const torch::Tensor& h, const torch::Tensor& exclude,
+                          const RowRange& rows);
+
   const Config& config_;
   torch::Device device_;
+  DataParallel one_process_;
+  DataParallel& dp_;
   torch::Tensor log_q_;      // [num_items] float32 on the device: log(frequency / pairs)
   double log_uniform_ = 0;   // log(mixed_negatives / num_items): expected draws of an item, uniform
   std::vector<int64_t> negatives_;

@@ -12,6 +12,13 @@ double embedding_rate(const TrainingConfig& t) {
   return t.embedding_learning_rate > 0 ? t.embedding_learning_rate : t.learning_rate;
 }
 
+void use_sparse_table_gradients(TwoTowerModel& model) {
+  for (auto* e : {&model->user_tower->embedding, &model->item_tower->embedding, &model->item_tower->category_embedding,
+                  &model->item_tower->brand_embedding}) {
+    if (*e) (*e)->options.sparse(true);
+  }
+}
+
 Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t) {
   Optimizers o;
   std::vector<torch::optim::OptimizerParamGroup> groups;
@@ -23,10 +30,7 @@ Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t) {
     options.learning_rate = embedding_rate(t);
     options.weight_decay = t.weight_decay;
     o.rows = std::make_unique<RowWiseOptimizer>(model->embedding_parameters(), options);
-    for (auto* e : {&model->user_tower->embedding, &model->item_tower->embedding, &model->item_tower->category_embedding,
-                    &model->item_tower->brand_embedding}) {
-      if (*e) (*e)->options.sparse(true);
-    }
+    use_sparse_table_gradients(model);
   }
   groups.emplace_back(model->dense_parameters());
   if (t.optimizer == OptimizerKind::kAdam) {

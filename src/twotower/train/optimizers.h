@@ -27,6 +27,10 @@ struct Optimizers {
 /// optimizer the tables switch to sparse gradients (a step touches the looked-up rows only).
 Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t);
 
+/// Makes the id tables' gradients sparse (only the looked-up rows): for the row-wise optimizers
+/// and for data-parallel training, whose ranks exchange the touched rows only.
+void use_sparse_table_gradients(TwoTowerModel& model);
+
 /// Sets every group's rate to the schedule's value at `step` (training.scheduler, one step per
 /// epoch): learning_rate for the dense layers, the embedding rate for the tables.
 void set_learning_rates(Optimizers& optimizers, const TrainingConfig& t, int64_t step);

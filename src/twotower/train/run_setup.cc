@@ -68,14 +68,15 @@ Config resolved_paths(Config c) {
   return c;
 }
 
-torch::Device setup_device(const TrainingConfig& t) {
+torch::Device setup_device(const TrainingConfig& t, int cuda_index) {
   if (t.threads > 0) torch::set_num_threads(static_cast<int>(t.threads));
   const bool cuda = torch::cuda::is_available();
   if (t.device == DeviceKind::kCuda && !cuda) {
     fail("training.device: got cuda, expected auto or cpu (no CUDA device is available to LibTorch)");
   }
   const torch::Device device =
-      t.device == DeviceKind::kCpu || !cuda ? torch::Device(torch::kCPU) : torch::Device(torch::kCUDA, 0);
+      t.device == DeviceKind::kCpu || !cuda ? torch::Device(torch::kCPU)
+                                                                : torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(cuda_index));
   check_matmul_precision(t, device);
   log_info("train: output ", t.output_dir, ", device ", device.str(), ", ", torch::get_num_threads(), " threads",
            device.is_cpu() ? str_cat(", matrix products by ", onednn_available() ? to_string(t.cpu_matmul) : "torch",

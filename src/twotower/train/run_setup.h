@@ -26,8 +26,9 @@ Config resolved_paths(Config config);
 /// Sets torch's intra-op threads (training.threads), picks the device (training.device) and checks
 /// the options that depend on the machine before any work: cuda without a CUDA device, bf16
 /// products without a CPU that has them (matmul_precision: bf16 on a GPU is a warning: the layers
-/// run in fp32 there). Logs the choice.
-torch::Device setup_device(const TrainingConfig& training);
+/// run in fp32 there). Logs the choice. A CUDA device is number `cuda_index` (a data-parallel
+/// rank's local rank).
+torch::Device setup_device(const TrainingConfig& training, int cuda_index = 0);
 
 /// The model `config` describes at `data`'s vocabulary sizes, seeded with data.seed, with its item
 /// features (category, brand, text), each user's recent items of `train_rows`

@@ -26,13 +26,18 @@ void move_with_checksum(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
-RunWriter::RunWriter(const Config& config, bool resume)
+RunWriter::RunWriter(const Config& config, bool resume, bool writes)
     : best_metric_(config.training.best_metric),
       loss_(to_string(config.training.loss)),
+      writes_(writes),
       dir_(config.training.output_dir),
       last_(dir_ / "checkpoints" / "last.pt"),
       best_(dir_ / "checkpoints" / "best.pt"),
       previous_(dir_ / "checkpoints" / "previous.pt") {
+  if (!writes_) {
+    if (resume && !fs::exists(last_)) fail("--resume: ", last_.string(), " does not exist");
+    return;
+  }
   fs::create_directories(dir_ / "checkpoints");
   set_log_file(dir_ / "train.log");
   try {
@@ -47,10 +52,13 @@ RunWriter::RunWriter(const Config& config, bool resume)
   }
 }
 
-RunWriter::~RunWriter() { set_log_file({}); }
+RunWriter::~RunWriter() {
+  if (writes_) set_log_file({});
+}
 
 void RunWriter::write_epoch(TwoTowerModel& model, const Optimizers& optimizers, const TrainState& state, bool best,
                             const nlohmann::json& history) {
+  if (!writes_) return;
   // The new checkpoint is complete before the old one moves: a failed write (a full disk) leaves
   // last.pt as it was; then last.pt becomes previous.pt and the new one last.pt.
   const fs::path next = dir_ / "checkpoints" / "next.pt";
@@ -69,6 +77,7 @@ void RunWriter::write_epoch(TwoTowerModel& model, const Optimizers& optimizers, 
 }
 
 void RunWriter::write_plot(const nlohmann::json& history, std::vector<std::string> metric_names) const {
+  if (!writes_) return;
   // Metrics of resumed epochs that this invocation did not compute are drawn too.
   static const std::set<std::string> kFixed{"epoch", "train_loss", "val_loss", "learning_rate",
                                             "seconds", "pairs_per_s", "steps"};

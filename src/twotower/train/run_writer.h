@@ -20,8 +20,10 @@ class RunWriter {
  public:
   /// Creates output_dir/checkpoints, sends the log to output_dir/train.log until destruction and
   /// writes config.yaml. Throws when `resume` is set and last.pt does not exist; warns when it is
-  /// not set and an earlier run's checkpoints are there (they are overwritten).
-  RunWriter(const Config& config, bool resume);
+  /// not set and an earlier run's checkpoints are there (they are overwritten). Without `writes`
+  /// (the ranks other than 0 of a data-parallel run) it only knows the paths: it creates, writes
+  /// and warns nothing, and write_epoch and write_plot do nothing.
+  RunWriter(const Config& config, bool resume, bool writes = true);
   ~RunWriter();
   RunWriter(const RunWriter&) = delete;
   RunWriter& operator=(const RunWriter&) = delete;
@@ -46,6 +48,7 @@ class RunWriter {
  private:
   std::string best_metric_;
   std::string loss_;  // training.loss, for the plot's train-loss axis
+  bool writes_;
   std::filesystem::path dir_, last_, best_, previous_;
 };
 

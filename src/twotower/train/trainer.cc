@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
@@ -11,6 +12,7 @@
 #include "twotower/data/model_inputs.h"
 #include "twotower/serve/embedding_export.h"
 #include "twotower/train/best_epoch.h"
+#include "twotower/train/data_parallel.h"
 #include "twotower/train/epoch_runner.h"
 #include "twotower/train/run_setup.h"
 #include "twotower/train/run_writer.h"
@@ -67,10 +69,26 @@ void add_hook_metrics(const TrainOptions& options, TwoTowerModel& model, const D
   }
 }
 
+// What the collectives cost per step in the epoch just run (rank 0's view), for history.json.
+void add_communication(nlohmann::json& record, const CommunicationStats& c, double epoch_seconds) {
+  const double steps = static_cast<double>(std::max<int64_t>(c.steps, 1));
+  record["comm_dense_bytes_per_step"] = static_cast<double>(c.dense_bytes) / steps;
+  record["comm_sparse_bytes_per_step"] = static_cast<double>(c.sparse_bytes) / steps;
+  record["comm_gather_bytes_per_step"] = static_cast<double>(c.gather_bytes) / steps;
+  record["comm_share"] = epoch_seconds > 0 ? c.seconds / epoch_seconds : 0.0;
+}
+
+// The CUDA device of this rank: torchrun's LOCAL_RANK (0 outside torchrun).
+int local_rank() {
+  const char* value = std::getenv("LOCAL_RANK");
+  return value ? std::atoi(value) : 0;
+}
+
 // The run's state between stages: what the epochs read and update.
 struct Run {
   const Config& config;
   const TrainOptions& options;
+  DataParallel& dp;
   torch::Device device;
   Dataset& data;
   TwoTowerModel& model;
@@ -86,25 +104,32 @@ struct Run {
 void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, TrainSummary& summary) {
   const TrainingConfig& t = run.config.training;
   std::vector<int64_t> train_items(train.items.data_ptr<int64_t>(), train.items.data_ptr<int64_t>() + train.size());
-  Objective objective(run.config, train_items, run.model->sizes().num_items, run.device);
-  EpochRunner runner(run.model, run.optimizers, run.sampler, objective, run.config);
+  Objective objective(run.config, train_items, run.model->sizes().num_items, run.device, &run.dp);
+  EpochRunner runner(run.model, run.optimizers, run.sampler, objective, run.config, run.dp);
+  const bool root = run.dp.is_root();
   const BestEpochTracker best(t);
   double train_seconds = 0;
   int64_t pairs_this_run = 0;
   std::vector<std::string> metric_names;
   for (int64_t epoch = run.state.epoch + 1; epoch <= t.num_epochs; ++epoch) {
     set_learning_rates(run.optimizers, t, run.state.scheduler_step);
+    // Rank 0 continues the one process's generator (checkpointed); the others draw their rows'
+    // dropout from a stream of their own, seeded per epoch so that a resume repeats it.
+    if (!root) torch::manual_seed(run.dp.rank_seed(run.config.data.seed, epoch));
+    run.dp.reset_stats();
     const auto start = std::chrono::steady_clock::now();
     int64_t pairs = 0;
     const double train_loss = runner.run(train, epoch, run.state.step, pairs);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     train_seconds += seconds;
     pairs_this_run += pairs;
-    const double val_loss = validation_loss(run.model, valid, run.config, run.device);
+    // Validation and the best epoch are rank 0's; the others wait for its stop decision.
+    const double val_loss = root ? validation_loss(run.model, valid, run.config, run.device) : NAN;
     nlohmann::json record = epoch_record(epoch, train_loss, val_loss, seconds, pairs, run.state.step,
                                          run.optimizers.learning_rate());
-    add_hook_metrics(run.options, run.model, run.data, run.config, run.device, epoch, record, metric_names);
-    const bool better = best.update(record, epoch, metric_names, run.state);
+    if (run.dp.active()) add_communication(record, run.dp.stats(), seconds);
+    if (root) add_hook_metrics(run.options, run.model, run.data, run.config, run.device, epoch, record, metric_names);
+    const bool better = root && best.update(record, epoch, metric_names, run.state);
     run.history.push_back(record);
     log_info("epoch ", epoch, "/", t.num_epochs, ": ", record.dump(), better ? " (best)" : "");
     log_memory("after the epoch");
@@ -116,7 +141,7 @@ void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, Tr
     capture_rng_state(run.state);
     run.writer.write_epoch(run.model, run.optimizers, run.state, better, run.history);
     if (run.options.after_epoch) run.options.after_epoch(epoch);
-    if (best.should_stop(run.state)) {
+    if (run.dp.rank_zero_says(root && best.should_stop(run.state))) {
       log_info("early stopping: ", t.best_metric, " has not improved for ", run.state.epochs_without_improvement,
                " epochs (best ", run.state.best_value, " at epoch ", run.state.best_epoch, ")");
       summary.stopped_early = true;
@@ -129,6 +154,8 @@ void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, Tr
 
 // After the epochs: the best epoch's model, exported as the run's embeddings.
 void finish(Run& run, TrainSummary& summary) {
+  summary.epochs_done = run.state.epoch;
+  if (!run.dp.is_root()) return;
   summary.clamped_user_ids = run.model->clamped_user_ids();
   summary.clamped_item_ids = run.model->clamped_item_ids();
   if (summary.clamped_user_ids + summary.clamped_item_ids > 0) {
@@ -143,7 +170,6 @@ void finish(Run& run, TrainSummary& summary) {
   const fs::path& best = run.writer.best_checkpoint();
   if (run.state.best_epoch != run.state.epoch && fs::exists(best)) load_checkpoint(best, run.model, nullptr);
   export_embeddings(run.model, run.data, run.config, run.device, run.writer.dir());
-  summary.epochs_done = run.state.epoch;
   summary.best_epoch = run.state.best_epoch;
   summary.best_value = run.state.best_value;
   summary.history = run.history;
@@ -156,8 +182,15 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   const Config config = resolved_paths(given);
   const TrainingConfig& t = config.training;
   check_best_metric(t, options);
-  RunWriter writer(config, options.resume);
-  const torch::Device device = setup_device(t);
+  DataParallel dp(options.group);
+  // The other ranks say only what goes wrong; rank 0 logs the run.
+  if (!dp.is_root()) set_log_level(LogLevel::kWarn);
+  RunWriter writer(config, options.resume, dp.is_root());
+  const torch::Device device = setup_device(t, dp.active() ? local_rank() : 0);
+  if (dp.active()) {
+    log_info("data-parallel: ", dp.world_size(), " ranks (", dp.describe(), "), global batch ", t.batch_size,
+             " split over them");
+  }
 
   log_memory("start");
   Dataset data = load_dataset(config.data.data_path, ItemText::kSkip);
@@ -170,10 +203,13 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   log_info("model: ", model->describe_parameters());
   log_memory("model and item features");
 
+  // The replicas start from rank 0's parameters; the ranks exchange the tables' touched rows.
+  dp.broadcast_parameters(model->parameters());
+  if (dp.active()) use_sparse_table_gradients(model);
   Optimizers optimizers = make_optimizers(model, t);
   if (optimizers.rows) log_info("embeddings: row-wise ", to_string(t.embedding_optimizer), " (only the rows a batch touches)");
   NegativeSampler sampler(data.num_items(), config.data.seed);
-  Run run{config, options, device, data, model, optimizers, sampler, writer, TrainState{}};
+  Run run{config, options, dp, device, data, model, optimizers, sampler, writer, TrainState{}};
   run.state.config_yaml = config_to_yaml(config);
   if (options.resume) {
     run.state = resume_run(writer.last_checkpoint(), writer.previous_checkpoint(), config, model, optimizers, sampler,

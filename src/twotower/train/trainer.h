@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 
 #include "twotower/config/config.h"
 #include "twotower/data/dataset.h"
@@ -45,6 +46,11 @@ struct TrainOptions {
   /// exception it throws ends the run there and leaves it resumable (the Python module raises
   /// KeyboardInterrupt so on Ctrl-C).
   std::function<void(int64_t epoch)> after_epoch;
+  /// Data-parallel training over the ranks of this group (torch.distributed's, handed over by the
+  /// Python module; train/data_parallel.h): training.batch_size is the global batch, split over
+  /// the ranks; rank 0 validates and writes the run's files (output_dir must be the same path on
+  /// every rank, and shared for a resume on several machines). Null: one process.
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
 };
 
 struct TrainSummary {
@@ -58,7 +64,8 @@ struct TrainSummary {
   nlohmann::json history;    // one object per epoch: epoch, train_loss, val_loss, learning_rate, ...
 };
 
-/// Trains as `config` says; throws twotower::Error on bad data or configuration.
+/// Trains as `config` says; throws twotower::Error on bad data or configuration. In a group, every
+/// rank calls it with the same config; the summary's best_* and history are rank 0's alone.
 TrainSummary run_training(const Config& config, const TrainOptions& options = {});
 
 }  // namespace twotower
