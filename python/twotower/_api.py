@@ -45,8 +45,19 @@ def _distributed_train(args):
     backend = "cpu:gloo,cuda:nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
     # How long a collective waits for a rank that stopped answering before this one fails.
     timeout = datetime.timedelta(seconds=float(os.environ.get("TWOTOWER_DIST_TIMEOUT", "600")))
-    dist.init_process_group(backend, timeout=timeout)
-    if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0 and "--resume" not in args:
+    restart = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True":
+        # The agent's store outlives a restart (same MASTER_PORT), so the group's keys get the
+        # attempt in their prefix: without it a restarted worker reads the dead workers' Gloo
+        # addresses and fails with "connectFullMesh failed ... Connection refused".
+        store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]),
+                              int(os.environ["WORLD_SIZE"]), is_master=False, timeout=timeout)
+        dist.init_process_group(backend, store=dist.PrefixStore(f"twotower/attempt_{restart}", store),
+                                rank=int(os.environ["RANK"]), world_size=int(os.environ["WORLD_SIZE"]),
+                                timeout=timeout)
+    else:
+        dist.init_process_group(backend, timeout=timeout)
+    if restart > 0 and "--resume" not in args:
         args = args + ["--resume-if-exists"]
     try:
         return _core.run_cli(args, dist.group.WORLD)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <numeric>
 
 #include "twotower/common/error.h"
@@ -82,11 +83,18 @@ RowRange local_rows(int64_t m, int rank, int world_size) {
   return {m * rank / world_size, m * (rank + 1) / world_size};
 }
 
-DataParallel::DataParallel(c10::intrusive_ptr<c10d::ProcessGroup> group) : group_(std::move(group)) {
+DataParallel::DataParallel(c10::intrusive_ptr<c10d::ProcessGroup> group, const torch::Device& device)
+    : group_(std::move(group)) {
   if (group_) {
     rank_ = group_->getRank();
     world_size_ = group_->getSize();
   }
+  const char* exchange = std::getenv("TWOTOWER_SPARSE_EXCHANGE");
+  const std::string forced = exchange ? exchange : "";
+  if (!forced.empty() && forced != "allgather" && forced != "allreduce") {
+    fail("TWOTOWER_SPARSE_EXCHANGE: got \"", forced, "\", expected allgather or allreduce");
+  }
+  gather_sparse_ = forced.empty() ? !device.is_cpu() : forced == "allgather";
 }
 
 std::string DataParallel::describe() const {
@@ -180,17 +188,52 @@ void DataParallel::reduce_gradients(const std::vector<torch::Tensor>& dense, con
     loss_sent = true;
     first = last;
   }
-  // Sparse: Gloo's sparse all-reduce exchanges each rank's touched rows and sums them.
+  // Sparse: each rank's touched rows go to every rank, which sums them.
   for (const torch::Tensor& table : tables) {
-    std::vector<torch::Tensor> g{sparse_grad_of(table)};
-    stats_.sparse_bytes += g[0]._indices().nbytes() + g[0]._values().nbytes();
+    torch::Tensor g = sparse_grad_of(table);
+    stats_.sparse_bytes += static_cast<int64_t>(g._indices().nbytes() + g._values().nbytes());
     const auto start = Clock::now();
-    c10::intrusive_ptr<c10d::Work> work = group_->allreduce(g);
-    work->wait();
+    torch::Tensor summed = gather_sparse_ ? sum_sparse_by_gathering(g) : sum_sparse_by_gloo(g);
     stats_.seconds += seconds_since(start);
-    torch::Tensor summed = work->result().empty() ? g[0] : work->result()[0];
     table.mutable_grad() = dense_tables ? summed.to_dense() : summed;
   }
+}
+
+torch::Tensor DataParallel::sum_sparse_by_gloo(const torch::Tensor& grad) {
+  std::vector<torch::Tensor> g{grad};
+  c10::intrusive_ptr<c10d::Work> work = group_->allreduce(g);
+  work->wait();
+  return work->result().empty() ? g[0] : work->result()[0];
+}
+
+torch::Tensor DataParallel::sum_sparse_by_gathering(const torch::Tensor& grad) {
+  // The rows' counts first, then indices and values padded to the largest count.
+  const torch::Tensor indices = grad._indices(), values = grad._values();
+  std::vector<std::vector<torch::Tensor>> counts(1);
+  for (int r = 0; r < world_size_; ++r) counts[0].push_back(torch::empty({1}, indices.options()));
+  std::vector<torch::Tensor> mine{torch::full({1}, indices.size(1), indices.options())};
+  group_->allgather(counts, mine)->wait();
+  std::vector<int64_t> n;
+  for (const torch::Tensor& c : counts[0]) n.push_back(c.item<int64_t>());
+  const int64_t longest = *std::max_element(n.begin(), n.end());
+  torch::Tensor padded_indices = torch::zeros({1, longest}, indices.options());
+  torch::Tensor padded_values = torch::zeros({longest, values.size(1)}, values.options());
+  padded_indices.slice(1, 0, indices.size(1)).copy_(indices);
+  padded_values.slice(0, 0, values.size(0)).copy_(values);
+  std::vector<std::vector<torch::Tensor>> all_indices(1), all_values(1);
+  for (int r = 0; r < world_size_; ++r) {
+    all_indices[0].push_back(torch::empty_like(padded_indices));
+    all_values[0].push_back(torch::empty_like(padded_values));
+  }
+  std::vector<torch::Tensor> in_indices{padded_indices}, in_values{padded_values};
+  group_->allgather(all_indices, in_indices)->wait();
+  group_->allgather(all_values, in_values)->wait();
+  std::vector<torch::Tensor> parts_indices, parts_values;
+  for (size_t r = 0; r < n.size(); ++r) {
+    parts_indices.push_back(all_indices[0][r].slice(1, 0, n[r]));
+    parts_values.push_back(all_values[0][r].slice(0, 0, n[r]));
+  }
+  return torch::sparse_coo_tensor(torch::cat(parts_indices, 1), torch::cat(parts_values), grad.sizes()).coalesce();
 }
 
 }  // namespace twotower

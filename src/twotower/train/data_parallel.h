@@ -50,9 +50,12 @@ class DataParallel {
  public:
   /// One process: rank 0 of 1, no communication.
   DataParallel() = default;
-  /// The ranks of `group` (null: one process). Collectives time out as the group was configured
-  /// (init_process_group's timeout).
-  explicit DataParallel(c10::intrusive_ptr<c10d::ProcessGroup> group);
+  /// The ranks of `group` (null: one process), training on `device`. Collectives time out as the
+  /// group was configured (init_process_group's timeout). The tables' sparse gradients are summed
+  /// by Gloo's sparse all-reduce on the CPU, and by all-gathering each rank's rows on a GPU (NCCL
+  /// has no sparse all-reduce); TWOTOWER_SPARSE_EXCHANGE=allgather|allreduce forces one (a
+  /// diagnostic: both give the same sums).
+  DataParallel(c10::intrusive_ptr<c10d::ProcessGroup> group, const torch::Device& device);
 
   int rank() const { return rank_; }
   int world_size() const { return world_size_; }
@@ -96,10 +99,13 @@ class DataParallel {
 
  private:
   void all_reduce(std::vector<torch::Tensor>& tensors, int64_t& byte_counter);
+  torch::Tensor sum_sparse_by_gloo(const torch::Tensor& grad);
+  torch::Tensor sum_sparse_by_gathering(const torch::Tensor& grad);
 
   c10::intrusive_ptr<c10d::ProcessGroup> group_;
   int rank_ = 0;
   int world_size_ = 1;
+  bool gather_sparse_ = false;
   CommunicationStats stats_;
 };
 

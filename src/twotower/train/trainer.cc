@@ -155,6 +155,7 @@ void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, Tr
 // After the epochs: the best epoch's model, exported as the run's embeddings.
 void finish(Run& run, TrainSummary& summary) {
   summary.epochs_done = run.state.epoch;
+  summary.history = nlohmann::json::array();
   if (!run.dp.is_root()) return;
   summary.clamped_user_ids = run.model->clamped_user_ids();
   summary.clamped_item_ids = run.model->clamped_item_ids();
@@ -182,11 +183,12 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   const Config config = resolved_paths(given);
   const TrainingConfig& t = config.training;
   check_best_metric(t, options);
-  DataParallel dp(options.group);
+  const bool root = !options.group || options.group->getRank() == 0;
   // The other ranks say only what goes wrong; rank 0 logs the run.
-  if (!dp.is_root()) set_log_level(LogLevel::kWarn);
-  RunWriter writer(config, options.resume, dp.is_root());
-  const torch::Device device = setup_device(t, dp.active() ? local_rank() : 0);
+  if (!root) set_log_level(LogLevel::kWarn);
+  RunWriter writer(config, options.resume, root);
+  const torch::Device device = setup_device(t, options.group ? local_rank() : 0);
+  DataParallel dp(options.group, device);
   if (dp.active()) {
     log_info("data-parallel: ", dp.world_size(), " ranks (", dp.describe(), "), global batch ", t.batch_size,
              " split over them");

@@ -65,7 +65,8 @@ struct TrainSummary {
 };
 
 /// Trains as `config` says; throws twotower::Error on bad data or configuration. In a group, every
-/// rank calls it with the same config; the summary's best_* and history are rank 0's alone.
+/// rank calls it with the same config; the summary's best_* and history are rank 0's alone (the
+/// other ranks get epochs_done, pairs_per_second and an empty history).
 TrainSummary run_training(const Config& config, const TrainOptions& options = {});
 
 }  // namespace twotower
