@@ -46,9 +46,9 @@ void run_command(const std::vector<std::string>& args) {
   cli::run_cli_or_throw(args);
 }
 
-// Between epochs (after the checkpoint), a pending Ctrl-C raises KeyboardInterrupt out of the
-// trainer, so the run stops resumable.
-void raise_pending_signals(int64_t /*epoch*/) {
+// After each step and between epochs (after the checkpoint), a pending Ctrl-C raises
+// KeyboardInterrupt out of the trainer, so the run stops resumable from its last checkpoint.
+void raise_pending_signals() {
   py::gil_scoped_acquire gil;
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
 }
@@ -64,7 +64,8 @@ std::string train(const std::string& config_path, const std::string& config_yaml
                                               : load_config(config_path, overrides);
     TrainOptions options;
     options.resume = resume;
-    options.after_epoch = raise_pending_signals;
+    options.after_epoch = [](int64_t /*epoch*/) { raise_pending_signals(); };
+    options.between_steps = raise_pending_signals;
     options.group = context.group;
     summary = cli::run_train(config, options, eval);
     run_dir = config.training.output_dir;

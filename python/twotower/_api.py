@@ -150,8 +150,9 @@ def train(config, overrides=None, resume=False, eval=True, group=None):
 
     Raises:
         twotower.Error: a bad config (file, line, field, value got and expected) or bad data.
-        KeyboardInterrupt: Ctrl-C; checked after each epoch's checkpoint, so the run is left
-            resumable with ``resume=True``.
+        KeyboardInterrupt: Ctrl-C; checked after every step and after each epoch's checkpoint:
+            the run is left resumable with ``resume=True`` from its last checkpoint (the epoch
+            under way, if any, is run again).
     """
     if isinstance(config, dict):
         path, text, source = "", json.dumps(config, indent=2), "<dict>"

@@ -15,8 +15,8 @@ def run_command(args: List[str]) -> None:
 def train(config_path: str, config_yaml: str, source: str, overrides: List[str], resume: bool,
           eval: bool, group: Any = None) -> str:
     """Trains from a YAML file (config_path) or YAML text (config_yaml, named source in
-    messages); returns the summary as JSON text. Raises KeyboardInterrupt after the epoch's
-    checkpoint when Ctrl-C was pressed."""
+    messages); returns the summary as JSON text. Raises KeyboardInterrupt at the next step (or
+    after the epoch's checkpoint) when Ctrl-C was pressed."""
 
 class NotFoundError(KeyError): ...
 

@@ -211,6 +211,22 @@ def test_keyboard_interrupt_leaves_a_resumable_run(root, prepared, cli_run):
         assert (out / name).read_bytes() == (cli_run / name).read_bytes()
 
 
+def test_keyboard_interrupt_stops_within_an_epoch(root, prepared):
+    # One epoch of batches of 2 (about 1,400 steps, seconds): Ctrl-C a step into it raises before
+    # the epoch ends, so no checkpoint and no history exist yet.
+    out = root / "interrupted-mid-epoch"
+    overrides = dict(run_overrides(prepared, out), **{"training.num_epochs": 1, "training.batch_size": 2,
+                                                      "training.best_metric": "train_loss"})
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        twotower.train(str(ROOT / "configs" / "best.yaml"), overrides, eval=False)
+    timer.join()
+    assert not (out / "checkpoints" / "last.pt").exists(), "the epoch finished before the interrupt"
+    assert time.monotonic() - started < 60
+
+
 def test_ctrl_c_ends_python_m_twotower_train_as_the_program_and_resume_finishes(root, prepared, cli_run):
     out = root / "module-cli-interrupted"
     args = ["train", "--config", ROOT / "configs" / "best.yaml", *cli_overrides(run_overrides(prepared, out))]

@@ -35,8 +35,9 @@ Batch make_batch(const PairColumns& train, const torch::Tensor& perm, int64_t s,
 }  // namespace
 
 EpochRunner::EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeSampler& sampler, Objective& objective,
-                         const Config& config, DataParallel& dp)
+                         const Config& config, DataParallel& dp, std::function<void()> between_steps)
     : model_(model), optimizers_(optimizers), sampler_(sampler), objective_(objective), config_(config), dp_(dp),
+      between_steps_(std::move(between_steps)),
       parameters_(model->parameters()), tables_(model->embedding_parameters()),
       dense_parameters_(model->dense_parameters()) {}
 
@@ -95,6 +96,7 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
     ++steps;
     pairs += current.positives * (1 + k);
     if (progress) progress->add(current.positives * (1 + k), str_cat("loss ", total / static_cast<double>(batch + 1)));
+    if (between_steps_) between_steps_();
   }
   const double mean = num_batches ? total / static_cast<double>(num_batches) : NAN;
   if (progress) progress->finish(str_cat("loss ", mean));

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "twotower/config/config.h"
@@ -23,8 +24,9 @@ namespace twotower {
 class EpochRunner {
  public:
   /// Keeps references to everything; each must outlive the runner. `dp` is the objective's.
+  /// `between_steps`, when set, is called after each step (an exception it throws ends the epoch).
   EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeSampler& sampler, Objective& objective,
-              const Config& config, DataParallel& dp);
+              const Config& config, DataParallel& dp, std::function<void()> between_steps = {});
 
   /// Runs one epoch over `train` (at most training.max_steps_per_epoch batches) with progress on
   /// stderr (rank 0's only). `epoch` is 1-based (for the progress line); `steps` counts optimizer
@@ -44,6 +46,7 @@ class EpochRunner {
   Objective& objective_;
   const Config& config_;
   DataParallel& dp_;
+  std::function<void()> between_steps_;
   std::vector<torch::Tensor> parameters_;
   std::vector<torch::Tensor> tables_;
   std::vector<torch::Tensor> dense_parameters_;

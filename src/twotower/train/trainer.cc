@@ -105,7 +105,8 @@ void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, Tr
   const TrainingConfig& t = run.config.training;
   std::vector<int64_t> train_items(train.items.data_ptr<int64_t>(), train.items.data_ptr<int64_t>() + train.size());
   Objective objective(run.config, train_items, run.model->sizes().num_items, run.device, &run.dp);
-  EpochRunner runner(run.model, run.optimizers, run.sampler, objective, run.config, run.dp);
+  EpochRunner runner(run.model, run.optimizers, run.sampler, objective, run.config, run.dp,
+                     run.dp.active() ? std::function<void()>() : run.options.between_steps);
   const bool root = run.dp.is_root();
   const BestEpochTracker best(t);
   double train_seconds = 0;

@@ -46,6 +46,10 @@ struct TrainOptions {
   /// exception it throws ends the run there and leaves it resumable (the Python module raises
   /// KeyboardInterrupt so on Ctrl-C).
   std::function<void(int64_t epoch)> after_epoch;
+  /// Optional; called after every optimizer step of a one-process run (not with a group, whose
+  /// ranks must stop together). An exception it throws ends the run there: the epoch under way is
+  /// lost and --resume continues from the last epoch's checkpoint.
+  std::function<void()> between_steps;
   /// Data-parallel training over the ranks of this group (torch.distributed's, handed over by the
   /// Python module; train/data_parallel.h): training.batch_size is the global batch, split over
   /// the ranks; rank 0 validates and writes the run's files (output_dir must be the same path on
