@@ -87,6 +87,33 @@ TEST(RowWiseOptimizer, AdagradStepEqualsDenseAdagradOnTouchedRows) {
   EXPECT_TRUE(torch::allclose(moved, torch::full({kDim}, 0.1), 1e-5, 1e-6)) << moved;
 }
 
+// The tensor-operations path (the one a GPU table takes) gives the CPU kernel's rows over
+// several steps, for both kinds, weight decay included.
+TEST(RowWiseOptimizer, TensorOpsPathEqualsTheCpuKernel) {
+  for (auto kind : {EmbeddingOptimizerKind::kLazyAdam, EmbeddingOptimizerKind::kAdagrad}) {
+    Lookup l;
+    RowWiseOptions o;
+    o.kind = kind;
+    o.learning_rate = 0.05;
+    o.weight_decay = 0.01;
+    torch::Tensor kernel_table = l.table_with_grad(true), ops_table = l.table_with_grad(true);
+    RowWiseOptimizer kernel({kernel_table}, o);
+    o.tensor_ops = true;
+    RowWiseOptimizer ops({ops_table}, o);
+    for (int step = 0; step < 5; ++step) {
+      kernel.step();
+      ops.step();
+      for (torch::Tensor* t : {&kernel_table, &ops_table}) {
+        t->mutable_grad().reset();
+        (torch::embedding(*t, l.ids, -1, false, true) * l.weight_grad).sum().backward();
+      }
+    }
+    EXPECT_TRUE(torch::allclose(kernel_table, ops_table, 1e-5, 1e-6)) << to_string(kind);
+    EXPECT_FALSE(torch::equal(ops_table, l.start)) << to_string(kind);
+    EXPECT_TRUE(torch::equal(ops_table[0], l.start[0])) << "an untouched row moved";
+  }
+}
+
 // Clipping helpers: coalesce sums the duplicate row 3; the squared norm is that of the coalesced
 // gradient, and scale_grads multiplies it.
 TEST(RowWiseOptimizer, CoalesceAndScale) {

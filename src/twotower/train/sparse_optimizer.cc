@@ -29,6 +29,26 @@ TWOTOWER_CLONES void adam_row(float* __restrict w, float* __restrict m, float* _
   }
 }
 
+// The same updates by tensor operations on the touched rows (unique after coalescing), on any
+// device.
+void step_rows_by_tensor_ops(torch::Tensor& w, torch::Tensor& first, torch::Tensor& second, const torch::Tensor& rows,
+                             const torch::Tensor& grad, bool adam, const AdamRow& a, float lr) {
+  torch::Tensor wr = w.index_select(0, rows);
+  torch::Tensor g = grad + a.wd * wr;
+  torch::Tensor m = first.index_select(0, rows);
+  if (adam) {
+    m = m * a.b1 + (1 - a.b1) * g;
+    torch::Tensor v = second.index_select(0, rows) * a.b2 + (1 - a.b2) * g * g;
+    wr = wr - a.step_size * m / (v.sqrt() / a.sqrt_bc2 + a.eps);
+    second.index_copy_(0, rows, v);
+  } else {
+    m = m + g * g;
+    wr = wr - lr * g / (m.sqrt() + a.eps);
+  }
+  first.index_copy_(0, rows, m);
+  w.index_copy_(0, rows, wr);
+}
+
 struct RowWiseOptimizer::State {
   RowWiseOptions options;
   std::vector<torch::Tensor> tables;  // [rows, D] float32
@@ -93,6 +113,11 @@ void RowWiseOptimizer::step() {
     if (!g.is_sparse() || !g.is_coalesced()) g = (g.is_sparse() ? g : g.to_sparse()).coalesce();
     torch::Tensor rows = g._indices().select(0, 0).contiguous();
     torch::Tensor values = g._values().contiguous();
+    if (o.tensor_ops || !w.device().is_cpu()) {
+      step_rows_by_tensor_ops(w, s.first[k], s.second[k], rows, values, adam, AdamRow{b1, b2, wd, step_size, sqrt_bc2, eps},
+                              lr);
+      continue;
+    }
     const int64_t n = rows.numel(), d = w.size(1);
     const int64_t* row = rows.data_ptr<int64_t>();
     const float* grad = values.data_ptr<float>();

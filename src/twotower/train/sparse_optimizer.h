@@ -34,6 +34,10 @@ struct RowWiseOptions {
   double weight_decay = 0;      // >= 0, L2 added to the touched rows' gradient (as torch's Adam)
   double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8;  // torch's Adam defaults
   double adagrad_eps = 1e-10;                          // torch's Adagrad default
+  /// The update by LibTorch tensor operations (index_select / index_copy_ of the touched rows)
+  /// instead of the CPU kernel: always for tables off the CPU (a GPU); on the CPU for tests,
+  /// which check both give the same rows.
+  bool tensor_ops = false;
 };
 
 class RowWiseOptimizer {
