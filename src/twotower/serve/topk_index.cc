@@ -11,6 +11,7 @@
 
 #include "twotower/common/error.h"
 #include "twotower/eval/scorer.h"
+#include "twotower/serve/hnsw_storage.h"
 
 namespace twotower {
 namespace {
@@ -79,6 +80,7 @@ TopKIndex::TopKIndex(std::span<const float> vectors, int64_t dim, const IndexOpt
                                                        faiss::METRIC_INNER_PRODUCT);
     hnsw->hnsw.efConstruction = options.hnsw_ef_construction;
     hnsw->hnsw.efSearch = options.hnsw_ef_search;
+    use_vectorised_storage(*hnsw);
     index_ = std::move(hnsw);
   }
   add(vectors);
@@ -95,11 +97,12 @@ std::unique_ptr<TopKIndex> TopKIndex::load_hnsw(const std::string& path, int64_t
   } catch (const std::exception& e) {
     fail(path, ": cannot read a faiss index: ", e.what());
   }
-  const auto* hnsw = dynamic_cast<const faiss::IndexHNSWFlat*>(read.get());
+  auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(read.get());
   if (hnsw == nullptr || hnsw->metric_type != faiss::METRIC_INNER_PRODUCT || hnsw->d != dim) {
     fail(path, ": got ", hnsw ? "an IndexHNSWFlat" : "another faiss index", " of width ", read->d,
          ", expected an inner-product IndexHNSWFlat of width ", dim);
   }
+  use_vectorised_storage(*hnsw);
   IndexOptions o;
   o.kind = IndexKind::kHnsw;
   o.hnsw_m = hnsw->hnsw.nb_neighbors(1);
@@ -122,7 +125,7 @@ int64_t TopKIndex::size() const {
 std::span<const float> TopKIndex::vector(int64_t row) const {
   const float* base = vectors_.data();
   if (index_) {
-    // IndexHNSWFlat keeps the vectors in an IndexFlat (IndexFlatIP here).
+    // The graph keeps the vectors in its storage, an inner-product IndexFlat (hnsw_storage.h).
     base = static_cast<const faiss::IndexFlat*>(static_cast<const faiss::IndexHNSW*>(index_.get())->storage)->get_xb();
   }
   return {base + row * dim_, static_cast<size_t>(dim_)};

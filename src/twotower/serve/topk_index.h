@@ -1,7 +1,8 @@
 // Top-K inner-product search over item vectors: exact (a full scan by the evaluator's
-// DotProductScorer, measured 2.3x faster than Debian's faiss IndexFlatIP for single queries:
-// bench/serve_bench.cc) by default, or approximate (faiss IndexHNSWFlat with METRIC_INNER_PRODUCT, a graph walk whose
-// recall against exact is measured and logged when it is built).
+// DotProductScorer, faster than Debian's faiss IndexFlatIP for single queries: docs/serving.md)
+// by default, or approximate (faiss IndexHNSWFlat with METRIC_INNER_PRODUCT over a vectorised
+// storage, hnsw_storage.h: a graph walk whose recall against exact is measured and logged when it
+// is built).
 #pragma once
 
 #include <cstdint>
