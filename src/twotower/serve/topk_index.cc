@@ -107,8 +107,9 @@ std::unique_ptr<TopKIndex> TopKIndex::load_hnsw(const std::string& path, int64_t
   o.kind = IndexKind::kHnsw;
   o.hnsw_m = hnsw->hnsw.nb_neighbors(1);
   o.hnsw_ef_construction = hnsw->hnsw.efConstruction;
-  o.hnsw_ef_search = ef_search;
-  return std::unique_ptr<TopKIndex>(new TopKIndex(std::move(read), dim, o));
+  auto index = std::unique_ptr<TopKIndex>(new TopKIndex(std::move(read), dim, o));
+  index->set_hnsw_ef_search(ef_search);  // the file holds the efSearch it was built with
+  return index;
 }
 
 void TopKIndex::save(const std::string& path) const {
@@ -147,6 +148,10 @@ void TopKIndex::add(std::span<const float> vectors) {
 void TopKIndex::set_hnsw_ef_search(int ef_search) {
   check_option(ef_search, 1, "hnsw_ef_search");
   options_.hnsw_ef_search = ef_search;
+  // faiss 1.7.3 sizes the candidate queue by the graph's own efSearch, whatever the search's
+  // SearchParametersHNSW say (fixed upstream in faiss pull 3233): without this a larger efSearch
+  // changes nothing.
+  if (index_) static_cast<faiss::IndexHNSW*>(index_.get())->hnsw.efSearch = ef_search;
 }
 
 std::vector<ScoredItem> TopKIndex::search(std::span<const float> query, int64_t k,
