@@ -3,7 +3,6 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/index_io.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <limits>
@@ -11,26 +10,11 @@
 
 #include "twotower/common/error.h"
 #include "twotower/eval/scorer.h"
+#include "twotower/serve/hnsw_search.h"
 #include "twotower/serve/hnsw_storage.h"
 
 namespace twotower {
 namespace {
-
-// Sets the calling thread's OpenMP team size to one for a scope, then restores it.
-class SingleThreadedScope {
- public:
-  SingleThreadedScope() : previous_(omp_get_max_threads()) {
-    if (previous_ != 1) omp_set_num_threads(1);
-  }
-  ~SingleThreadedScope() {
-    if (previous_ != 1) omp_set_num_threads(previous_);
-  }
-  SingleThreadedScope(const SingleThreadedScope&) = delete;
-  SingleThreadedScope& operator=(const SingleThreadedScope&) = delete;
-
- private:
-  int previous_;
-};
 
 void check_option(int value, int least, const char* name) {
   if (value < least) fail("index option ", name, ": got ", value, ", expected >= ", least);
@@ -148,9 +132,8 @@ void TopKIndex::add(std::span<const float> vectors) {
 void TopKIndex::set_hnsw_ef_search(int ef_search) {
   check_option(ef_search, 1, "hnsw_ef_search");
   options_.hnsw_ef_search = ef_search;
-  // faiss 1.7.3 sizes the candidate queue by the graph's own efSearch, whatever the search's
-  // SearchParametersHNSW say (fixed upstream in faiss pull 3233): without this a larger efSearch
-  // changes nothing.
+  // The graph's own efSearch follows, for faiss's own search of it and for save(): faiss 1.7.3
+  // sizes its candidate queue by that value whatever SearchParametersHNSW say (faiss pull 3233).
   if (index_) static_cast<faiss::IndexHNSW*>(index_.get())->hnsw.efSearch = ef_search;
 }
 
@@ -200,17 +183,9 @@ std::vector<ScoredItem> TopKIndex::hnsw_search(std::span<const float> query, int
   const int64_t fetch = std::min<int64_t>(size(), k + static_cast<int64_t>(excluded.size()));
   std::vector<ScoredItem> out;
   if (fetch == 0) return out;
-  std::vector<float> scores(static_cast<size_t>(fetch));
-  std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(fetch));
-  {
-    SingleThreadedScope single;
-    faiss::SearchParametersHNSW params;
-    params.efSearch = static_cast<int>(std::max<int64_t>(options_.hnsw_ef_search, fetch));
-    index_->search(1, query.data(), fetch, scores.data(), ids.data(), &params);
-  }
-  for (int64_t r = 0; r < fetch; ++r) {
-    const auto id = static_cast<int64_t>(ids[static_cast<size_t>(r)]);
-    if (id >= 0 && !excluded.contains(id)) out.push_back({id, scores[static_cast<size_t>(r)]});
+  const auto& graph = static_cast<const faiss::IndexHNSW&>(*index_);
+  for (const auto& [score, id] : walk_hnsw(graph, query.data(), options_.hnsw_ef_search, fetch)) {
+    if (!excluded.contains(id)) out.push_back({id, score});
   }
   return out;
 }

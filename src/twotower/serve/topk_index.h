@@ -42,8 +42,9 @@ struct ScoredItem {
 std::vector<float> spread_rows(std::span<const float> rows, int64_t dim, int64_t n);
 
 /// Thread safety: any number of threads may call the const methods at once; `add` must exclude
-/// them (the caller's lock). Each search runs on its calling thread alone (faiss's OpenMP teams
-/// are set to one thread for its duration), so concurrent requests do not oversubscribe cores.
+/// them (the caller's lock). Each search runs on its calling thread alone (the exact scan on one
+/// thread, the HNSW walk of hnsw_search.h without OpenMP), so concurrent requests do not
+/// oversubscribe cores.
 class TopKIndex {
  public:
   /// @param vectors  [n, dim] float32 row-major, copied into the index; n >= 0, dim >= 1
