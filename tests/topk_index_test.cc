@@ -88,7 +88,7 @@ TEST(TopKIndex, FewerRowsThanK) {
   EXPECT_FLOAT_EQ(got[1].score, 0.6f);
 }
 
-// HNSW at the default options (M 32, efConstruction 200, efSearch 64) over 5,000 clustered unit rows finds >= 95% of
+// HNSW at the default options (M 32, efConstruction 200, efSearch 96) over 5,000 clustered unit rows finds >= 95% of
 // the exact top 10; rows added later are searchable under their new ids and stored as given.
 TEST(TopKIndex, HnswRecallAndAdd) {
   const int64_t n = 5000, d = 32;
@@ -130,7 +130,8 @@ TEST(TopKIndex, HnswSavesAndLoads) {
   o.hnsw_ef_construction = 40;
   TopKIndex built(items, d, o);
   built.save((dir / "g.faiss").string());
-  const std::unique_ptr<TopKIndex> loaded = TopKIndex::load_hnsw((dir / "g.faiss").string(), d, 64);
+  const std::unique_ptr<TopKIndex> loaded =
+      TopKIndex::load_hnsw((dir / "g.faiss").string(), d, built.options().hnsw_ef_search);
   EXPECT_EQ(loaded->size(), 800);
   EXPECT_EQ(loaded->options().hnsw_m, 12);
   EXPECT_EQ(loaded->options().hnsw_ef_construction, 40);

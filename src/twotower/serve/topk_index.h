@@ -29,7 +29,8 @@ struct IndexOptions {
   IndexKind kind = IndexKind::kExact;
   int hnsw_m = 32;                 // HNSW neighbours per node, >= 2
   int hnsw_ef_construction = 200;  // HNSW candidate list while building, >= 1
-  int hnsw_ef_search = 64;         // HNSW candidate list while searching, >= 1 (raised to k)
+  int hnsw_ef_search = 96;         // HNSW candidate list while searching, >= 1 (raised to k); 96 keeps
+                                   // recall@10 >= 0.995 on Games (docs/serving.md)
 };
 
 struct ScoredItem {
