@@ -3,9 +3,9 @@
 IndexHNSWFlat (inner product, the given M, efConstruction and efSearch values) on the same item
 vectors and queries, one thread; recall@k of HNSW against the flat index's exact top k.
 
-The per-query time is one `index.search(queries[q:q + 1], k)` call from Python, the wrapper's overhead
-included (p50 2.7 us for a one-row index on the 2-core benchmark machine), as a Python service
-would call it.
+The per-query time is one `index.search(queries[q:q + 1], k)` call from Python, the wrapper's
+overhead included (p50 2.7 us for a one-row index on the 2-core benchmark machine), as a Python
+service would call it.
 
 usage: bench/serve_faiss.py ITEMS.npy QUERIES.npy --k 10 --m 32 --ef-construction 200
                             --ef-search 64,128 [--out-ids DIR]
