@@ -118,7 +118,9 @@ TEST(BenchServeCli, SmallGeneratedRun) {
 TEST(BenchServeCli, Errors) {
   std::string output;
   EXPECT_EQ(testing::run_command(testing::cli_path().string() + " bench serve --generated-items 0", &output), 1);
-  EXPECT_EQ(output, "twotower: error: bench serve: expected --export DIR or --generated-items > 0\n");
+  EXPECT_EQ(output,
+            "twotower: error: bench serve: got no --export and --generated-items 0, expected --export DIR or "
+            "--generated-items > 0\n");
   EXPECT_EQ(testing::run_command(testing::cli_path().string() + " bench serve --ef-search 64,0", &output), 1);
   EXPECT_EQ(output, "twotower: error: --ef-search: got 0, expected values >= 1\n");
 }

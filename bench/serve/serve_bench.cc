@@ -184,7 +184,9 @@ void print_table(const DataSet& d, const OurSide& ours, const FaissSide& theirs,
 }
 
 void check_options(const ServeBenchOptions& o) {
-  if (o.export_dir.empty() && o.generated_items == 0) fail("bench serve: expected --export DIR or --generated-items > 0");
+  if (o.export_dir.empty() && o.generated_items == 0) {
+    fail("bench serve: got no --export and --generated-items 0, expected --export DIR or --generated-items > 0");
+  }
   if (o.generated_items < 0) fail("--generated-items: got ", o.generated_items, ", expected >= 0");
   if (o.queries < 1) fail("--queries: got ", o.queries, ", expected >= 1");
   if (o.k < 1) fail("--k: got ", o.k, ", expected >= 1");
