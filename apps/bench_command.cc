@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "serve/serve_bench.h"
 #include "train/train_bench.h"
 #include "twotower/common/error.h"
 
@@ -57,11 +58,51 @@ void run_bench_train(const BenchTrainArgs& a, const std::string& command_line) {
   run_train_bench(o, std::cout);
 }
 
+void add_bench_serve(CLI::App& bench) {
+  auto o = std::make_shared<ServeBenchOptions>();
+  o->python = TWOTOWER_PYTHON;
+  o->work_dir = "/tmp/twotower-bench-serve";
+  CLI::App* cmd = bench.add_subcommand(
+      "serve", "single-query top-k latency of the serving index (exact, HNSW) beside faiss-cpu's on the same vectors");
+  cmd->add_option("--export", o->export_dir, "a serving export (or its parent): its items, known users as queries")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--generated-items", o->generated_items, "items of the generated clustered data set (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--dim", o->dim, "width of the generated vectors")->capture_default_str();
+  cmd->add_option("--queries", o->queries, "timed queries per index")->capture_default_str();
+  cmd->add_option("--k", o->k, "top k")->capture_default_str();
+  cmd->add_option("--hnsw-m", o->hnsw_m, "HNSW neighbours per node (both systems)")->capture_default_str();
+  cmd->add_option("--ef-construction", o->ef_construction, "HNSW build candidate list (both systems)")
+      ->capture_default_str();
+  cmd->add_option("--ef-search", o->ef_search, "efSearch values measured, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--build-threads", o->build_threads, "OpenMP threads while the graphs are built")
+      ->capture_default_str();
+  cmd->add_option("--python", o->python, "the interpreter with faiss-cpu (scripts/setup.sh installs it in .venv)")
+      ->capture_default_str();
+  cmd->add_option("--work-dir", o->work_dir, "scratch folder (the .npy files faiss reads, its log)")
+      ->capture_default_str();
+  cmd->callback([o] {
+    std::ostringstream shown;
+    shown << "twotower bench serve";
+    if (!o->export_dir.empty()) shown << " --export " << o->export_dir.string();
+    shown << " --generated-items " << o->generated_items << " --queries " << o->queries << " --k " << o->k
+          << " --hnsw-m " << o->hnsw_m << " --ef-construction " << o->ef_construction << " --ef-search ";
+    for (size_t i = 0; i < o->ef_search.size(); ++i) shown << (i ? "," : "") << o->ef_search[i];
+    shown << " --build-threads " << o->build_threads;
+    ServeBenchOptions run = *o;
+    run.command_line = shown.str();
+    run_serve_bench(run, std::cout);
+  });
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
+  add_bench_serve(*bench);
   auto args = std::make_shared<BenchTrainArgs>();
   CLI::App* cmd = bench->add_subcommand(
       "train", "twotower's trainer and the PyTorch reference on the same data, side by side; ends with `ratio X`");

@@ -1,6 +1,8 @@
-// Single-query top-10 latency of the serving index on clustered unit vectors (128-d): Games' size
-// (16,859 items) and the reference's (159,279). Exact by TopKIndex (the evaluator's
-// DotProductScorer, then a top-10 heap) beside faiss's IndexFlatIP on the same vectors, and HNSW
+// Single-query top-10 latency of the serving index on clustered unit vectors (128-d,
+// serve/clustered.h): Games' size (16,859 items) and the reference's (159,279); `twotower bench
+// serve` measures the same beside faiss-cpu from Python, this binary beside Debian's faiss. Exact
+// by TopKIndex (the evaluator's DotProductScorer, then a top-10 heap) beside Debian faiss's
+// IndexFlatIP on the same vectors, and HNSW
 // (M 32, efConstruction 200) at efSearch 64 and 128 with its recall@10 against exact. Each
 // benchmark reports p50/p99 of the per-query wall time (microseconds) as counters. One thread.
 //
@@ -14,13 +16,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <cmath>
 #include <map>
 #include <memory>
-#include <random>
 #include <vector>
 
 #include "bench_context.h"
+#include "serve/clustered.h"
 #include "twotower/serve/export_catalogue.h"
 #include "twotower/serve/recommender.h"
 #include "twotower/serve/topk_index.h"
@@ -31,27 +32,6 @@ namespace {
 constexpr int64_t kDim = 128;
 constexpr int64_t kQueries = 2000;
 constexpr int64_t kTop = 10;
-constexpr int kClusters = 1000;
-
-// Unit rows around `kClusters` Gaussian centres (noise 0.5 per coordinate), seeded.
-std::vector<float> clustered(int64_t n, uint64_t seed) {
-  std::mt19937_64 centre_rng(7), rng(seed);
-  std::normal_distribution<float> g(0.0f, 1.0f);
-  std::vector<float> centres(static_cast<size_t>(kClusters * kDim));
-  for (float& c : centres) c = g(centre_rng);
-  std::vector<float> out(static_cast<size_t>(n * kDim));
-  for (int64_t r = 0; r < n; ++r) {
-    const float* c = centres.data() + static_cast<int64_t>(rng() % kClusters) * kDim;
-    float* row = out.data() + r * kDim;
-    float norm = 0;
-    for (int64_t j = 0; j < kDim; ++j) {
-      row[j] = c[j] + 0.5f * g(rng);
-      norm += row[j] * row[j];
-    }
-    for (int64_t j = 0; j < kDim; ++j) row[j] /= std::sqrt(norm);
-  }
-  return out;
-}
 
 struct Data {
   std::vector<float> items, queries;
@@ -60,7 +40,7 @@ struct Data {
 const Data& data_of(int64_t items) {
   static std::map<int64_t, Data> cache;
   auto it = cache.find(items);
-  if (it == cache.end()) it = cache.emplace(items, Data{clustered(items, 11), clustered(kQueries, 12)}).first;
+  if (it == cache.end()) it = cache.emplace(items, Data{clustered_rows(items, 11), clustered_rows(kQueries, 12)}).first;
   return it->second;
 }
 

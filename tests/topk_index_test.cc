@@ -88,7 +88,7 @@ TEST(TopKIndex, FewerRowsThanK) {
   EXPECT_FLOAT_EQ(got[1].score, 0.6f);
 }
 
-// HNSW at the default options (M 32, efConstruction 200, efSearch 64) over 5,000 clustered unit rows finds >= 95% of
+// HNSW at the default options (M 32, efConstruction 200, efSearch 96) over 5,000 clustered unit rows finds >= 95% of
 // the exact top 10; rows added later are searchable under their new ids and stored as given.
 TEST(TopKIndex, HnswRecallAndAdd) {
   const int64_t n = 5000, d = 32;
@@ -130,7 +130,8 @@ TEST(TopKIndex, HnswSavesAndLoads) {
   o.hnsw_ef_construction = 40;
   TopKIndex built(items, d, o);
   built.save((dir / "g.faiss").string());
-  const std::unique_ptr<TopKIndex> loaded = TopKIndex::load_hnsw((dir / "g.faiss").string(), d, 64);
+  const std::unique_ptr<TopKIndex> loaded =
+      TopKIndex::load_hnsw((dir / "g.faiss").string(), d, built.options().hnsw_ef_search);
   EXPECT_EQ(loaded->size(), 800);
   EXPECT_EQ(loaded->options().hnsw_m, 12);
   EXPECT_EQ(loaded->options().hnsw_ef_construction, 40);
@@ -149,6 +150,30 @@ TEST(TopKIndex, HnswSavesAndLoads) {
   TopKIndex exact(items, d);
   testing::expect_exact_error([&] { exact.save((dir / "e.faiss").string()); },
                               "top-k index: save: got the exact index, expected hnsw");
+}
+
+// efSearch set after the build, or given at load, widens the search: faiss 1.7.3 sizes the
+// candidate queue by the graph's own efSearch whatever the search parameters say, so a graph built
+// at efSearch 10 stayed at ef 10's recall when asked for 400. Plain Gaussian rows in 32-d and a
+// small graph (M 8, efConstruction 16) keep ef 10 well below exact.
+TEST(TopKIndex, EfSearchTakesEffectAfterBuildAndLoad) {
+  testing::TempDir dir;
+  const int64_t d = 32;
+  const std::vector<float> items = unit_rows(4000, d, 0, 7), queries = unit_rows(100, d, 0, 8);
+  IndexOptions o;
+  o.kind = IndexKind::kHnsw;
+  o.hnsw_m = 8;
+  o.hnsw_ef_construction = 16;
+  o.hnsw_ef_search = 10;
+  TopKIndex index(items, d, o);
+  const double narrow = index.recall_at(queries, 10);
+  EXPECT_LT(narrow, 0.95);
+  index.save((dir / "g.faiss").string());
+  index.set_hnsw_ef_search(400);
+  const double wide = index.recall_at(queries, 10);
+  EXPECT_GE(wide, 0.98) << "ef 10: " << narrow;
+  EXPECT_EQ(TopKIndex::load_hnsw((dir / "g.faiss").string(), d, 400)->recall_at(queries, 10), wide);
+  EXPECT_EQ(TopKIndex::load_hnsw((dir / "g.faiss").string(), d, 10)->recall_at(queries, 10), narrow);
 }
 
 // Bad options and queries name the option or the size got and expected.

@@ -64,6 +64,15 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::filesyste
   return result;
 }
 
+std::string log_tail(const std::filesystem::path& log) {
+  std::ifstream in(log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string out;
+  for (size_t i = lines.size() > 8 ? lines.size() - 8 : 0; i < lines.size(); ++i) out += "\n  " + lines[i];
+  return out;
+}
+
 std::filesystem::path self_executable() { return std::filesystem::read_symlink("/proc/self/exe"); }
 
 }  // namespace twotower

@@ -28,6 +28,9 @@ struct ChildResult {
 /// Runs argv[0] (a path) with argv, stdout and stderr appended to `log`, and waits for it.
 ChildResult run_child(const std::vector<std::string>& argv, const std::filesystem::path& log);
 
+/// The last 8 lines of `log`, each on a new line indented by two spaces: what a failed child said.
+std::string log_tail(const std::filesystem::path& log);
+
 /// The path of the running executable (/proc/self/exe).
 std::filesystem::path self_executable();
 

@@ -49,15 +49,6 @@ std::string thousands(double value) {
   return out;
 }
 
-std::string tail_of(const fs::path& log) {
-  std::ifstream in(log);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::string out;
-  for (size_t i = lines.size() > 8 ? lines.size() - 8 : 0; i < lines.size(); ++i) out += "\n  " + lines[i];
-  return out;
-}
-
 // Generates a RecBole data set (reviews.inter + reviews.item, the catalogue) and prepares it.
 fs::path generate_and_prepare(const TrainBenchOptions& o, std::ostream& out) {
   GeneratorOptions g;
@@ -124,7 +115,7 @@ SystemResult run_twotower(const TrainBenchOptions& o, const fs::path& data, std:
   for (size_t i = 1; i < argv.size(); ++i) shown += " " + argv[i];
   out << "twotower:  twotower" << shown << "\n" << std::flush;
   ChildResult child = run_child(argv, log);
-  if (child.exit_code != 0) fail("twotower train exited with ", child.exit_code, "; the end of ", log.string(), ":", tail_of(log));
+  if (child.exit_code != 0) fail("twotower train exited with ", child.exit_code, "; the end of ", log.string(), ":", log_tail(log));
   nlohmann::json history = read_json_file(run_dir / "history.json");
   const auto& epoch = history.at("epochs").at(kWarmupEpochs);
   SystemResult r;
@@ -167,7 +158,7 @@ SystemResult run_reference(const TrainBenchOptions& o, const Config& c, const fs
   for (size_t i = 0; i < argv.size(); ++i) shown += (i ? " " : "") + argv[i];
   out << "reference: " << shown << "\n" << std::flush;
   ChildResult child = run_child(argv, log);
-  if (child.exit_code != 0) fail("the reference exited with ", child.exit_code, "; the end of ", log.string(), ":", tail_of(log));
+  if (child.exit_code != 0) fail("the reference exited with ", child.exit_code, "; the end of ", log.string(), ":", log_tail(log));
   std::ifstream in(log);
   std::vector<nlohmann::json> epochs;
   for (std::string line; std::getline(in, line);) {

@@ -3,7 +3,6 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/index_io.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <limits>
@@ -11,25 +10,11 @@
 
 #include "twotower/common/error.h"
 #include "twotower/eval/scorer.h"
+#include "twotower/serve/hnsw_search.h"
+#include "twotower/serve/hnsw_storage.h"
 
 namespace twotower {
 namespace {
-
-// Sets the calling thread's OpenMP team size to one for a scope, then restores it.
-class SingleThreadedScope {
- public:
-  SingleThreadedScope() : previous_(omp_get_max_threads()) {
-    if (previous_ != 1) omp_set_num_threads(1);
-  }
-  ~SingleThreadedScope() {
-    if (previous_ != 1) omp_set_num_threads(previous_);
-  }
-  SingleThreadedScope(const SingleThreadedScope&) = delete;
-  SingleThreadedScope& operator=(const SingleThreadedScope&) = delete;
-
- private:
-  int previous_;
-};
 
 void check_option(int value, int least, const char* name) {
   if (value < least) fail("index option ", name, ": got ", value, ", expected >= ", least);
@@ -79,6 +64,7 @@ TopKIndex::TopKIndex(std::span<const float> vectors, int64_t dim, const IndexOpt
                                                        faiss::METRIC_INNER_PRODUCT);
     hnsw->hnsw.efConstruction = options.hnsw_ef_construction;
     hnsw->hnsw.efSearch = options.hnsw_ef_search;
+    use_vectorised_storage(*hnsw);
     index_ = std::move(hnsw);
   }
   add(vectors);
@@ -95,17 +81,19 @@ std::unique_ptr<TopKIndex> TopKIndex::load_hnsw(const std::string& path, int64_t
   } catch (const std::exception& e) {
     fail(path, ": cannot read a faiss index: ", e.what());
   }
-  const auto* hnsw = dynamic_cast<const faiss::IndexHNSWFlat*>(read.get());
+  auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(read.get());
   if (hnsw == nullptr || hnsw->metric_type != faiss::METRIC_INNER_PRODUCT || hnsw->d != dim) {
     fail(path, ": got ", hnsw ? "an IndexHNSWFlat" : "another faiss index", " of width ", read->d,
          ", expected an inner-product IndexHNSWFlat of width ", dim);
   }
+  use_vectorised_storage(*hnsw);
   IndexOptions o;
   o.kind = IndexKind::kHnsw;
   o.hnsw_m = hnsw->hnsw.nb_neighbors(1);
   o.hnsw_ef_construction = hnsw->hnsw.efConstruction;
-  o.hnsw_ef_search = ef_search;
-  return std::unique_ptr<TopKIndex>(new TopKIndex(std::move(read), dim, o));
+  auto index = std::unique_ptr<TopKIndex>(new TopKIndex(std::move(read), dim, o));
+  index->set_hnsw_ef_search(ef_search);  // the file holds the efSearch it was built with
+  return index;
 }
 
 void TopKIndex::save(const std::string& path) const {
@@ -122,7 +110,7 @@ int64_t TopKIndex::size() const {
 std::span<const float> TopKIndex::vector(int64_t row) const {
   const float* base = vectors_.data();
   if (index_) {
-    // IndexHNSWFlat keeps the vectors in an IndexFlat (IndexFlatIP here).
+    // The graph keeps the vectors in its storage, an inner-product IndexFlat (hnsw_storage.h).
     base = static_cast<const faiss::IndexFlat*>(static_cast<const faiss::IndexHNSW*>(index_.get())->storage)->get_xb();
   }
   return {base + row * dim_, static_cast<size_t>(dim_)};
@@ -144,6 +132,9 @@ void TopKIndex::add(std::span<const float> vectors) {
 void TopKIndex::set_hnsw_ef_search(int ef_search) {
   check_option(ef_search, 1, "hnsw_ef_search");
   options_.hnsw_ef_search = ef_search;
+  // The graph's own efSearch follows, for faiss's own search of it and for save(): faiss 1.7.3
+  // sizes its candidate queue by that value whatever SearchParametersHNSW say (faiss pull 3233).
+  if (index_) static_cast<faiss::IndexHNSW*>(index_.get())->hnsw.efSearch = ef_search;
 }
 
 std::vector<ScoredItem> TopKIndex::search(std::span<const float> query, int64_t k,
@@ -192,17 +183,9 @@ std::vector<ScoredItem> TopKIndex::hnsw_search(std::span<const float> query, int
   const int64_t fetch = std::min<int64_t>(size(), k + static_cast<int64_t>(excluded.size()));
   std::vector<ScoredItem> out;
   if (fetch == 0) return out;
-  std::vector<float> scores(static_cast<size_t>(fetch));
-  std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(fetch));
-  {
-    SingleThreadedScope single;
-    faiss::SearchParametersHNSW params;
-    params.efSearch = static_cast<int>(std::max<int64_t>(options_.hnsw_ef_search, fetch));
-    index_->search(1, query.data(), fetch, scores.data(), ids.data(), &params);
-  }
-  for (int64_t r = 0; r < fetch; ++r) {
-    const auto id = static_cast<int64_t>(ids[static_cast<size_t>(r)]);
-    if (id >= 0 && !excluded.contains(id)) out.push_back({id, scores[static_cast<size_t>(r)]});
+  const auto& graph = static_cast<const faiss::IndexHNSW&>(*index_);
+  for (const auto& [score, id] : walk_hnsw(graph, query.data(), options_.hnsw_ef_search, fetch)) {
+    if (!excluded.contains(id)) out.push_back({id, score});
   }
   return out;
 }
