@@ -1,0 +1,121 @@
+// Every training option on its own, and every config in configs/, trains on the device that is
+// present: a GPU where LibTorch sees one, else the CPU (as in CI). Each run must end with finite
+// losses and finite unit-norm embeddings; an option the device cannot run is refused before any
+// work with a message naming it.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "train_test_util.h"
+#include "twotower/data/npy.h"
+#include "twotower/model/linear.h"
+#include "twotower/train/trainer.h"
+#include "twotower/train/validation_metrics.h"
+
+namespace twotower {
+namespace {
+
+namespace fs = std::filesystem;
+
+DeviceKind present_device() { return torch::cuda::is_available() ? DeviceKind::kCuda : DeviceKind::kCpu; }
+
+struct Option {
+  std::string name;
+  std::function<void(Config&)> set;
+};
+
+std::vector<Option> options() {
+  return {
+      {"loss bce", [](Config& c) { c.training.loss = LossKind::kBce; }},
+      {"loss bpr", [](Config& c) { c.training.loss = LossKind::kBpr; }},
+      {"loss softmax", [](Config& c) { c.training.loss = LossKind::kSoftmax; }},
+      {"loss mixed", [](Config& c) { c.training.loss = LossKind::kMixed, c.training.mixed_negatives = 8; }},
+      {"softmax without log-Q or hit masks", [](Config& c) {
+         c.training.loss = LossKind::kSoftmax, c.training.logq_correction = false, c.training.mask_accidental_hits = false;
+       }},
+      {"lazy_adam", [](Config& c) { c.training.embedding_optimizer = EmbeddingOptimizerKind::kLazyAdam; }},
+      {"adagrad", [](Config& c) { c.training.embedding_optimizer = EmbeddingOptimizerKind::kAdagrad; }},
+      {"lazy_adam with softmax", [](Config& c) {
+         c.training.embedding_optimizer = EmbeddingOptimizerKind::kLazyAdam, c.training.loss = LossKind::kSoftmax;
+       }},
+      {"shared user tower", [](Config& c) { c.training.shared_user_tower = true; }},
+      {"dropout (counter dropout)", [](Config& c) { c.model.dropout = 0.3; }},
+      {"history last", [](Config& c) { c.model.user_history = 3; }},
+      {"history before", [](Config& c) {
+         c.model.user_history = 3, c.model.user_history_mode = UserHistoryMode::kBefore;
+       }},
+      {"id dropouts", [](Config& c) { c.model.item_id_dropout = 0.2, c.model.user_id_dropout = 0.2; }},
+      {"learned logit scale", [](Config& c) { c.training.learn_logit_scale = true; }},
+      {"no clipping", [](Config& c) { c.training.clip_grad_norm = 0; }},
+      {"sgd, cosine", [](Config& c) {
+         c.training.optimizer = OptimizerKind::kSgd, c.training.scheduler = SchedulerKind::kCosine;
+       }},
+      {"torch matmul", [](Config& c) { c.training.cpu_matmul = CpuMatmul::kTorch; }},
+      {"no prefetch", [](Config& c) { c.training.prefetch = false; }},
+      {"bf16 products", [](Config& c) { c.training.matmul_precision = MatmulPrecision::kBf16; }},
+  };
+}
+
+// Trains `config` (with the validation metrics, as `twotower train` does) and checks what a
+// finished run must hold.
+void expect_finite_run(const Config& config, const std::string& what) {
+  SCOPED_TRACE(what);
+  TrainOptions options;
+  options.metrics = make_validation_metrics({10});
+  options.metric_names = validation_metric_names({10});
+  TrainSummary summary;
+  ASSERT_NO_THROW(summary = run_training(config, options)) << what;
+  ASSERT_EQ(summary.epochs_done, config.training.num_epochs);
+  for (const auto& record : summary.history) {
+    EXPECT_TRUE(std::isfinite(record["train_loss"].get<double>())) << record.dump();
+  }
+  for (const char* name : {"user_embeddings.npy", "item_embeddings.npy"}) {
+    Matrix m = read_npy(fs::path(config.training.output_dir) / name);
+    ASSERT_GT(m.rows, 0);
+    for (float x : m.data) ASSERT_TRUE(std::isfinite(x)) << name;
+  }
+}
+
+TEST(DeviceOptions, EveryOptionOnItsOwnTrainsOnThePresentDevice) {
+  testing::TempDir dir;
+  const fs::path data = testing::save_grouped_data(dir.path());
+  for (const Option& option : options()) {
+    Config c = testing::tiny_config(data, dir.path() / "run");
+    c.model.use_text = false;
+    c.training.device = present_device();
+    option.set(c);
+    const bool refused = c.training.matmul_precision == MatmulPrecision::kBf16 && c.training.device == DeviceKind::kCpu &&
+                         !onednn_bf16_available();
+    if (refused) {
+      EXPECT_THROW(run_training(c), Error) << option.name << ": bf16 products on a CPU without them must be refused";
+      continue;
+    }
+    expect_finite_run(c, option.name);
+  }
+}
+
+TEST(DeviceOptions, EveryShippedConfigTrainsOnThePresentDevice) {
+  testing::TempDir dir;
+  testing::prepare_generated(dir.path(), 60, 40, 900);
+  for (const auto& entry : fs::directory_iterator(testing::source_dir() / "configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    Config c = load_config(entry.path().string(),
+                           {"data.data_path=" + (dir.path() / "data").string(),
+                            "training.output_dir=" + (dir.path() / entry.path().stem()).string(),
+                            "training.num_epochs=1", "training.batch_size=64", "training.threads=1",
+                            "model.use_text=false", "training.max_steps_per_epoch=4",
+                            std::string("training.device=") + (present_device() == DeviceKind::kCuda ? "cuda" : "cpu")});
+    const bool refused = c.training.matmul_precision == MatmulPrecision::kBf16 && !onednn_bf16_available() &&
+                         present_device() == DeviceKind::kCpu;
+    if (refused) continue;
+    expect_finite_run(c, entry.path().filename().string());
+  }
+}
+
+}  // namespace
+}  // namespace twotower
