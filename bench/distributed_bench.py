@@ -3,7 +3,7 @@
 gathered item vectors) and its share of the step time, read from the runs' history.json.
 
     .venv/bin/python bench/distributed_bench.py [--data PREPARED] [--configs best,reference]
-        [--nprocs 1,2] [--steps 60] [--work DIR]
+        [--nprocs 1,2] [--steps 60] [--work DIR] [section.key=value ...]
 
 Without --data it prepares Games from ../shared/data (skipped with a message when absent).
 Prints the command, the CPU, its cores and load before the figures; every run in one go, so the
@@ -39,10 +39,10 @@ def prepared_games(work):
     return out
 
 
-def run(nproc, config, data, out, steps, threads):
+def run(nproc, config, data, out, steps, threads, extra):
     overrides = [f"data.data_path={data}", f"training.output_dir={out}", "training.num_epochs=1",
                  f"training.max_steps_per_epoch={steps}", f"training.threads={threads}",
-                 "training.best_metric=train_loss"]
+                 "training.best_metric=train_loss", *extra]
     train = ["-m", "twotower", "train", "--config", str(ROOT / "configs" / f"{config}.yaml"), "--no-eval", *overrides]
     if nproc == 1:
         command = [sys.executable, *train]
@@ -65,6 +65,7 @@ def main():
     parser.add_argument("--nprocs", default="1,2", help="worker counts, comma-separated")
     parser.add_argument("--steps", type=int, default=60, help="optimizer steps per run (one epoch capped)")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "distributed_bench")
+    parser.add_argument("overrides", nargs="*", help="section.key=value for every run")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     print("command:", " ".join([sys.executable] + sys.argv))
@@ -81,7 +82,8 @@ def main():
     for config in args.configs.split(","):
         base = None
         for nproc, threads in runs:
-            r = run(nproc, config, data, args.work / f"{config}-{nproc}x{threads}", args.steps, threads)
+            r = run(nproc, config, data, args.work / f"{config}-{nproc}x{threads}", args.steps, threads,
+                    args.overrides)
             base = base or r["pairs_per_s"]
             print(" | ".join([config, str(nproc), str(threads), f"{r['pairs_per_s']:.0f}",
                               f"{r['pairs_per_s'] / base:.2f}",
