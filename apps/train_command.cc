@@ -15,6 +15,7 @@ namespace {
 struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
+  std::string init_from;
   bool resume = false;
   bool no_eval = false;
 };
@@ -22,7 +23,9 @@ struct TrainArgs {
 void run_train_args(const TrainArgs& args) {
   TrainOptions options;
   options.resume = args.resume;
-  run_train(load_config(args.config, args.overrides), options, !args.no_eval);
+  std::vector<std::string> overrides = args.overrides;
+  if (!args.init_from.empty()) overrides.push_back("training.init_from=" + args.init_from);
+  run_train(load_config(args.config, overrides), options, !args.no_eval);
 }
 
 }  // namespace
@@ -46,6 +49,9 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("overrides", args->overrides, "section.key=value overrides, e.g. training.num_epochs=1");
   cmd->add_flag("--resume", args->resume, "continue from OUTPUT_DIR/checkpoints/last.pt");
+  cmd->add_option("--init-from", args->init_from,
+                  "continue from this run folder on data that extends its data (training.init_from; "
+                  "twotower prepare --extend)");
   cmd->add_flag("--no-eval", args->no_eval,
                 "skip the validation ranking metrics after each epoch (the validation loss stays); "
                 "training.best_metric must then be val_loss or train_loss");
