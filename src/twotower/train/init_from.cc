@@ -1,6 +1,7 @@
 #include "twotower/train/init_from.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 

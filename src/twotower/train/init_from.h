@@ -40,7 +40,7 @@ class ContinuedRun {
  public:
   /// Reads config.training.init_from's config.yaml and data folder and runs the checks above
   /// against `config` and `data` (the new data); throws naming the file, key or index, the value
-  /// got and the value expected.
+  /// got and the value expected. `config` must outlive this object (it is kept by reference).
   ContinuedRun(const Config& config, const Dataset& data);
 
   /// The rows of `train_rows` (indices of data's interactions, ascending) to train on:
