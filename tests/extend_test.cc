@@ -73,22 +73,34 @@ TEST(Extend, KeepsOldIdsAndAppendsNewOnes) {
 }
 
 // Without metadata the extended folder equals prepare on the old reviews followed by the new
-// ones: the same ids, interactions and leave-last-out split (u1's last item is now the new i4).
+// ones: the same ids, interactions and split, leave-last-out (u1's last item is now the new i4)
+// and time (cutoffs over all 10 timestamps: valid from the 9th, 202, test from the 10th, 203).
 TEST(Extend, EqualsPrepareOnTheConcatenatedReviews) {
-  TempDir dir;
-  const fs::path base = prepare_base(dir);
-  extend_prepared(base, options(dir / "new.csv", dir / "extended"));
-  write_file(dir / "all.csv", std::string(kOldReviews) + kNewReviews);
-  prepare(options(dir / "all.csv", dir / "whole"));
-  Dataset a = load_dataset(dir / "extended"), b = load_dataset(dir / "whole");
-  EXPECT_EQ(a.user_ids, b.user_ids);
-  EXPECT_EQ(a.item_ids, b.item_ids);
-  EXPECT_EQ(a.interactions.user, b.interactions.user);
-  EXPECT_EQ(a.interactions.item, b.interactions.item);
-  EXPECT_EQ(a.interactions.timestamp, b.interactions.timestamp);
-  EXPECT_EQ(a.interactions.split, b.interactions.split);
-  EXPECT_EQ(a.interactions.split[6], Split::kTest);  // "i4,u1": u1's newest
-  EXPECT_EQ(a.splits["counts"], b.splits["counts"]);
+  for (SplitMethod method : {SplitMethod::kLeaveLastOut, SplitMethod::kTime}) {
+    TempDir dir;
+    const fs::path base = prepare_base(dir);
+    PrepareOptions extend = options(dir / "new.csv", dir / "extended");
+    extend.split.method = method;
+    extend_prepared(base, extend);
+    write_file(dir / "all.csv", std::string(kOldReviews) + kNewReviews);
+    PrepareOptions whole = options(dir / "all.csv", dir / "whole");
+    whole.split.method = method;
+    prepare(whole);
+    Dataset a = load_dataset(dir / "extended"), b = load_dataset(dir / "whole");
+    EXPECT_EQ(a.user_ids, b.user_ids);
+    EXPECT_EQ(a.item_ids, b.item_ids);
+    EXPECT_EQ(a.interactions.user, b.interactions.user);
+    EXPECT_EQ(a.interactions.item, b.interactions.item);
+    EXPECT_EQ(a.interactions.timestamp, b.interactions.timestamp);
+    EXPECT_EQ(a.interactions.split, b.interactions.split);
+    EXPECT_EQ(a.splits["counts"], b.splits["counts"]);
+    if (method == SplitMethod::kLeaveLastOut) {
+      EXPECT_EQ(a.interactions.split[6], Split::kTest);  // "i4,u1": u1's newest
+    } else {
+      EXPECT_EQ(a.splits["valid_from"], 202);
+      EXPECT_EQ(a.splits["test_from"], 203);
+    }
+  }
 }
 
 // Vocabularies keep every entry and index and grow with the new items' brands and categories;
