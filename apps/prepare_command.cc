@@ -2,19 +2,28 @@
 #include <memory>
 
 #include "commands.h"
+#include "twotower/data/extend.h"
 #include "twotower/data/prepare.h"
+#include "twotower/data/dataset.h"
 
 namespace twotower::cli {
 namespace {
 
 struct PrepareArgs {
-  std::string reviews, meta, out;
-  std::string format = "auto", meta_format = "auto", split = "loo", duplicates = "keep";
+  std::string reviews, meta, out, extend;
+  std::string format = "auto", meta_format = "auto", split, duplicates = "keep";
   double train_fraction = 0.8, valid_fraction = 0.1;
   std::string valid_from, test_from;
   int64_t kcore = 0, min_user = 0, min_item = 0;
   bool skip_bad_lines = false, overwrite = false, reviewed_items_only = false, quiet = false;
 };
+
+// --extend without --split: the base folder's method.
+std::string base_split_method(const std::string& base) {
+  if (base.empty()) return "loo";
+  const auto splits = read_json_file(std::filesystem::path(base) / "splits.json");
+  return splits.value("method", "leave_last_out") == "time" ? "time" : "loo";
+}
 
 void run_prepare(const PrepareArgs& a) {
   PrepareOptions o;
@@ -23,7 +32,7 @@ void run_prepare(const PrepareArgs& a) {
   o.out = a.out;
   o.format = parse_review_format(a.format);
   o.meta_format = parse_meta_format(a.meta_format);
-  o.split.method = parse_split_method(a.split);
+  o.split.method = parse_split_method(a.split.empty() ? base_split_method(a.extend) : a.split);
   o.split.train_fraction = a.train_fraction;
   o.split.valid_fraction = a.valid_fraction;
   if (!a.valid_from.empty()) o.split.valid_from = parse_cutoff(a.valid_from, "--valid-from");
@@ -35,8 +44,16 @@ void run_prepare(const PrepareArgs& a) {
   o.overwrite = a.overwrite;
   o.reviewed_items_only = a.reviewed_items_only;
   o.progress = !a.quiet;
-  PrepareResult result = prepare(o);
-  if (!a.quiet) std::cout << result.summary << std::endl;
+  if (a.extend.empty()) {
+    PrepareResult result = prepare(o);
+    if (!a.quiet) std::cout << result.summary << std::endl;
+    return;
+  }
+  PrepareResult result = extend_prepared(a.extend, o);
+  if (a.quiet) return;
+  const auto& e = result.stats["extend"];
+  std::cout << result.summary << "\nextended " << a.extend << ": " << e["new_users"] << " new users, "
+            << e["new_items"] << " new items, " << e["new_interactions"] << " new interactions" << std::endl;
 }
 
 }  // namespace
@@ -57,7 +74,13 @@ void add_prepare_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--meta-format", args->meta_format, "metadata format: auto, amazon2014, amazon2018, amazon2023, recbole")
       ->capture_default_str();
-  cmd->add_option("--split", args->split, "loo (per-user leave-last-out) or time (global cutoffs)")->capture_default_str();
+  cmd->add_option("--split", args->split,
+                  "loo (per-user leave-last-out, the default) or time (global cutoffs); with --extend the "
+                  "base folder's method unless given");
+  cmd->add_option("--extend", args->extend,
+                  "a prepared folder to continue: its users and items keep their indices, the new ones of "
+                  "--reviews (and --meta, the catalogue now) are appended, the split is recomputed over all "
+                  "interactions (docs/continued_training.md)");
   cmd->add_option("--train-fraction", args->train_fraction, "time split: share of interactions before the valid cutoff")
       ->capture_default_str();
   cmd->add_option("--valid-fraction", args->valid_fraction, "time split: share between the cutoffs")->capture_default_str();

@@ -18,6 +18,7 @@ namespace {
 struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
+  std::string init_from;
   bool resume = false;
   bool resume_if_exists = false;
   bool no_eval = false;
@@ -30,6 +31,7 @@ std::vector<std::string> worker_args(const TrainArgs& args) {
   out.insert(out.end(), args.overrides.begin(), args.overrides.end());
   if (args.resume) out.push_back("--resume");
   if (args.resume_if_exists) out.push_back("--resume-if-exists");
+  if (!args.init_from.empty()) out.insert(out.end(), {"--init-from", args.init_from});
   if (args.no_eval) out.push_back("--no-eval");
   return out;
 }
@@ -41,7 +43,9 @@ void run_train_args(const TrainArgs& args, const CliContext& context) {
     if (code != 0) fail("train --nproc ", args.nproc, ": the workers failed (torchrun exit code ", code, ")");
     return;
   }
-  const Config config = load_config(args.config, args.overrides);
+  std::vector<std::string> overrides = args.overrides;
+  if (!args.init_from.empty()) overrides.push_back("training.init_from=" + args.init_from);
+  const Config config = load_config(args.config, overrides);
   TrainOptions options;
   options.resume = args.resume ||
                    (args.resume_if_exists && std::filesystem::exists(config.training.output_dir + "/checkpoints/last.pt"));
@@ -70,6 +74,9 @@ void add_train_command(CLI::App& app, const CliContext& context) {
       ->check(CLI::ExistingFile);
   cmd->add_option("overrides", args->overrides, "section.key=value overrides, e.g. training.num_epochs=1");
   cmd->add_flag("--resume", args->resume, "continue from OUTPUT_DIR/checkpoints/last.pt");
+  cmd->add_option("--init-from", args->init_from,
+                  "continue from this run folder on data that extends its data (training.init_from; "
+                  "twotower prepare --extend)");
   cmd->add_flag("--no-eval", args->no_eval,
                 "skip the validation ranking metrics after each epoch (the validation loss stays); "
                 "training.best_metric must then be val_loss or train_loss");

@@ -125,6 +125,10 @@ void check_cross_fields(const Config& c, Reader& reader, const std::string& sour
     reader.add_problem(input_error(source, 0, "training.best_metric", "\"" + c.training.best_metric + "\"",
                                    "val_loss, train_loss, recall@K or ndcg@K (K >= 1)"));
   }
+  if (c.training.incremental == IncrementalMode::kNewReplay && c.training.init_from.empty()) {
+    reader.add_problem(input_error(source, 0, "training.incremental", "new+replay with training.init_from null",
+                                   "full, or a run folder in training.init_from (new+replay continues a run)"));
+  }
   const ModelConfig& m = c.model;
   if (c.data.data_path.empty()) {
     reader.add_problem(input_error(source, 0, "data.data_path", "nothing", "a prepared data folder"));

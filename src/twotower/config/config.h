@@ -43,6 +43,10 @@ enum class MatmulPrecision {
 /// with the pair's own item left out (kLast), or the N items the user interacted with before
 /// that pair (kBefore: the input a served model sees when it predicts the user's next item).
 enum class UserHistoryMode { kLast, kBefore };
+/// What a run continued from another (training.init_from) trains on: every training interaction
+/// of the extended data (kFull), or the interactions the old run's data lacked plus a replay
+/// sample of the old ones (kNewReplay; train/init_from.h).
+enum class IncrementalMode { kFull, kNewReplay };
 
 /// The `data:` section (each key documented in config_keys.cc).
 struct DataConfig {
@@ -104,6 +108,9 @@ struct TrainingConfig {
   int64_t early_stopping_patience = 0;
   int64_t max_steps_per_epoch = 0;
   std::string output_dir = "runs/default";
+  std::string init_from;
+  IncrementalMode incremental = IncrementalMode::kFull;
+  double replay_ratio = 1.0;
   DeviceKind device = DeviceKind::kAuto;
   int64_t threads = 0;
   EmbeddingOptimizerKind embedding_optimizer = EmbeddingOptimizerKind::kDense;
@@ -145,5 +152,6 @@ const char* to_string(EmbeddingOptimizerKind kind);
 const char* to_string(CpuMatmul kind);
 const char* to_string(MatmulPrecision precision);
 const char* to_string(UserHistoryMode mode);
+const char* to_string(IncrementalMode mode);
 
 }  // namespace twotower

@@ -25,6 +25,8 @@ const EnumName<LossKind> kLosses[] = {
 const EnumName<DeviceKind> kDevices[] = {{DeviceKind::kAuto, "auto"}, {DeviceKind::kCpu, "cpu"}, {DeviceKind::kCuda, "cuda"}};
 const EnumName<IdPolicy> kIdPolicies[] = {{IdPolicy::kError, "error"}, {IdPolicy::kClamp, "clamp"}};
 const EnumName<UserHistoryMode> kHistoryModes[] = {{UserHistoryMode::kLast, "last"}, {UserHistoryMode::kBefore, "before"}};
+const EnumName<IncrementalMode> kIncrementalModes[] = {{IncrementalMode::kFull, "full"},
+                                                       {IncrementalMode::kNewReplay, "new+replay"}};
 const EnumName<MetricMode> kMetricModes[] = {{MetricMode::kAuto, "auto"}, {MetricMode::kMin, "min"}, {MetricMode::kMax, "max"}};
 
 // A value type of the table: how a YAML node reads into it, how it is written, what is allowed.
@@ -304,6 +306,13 @@ std::vector<ConfigKey> run_keys() {
           "stop each epoch after this many steps (0 = whole epoch; speed runs)"),
       key(t, &TrainingConfig::output_dir, "output_dir", text(false),
           "config.yaml, train.log, history.json, training_history.png, checkpoints/"),
+      key(t, &TrainingConfig::init_from, "init_from", text(true),
+          "a run folder to continue from (its checkpoints/last.pt), on data that extends the run's\n"
+          "(twotower prepare --extend): old rows and their optimizer state kept, new rows zero; null = off"),
+      key(t, &TrainingConfig::incremental, "incremental", choice(kIncrementalModes),
+          "with init_from: full (every training interaction) | new+replay (the new ones and a sample of the old)"),
+      key(t, &TrainingConfig::replay_ratio, "replay_ratio", non_negative(),
+          "new+replay: old training interactions sampled per new one (>= 0; capped at all of them)"),
       key(t, &TrainingConfig::device, "device", choice(kDevices), "auto | cpu | cuda (auto: cuda when available)"),
       key(t, &TrainingConfig::threads, "threads", integer(0, "an integer >= 0 (0 = all cores)"),
           "intra-op threads (>= 0; 0 = all cores)"),
@@ -343,6 +352,7 @@ const char* to_string(EmbeddingOptimizerKind kind) { return enum_name(kEmbedding
 const char* to_string(CpuMatmul kind) { return enum_name(kCpuMatmuls, kind); }
 const char* to_string(MatmulPrecision precision) { return enum_name(kMatmulPrecisions, precision); }
 const char* to_string(SchedulerKind kind) { return enum_name(kSchedulers, kind); }
+const char* to_string(IncrementalMode mode) { return enum_name(kIncrementalModes, mode); }
 const char* to_string(LossKind kind) { return enum_name(kLosses, kind); }
 const char* to_string(DeviceKind kind) { return enum_name(kDevices, kind); }
 const char* to_string(IdPolicy policy) { return enum_name(kIdPolicies, policy); }

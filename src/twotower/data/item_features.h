@@ -26,6 +26,15 @@ struct CatalogueCounts {
 CatalogueCounts build_items(const std::vector<std::string>& reviewed_item_ids, const Metadata* meta,
                             bool reviewed_only, Dataset& data);
 
+/// Continues a catalogue (prepare --extend): appends `new_item_ids` (none already in
+/// data.item_ids) after the existing items, then, unless `reviewed_only`, the metadata items not
+/// yet in the catalogue in metadata file order. Existing items keep their index and features and
+/// the vocabularies every entry and index; new brands and category prefixes are appended, each
+/// new item's features built as build_items builds them. Returns what was appended (reviewed:
+/// new_item_ids.size()).
+CatalogueCounts append_items(const std::vector<std::string>& new_item_ids, const Metadata* meta, bool reviewed_only,
+                             Dataset& data);
+
 /// The category path of a record after cleaning (see build_items).
 std::vector<std::string> clean_category_path(const MetaRecord& record);
 

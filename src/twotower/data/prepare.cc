@@ -77,7 +77,9 @@ std::vector<std::string> ids_in_order(const IdMap& map, const std::vector<int32_
   return ids;
 }
 
-void check_options(const PrepareOptions& o) {
+}  // namespace
+
+void check_prepare_options(const PrepareOptions& o) {
   if (o.reviews.empty()) fail("--reviews: got nothing, expected a review file");
   if (o.out.empty()) fail("--out: got nothing, expected an output folder");
   if (!fs::exists(o.reviews)) fail(o.reviews.string(), ": no such file");
@@ -95,6 +97,8 @@ void check_options(const PrepareOptions& o) {
          ", expected two fractions in (0, 1) whose sum is below 1 (test gets the rest)");
   }
 }
+
+namespace {
 
 /// What the duplicate and k-core filters did: the "filters" stats, and when any row went, the
 /// old user and item index of each new one (the interactions are renumbered in place).
@@ -151,6 +155,13 @@ bool timestamps_are_times(const ReviewTable& table, const Interactions& in, Spli
 CatalogueCounts add_items(const PrepareOptions& o, const std::vector<std::string>& reviewed_items, Dataset& data,
                           nlohmann::json& input) {
   if (o.meta.empty()) return build_items(reviewed_items, nullptr, o.reviewed_items_only, data);
+  Metadata meta = read_prepare_meta(o, input);
+  return build_items(reviewed_items, &meta, o.reviewed_items_only, data);
+}
+
+}  // namespace
+
+Metadata read_prepare_meta(const PrepareOptions& o, nlohmann::json& input) {
   Metadata meta = read_metadata(o.meta, {o.meta_format, o.skip_bad_lines});
   input["meta"] = o.meta.string();
   input["meta_format"] = meta_format_name(meta.format);
@@ -159,27 +170,10 @@ CatalogueCounts add_items(const PrepareOptions& o, const std::vector<std::string
   input["meta_bad_lines"] = meta.bad.count();
   input["meta_invalid_utf8_lines"] = meta.invalid_utf8_lines;
   if (!meta.bad.examples().empty()) input["meta_bad_line_examples"] = meta.bad.examples();
-  return build_items(reviewed_items, &meta, o.reviewed_items_only, data);
+  return meta;
 }
 
-/// Writes `data` into a temporary folder beside o.out and renames it into place.
-void write_folder(const PrepareOptions& o, const Dataset& data) {
-  fs::path out = fs::absolute(o.out).lexically_normal();
-  if (out.filename().empty()) out = out.parent_path();
-  fs::create_directories(out.parent_path());
-  TempFolder tmp(out.parent_path() / str_cat(".", out.filename().string(), ".tmp-", getpid()));
-  save_dataset(data, tmp.path());
-  tmp.commit(out, o.overwrite);
-}
-
-}  // namespace
-
-PrepareResult prepare(const PrepareOptions& o) {
-  auto start = std::chrono::steady_clock::now();
-  check_options(o);
-
-  ReviewTable table = read_reviews(o.reviews, {o.format, o.skip_bad_lines, o.progress});
-  double read_seconds = since(start);
+nlohmann::json review_input(const PrepareOptions& o, const ReviewTable& table) {
   nlohmann::json input = {{"reviews", o.reviews.string()},
                           {"format", review_format_name(table.format)},
                           {"bytes", table.file_bytes},
@@ -187,6 +181,27 @@ PrepareResult prepare(const PrepareOptions& o) {
                           {"bad_lines", table.bad.count()},
                           {"invalid_utf8_lines", table.invalid_utf8_lines}};
   if (!table.bad.examples().empty()) input["bad_line_examples"] = table.bad.examples();
+  return input;
+}
+
+void write_prepared_folder(const Dataset& data, const fs::path& target, bool overwrite,
+                           const std::function<void(const fs::path&)>& add_files) {
+  fs::path out = fs::absolute(target).lexically_normal();
+  if (out.filename().empty()) out = out.parent_path();
+  fs::create_directories(out.parent_path());
+  TempFolder tmp(out.parent_path() / str_cat(".", out.filename().string(), ".tmp-", getpid()));
+  save_dataset(data, tmp.path());
+  if (add_files) add_files(tmp.path());
+  tmp.commit(out, overwrite);
+}
+
+PrepareResult prepare(const PrepareOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  check_prepare_options(o);
+
+  ReviewTable table = read_reviews(o.reviews, {o.format, o.skip_bad_lines, o.progress});
+  double read_seconds = since(start);
+  nlohmann::json input = review_input(o, table);
 
   Dataset data;
   Interactions& in = data.interactions;
@@ -214,7 +229,7 @@ PrepareResult prepare(const PrepareOptions& o) {
   data.stats["split_method"] = data.splits["method"];
   data.stats["items_with_metadata"] = catalogue.reviewed_with_meta;
   data.stats["seconds"] = {{"read_reviews", round3(read_seconds)}, {"total", round3(since(start))}};
-  write_folder(o, data);
+  write_prepared_folder(data, o.out, o.overwrite);
   PrepareResult result;
   result.stats = std::move(data.stats);
   result.stats["seconds"]["total"] = round3(since(start));

@@ -3,12 +3,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "twotower/data/filters.h"
 #include "twotower/data/input_format.h"
+#include "twotower/data/meta_reader.h"
+#include "twotower/data/review_reader.h"
 #include "twotower/data/splits.h"
 
 namespace twotower {
@@ -38,5 +41,19 @@ struct PrepareResult {
 /// `out` and renamed when complete, so a failure leaves nothing half written; an existing `out`
 /// is replaced only with `overwrite`. Throws twotower::Error with one clear sentence on bad input.
 PrepareResult prepare(const PrepareOptions& options);
+
+// The steps prepare shares with prepare --extend (data/extend.h).
+
+/// Checks the options before any reading; throws naming the flag, the value got and the one expected.
+void check_prepare_options(const PrepareOptions& options);
+/// The "input" record of stats.json for the review file read into `table`.
+nlohmann::json review_input(const PrepareOptions& options, const ReviewTable& table);
+/// Reads options.meta (which must be set), adding what was read to `input`.
+Metadata read_prepare_meta(const PrepareOptions& options, nlohmann::json& input);
+/// Writes `data` (save_dataset) into a temporary folder beside `out`, calls `add_files` on that
+/// folder when given (files that travel with the data set), and renames it to `out`, replacing
+/// an existing `out` only when `overwrite`; on any failure nothing is left behind.
+void write_prepared_folder(const Dataset& data, const std::filesystem::path& out, bool overwrite,
+                           const std::function<void(const std::filesystem::path&)>& add_files = {});
 
 }  // namespace twotower

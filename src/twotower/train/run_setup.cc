@@ -65,6 +65,7 @@ Config resolved_paths(Config c) {
   if (!c.data.text_embeddings.empty()) {
     c.data.text_embeddings = fs::absolute(c.data.text_embeddings).lexically_normal().string();
   }
+  if (!c.training.init_from.empty()) c.training.init_from = fs::absolute(c.training.init_from).lexically_normal().string();
   return c;
 }
 

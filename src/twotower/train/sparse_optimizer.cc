@@ -185,4 +185,26 @@ void RowWiseOptimizer::load(torch::serialize::InputArchive& archive) {
   s.steps = steps.item<int64_t>();
 }
 
+void RowWiseOptimizer::continue_from(const RowWiseOptimizer& old) {
+  State& s = *state_;
+  const State& o = *old.state_;
+  if (o.options.kind != s.options.kind) {
+    fail("embedding optimizer state: got kind ", to_string(o.options.kind), ", expected ", to_string(s.options.kind));
+  }
+  if (o.tables.size() != s.tables.size()) {
+    fail("embedding optimizer state: got ", o.tables.size(), " tables, expected ", s.tables.size());
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t k = 0; k < s.tables.size(); ++k) {
+    const int64_t rows = o.first[k].size(0);
+    if (o.first[k].size(1) != s.first[k].size(1) || rows > s.first[k].size(0)) {
+      fail("embedding optimizer state: table ", k, ": got [", rows, ", ", o.first[k].size(1), "], expected at most [",
+           s.first[k].size(0), ", ", s.first[k].size(1), "]");
+    }
+    s.first[k].narrow(0, 0, rows).copy_(o.first[k]);
+    if (s.second[k].defined()) s.second[k].narrow(0, 0, rows).copy_(o.second[k]);
+  }
+  s.steps = o.steps;
+}
+
 }  // namespace twotower

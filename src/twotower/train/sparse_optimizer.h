@@ -66,6 +66,10 @@ class RowWiseOptimizer {
   void save(torch::serialize::OutputArchive& archive) const;
   /// Reads what save wrote; throws when the kind or table shapes differ.
   void load(torch::serialize::InputArchive& archive);
+  /// Continues `old` on grown tables (train/init_from.h): takes its step count and its per-row
+  /// state for the leading rows of each table; the rows beyond old's keep zero state. Throws
+  /// when the kind, the table count or a width differs, or a table has fewer rows than old's.
+  void continue_from(const RowWiseOptimizer& old);
 
  private:
   struct State;

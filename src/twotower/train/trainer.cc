@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
@@ -14,6 +15,7 @@
 #include "twotower/train/best_epoch.h"
 #include "twotower/train/data_parallel.h"
 #include "twotower/train/epoch_runner.h"
+#include "twotower/train/init_from.h"
 #include "twotower/train/run_setup.h"
 #include "twotower/train/run_writer.h"
 
@@ -202,6 +204,8 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   trim_heap();
   log_memory("data loaded");
   const std::vector<int64_t> train_rows = rows_in_splits(data.interactions, config.data.train_splits);
+  std::optional<ContinuedRun> continued;
+  if (!t.init_from.empty()) continued.emplace(config, data);
   TwoTowerModel model = build_model(config, data, train_rows, device);
   log_info("model: ", model->describe_parameters());
   log_memory("model and item features");
@@ -219,10 +223,16 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
                            run.history);
   }
 
-  const PairColumns train = training_pairs(data, config, train_rows);
+  if (continued && !options.resume) {
+    // Every rank loads the old run; rank 0 writes the report.
+    const nlohmann::json report = continued->load_into(model, optimizers, data, device);
+    if (dp.is_root()) write_json_file(report, writer.dir() / "init_from.json");
+  }
+  const PairColumns train = training_pairs(data, config, continued ? continued->pair_rows(train_rows) : train_rows);
   const PairColumns valid = validation_pairs(data, config);
   if (train.size() == 0) fail("data.train_splits: no interaction of ", config.data.data_path, " is in them");
-  zero_unseen_ids(model, train);
+  // A continued run keeps the trained rows of ids it has no pairs for (new ids start at zero).
+  if (!continued) zero_unseen_ids(model, train);
   log_info("data: ", data.num_users(), " users, ", data.num_items(), " items, ", train.size(), " training pairs, ",
            valid.size(), " validation pairs");
   log_memory("optimizers and training pairs");

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Continued training measured on Games (docs/continued_training.md): each user's history split by
+# position, the first 80% (floor, at least 1) "old" and the rest "new". The old part is prepared
+# (leave-last-out) and a run trained on it; the new part extends that folder (prepare --extend,
+# leave-last-out recomputed, so each user's test item is their last new one). Then, per seed:
+#   (a) scratch    configs/best.yaml from zero on the extended folder (its 4 epochs)
+#   (b) full       --init-from the old run, every training interaction, CONT_EPOCHS epochs
+#   (c) new+replay --init-from the old run, the new interactions + as many old ones, CONT_EPOCHS epochs
+# each evaluated on the extended folder's test split (Recall/NDCG@10), with the train command's
+# process time (user + system CPU seconds) and wall time from /usr/bin/time. Runs already
+# evaluated in OUT are kept; CONT_EPOCHS may list several counts (the table shows every one run).
+#   SEEDS="42 43 44" CONT_EPOCHS=1 THREADS=2 scripts/continued_training.sh [OUT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-runs/continued}
+SEEDS=${SEEDS:-42}
+CONT_EPOCHS=${CONT_EPOCHS:-1}
+THREADS=${THREADS:-2}
+TT=build/twotower
+GAMES=../shared/data/amazon-2018/games/Games.inter.gz
+[ -f "$GAMES" ] || { echo "continued_training: $GAMES is absent (see shared/data/README.md)"; exit 1; }
+mkdir -p "$OUT"
+
+# The position split: rows in file order, per user the first floor(0.8 n) (at least 1) are old.
+[ -f "$OUT/new.inter" ] ||
+.venv/bin/python - "$GAMES" "$OUT" <<'PY'
+import collections, gzip, sys
+src, out = sys.argv[1], sys.argv[2]
+with gzip.open(src, "rt") as f:
+    header = f.readline()
+    rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+by_user = collections.defaultdict(list)
+for r in rows:
+    by_user[r[0]].append(r)
+old, new = [], []
+for user, rs in by_user.items():
+    rs.sort(key=lambda r: float(r[2]))
+    k = max(1, int(0.8 * len(rs)))
+    old += rs[:k]
+    new += rs[k:]
+for name, part in (("old", old), ("new", new)):
+    with open(f"{out}/{name}.inter", "w") as f:
+        f.write(header)
+        f.writelines("\t".join(r) + "\n" for r in part)
+print(f"position split: {len(old)} old and {len(new)} new interactions of {len(by_user)} users", file=sys.stderr)
+PY
+[ -d "$OUT/data_new" ] || {
+$TT prepare --reviews "$OUT/old.inter" --out "$OUT/data_old" --overwrite -q
+$TT prepare --extend "$OUT/data_old" --reviews "$OUT/new.inter" --out "$OUT/data_new" --overwrite
+}
+
+train() {  # train NAME SEED ARGS...: /usr/bin/time's "elapsed user system" into OUT/NAME.time
+  local name=$1 seed=$2
+  shift 2
+  [ -s "$OUT/$name.eval" ] && return 0  # finished in an earlier invocation (remove OUT to redo all)
+  /usr/bin/time -f "%e %U %S" -o "$OUT/$name.time" $TT train --config configs/best.yaml data.seed=$seed \
+    training.threads=$THREADS training.output_dir="$OUT/$name" "$@" > "$OUT/$name.log" 2>&1
+  $TT evaluate --run "$OUT/$name" --split test --k 10 > "$OUT/$name.eval"
+}
+
+for seed in $SEEDS; do
+  train old-$seed $seed data.data_path="$OUT/data_old"
+  train scratch-$seed $seed data.data_path="$OUT/data_new"
+  for e in $CONT_EPOCHS; do
+    train full$e-$seed $seed data.data_path="$OUT/data_new" --init-from "$OUT/old-$seed" training.num_epochs=$e
+    train replay$e-$seed $seed data.data_path="$OUT/data_new" --init-from "$OUT/old-$seed" \
+      training.num_epochs=$e training.incremental=new+replay training.replay_ratio=1
+  done
+done
+
+.venv/bin/python - "$OUT" "$CONT_EPOCHS" $SEEDS <<'PY'
+import json, os, statistics, sys
+out, epochs, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
+def metrics(run):
+    return json.load(open(f"{out}/{run}/metrics_test.json"))
+rows = {}
+kinds = ["old", "scratch"] + [f"{k}{e}" for e in epochs for k in ("full", "replay")]
+for kind in kinds:
+    if not all(os.path.exists(f"{out}/{kind}-{s}.eval") for s in seeds):
+        continue
+    recall, ndcg, cpu, wall = [], [], [], []
+    for s in seeds:
+        m = metrics(f"{kind}-{s}")
+        recall.append(m["recall@10"]); ndcg.append(m["ndcg@10"])
+        e, u, sy = map(float, open(f"{out}/{kind}-{s}.time").read().split()[-3:])
+        cpu.append(u + sy); wall.append(e)
+    rows[kind] = [statistics.mean(x) for x in (recall, ndcg, cpu, wall)]
+names = {"old": "old run: 4 epochs on the old part (its own test split, not comparable)",
+         "scratch": "(a) from zero on everything, 4 epochs"}
+for e in epochs:
+    names[f"full{e}"] = f"(b) continued, full, {e} epoch(s)"
+    names[f"replay{e}"] = f"(c) continued, new+replay (ratio 1), {e} epoch(s)"
+print(f"| run (mean of seeds {' '.join(seeds)}) | Recall@10 | NDCG@10 | vs (a) | process s | / (a) | wall s |")
+print("|---|---|---|---|---|---|---|")
+a = rows["scratch"]
+for kind, (r, n, c, w) in rows.items():
+    print(f"| {names[kind]} | {r:.4f} | {n:.4f} | {r - a[0]:+.4f} | {c:.1f} | {c / a[2]:.2f} | {w:.1f} |")
+print("\ntarget: (b) Recall@10 - (a) >= -0.005 with process time (b) / (a) <= 0.33")
+PY
