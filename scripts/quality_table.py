@@ -40,7 +40,7 @@ def ease_note(e, peak):
 def table(results, name):
     b = json.loads((results / f"{name}.baselines.json").read_text())
     counts = b["baselines"]["popularity"]["counts"]
-    print(f"\n{name}: {counts['users']} users, {counts['items']} items, {counts['users_evaluated']} test users\n")
+    print(f"\n#### {name}: {counts['users']:,} users, {counts['items']:,} items, {counts['users_evaluated']:,} test users\n")
     print("| model | Recall@10 | NDCG@10 | Recall@20 | NDCG@20 | note |")
     print("|---|---|---|---|---|---|")
     base = b["baselines"]

@@ -169,6 +169,10 @@ TEST(Ease, Errors) {
                               "EASE: lambda: got -2, expected a finite number > 0");
   testing::expect_exact_error([&] { select_ease_lambda(test, {1.0}, "ndcg@10", o); },
                               "EASE: lambda selection: got the test split, expected valid");
+  const EvalData no_valid = make_eval_data(Interactions{}, 3, 4, Split::kValid);
+  testing::expect_exact_error([&] { select_ease_lambda(no_valid, {1.0}, "ndcg@10", o); },
+                              "EASE: lambda selection: the valid split has no user with a target, expected at "
+                              "least one (give one lambda to skip the search)");
   for (const char* metric : {"ndcg", "ndcg@", "ndcg@0", "@10", "ndcg@1x"}) {
     testing::expect_exact_error([&] { select_ease_lambda(valid, {1.0}, metric, o); },
                                 str_cat("EASE: selection metric: got \"", metric,
@@ -217,6 +221,19 @@ TEST(Ease, EvaluateReportsOrSkipsIt) {
   EXPECT_EQ(ease["selection"]["metric"], "ndcg@10");
   EXPECT_TRUE(ease["lambda"] == 0.5 || ease["lambda"] == 50.0) << ease["lambda"];
   EXPECT_NE(format_table(r).find("ease"), std::string::npos);
+
+  // A data set without validation targets cannot choose lambda: the reason, the others still out.
+  Dataset no_valid = tiny_dataset();
+  for (Split& split : no_valid.interactions.split) split = split == Split::kValid ? Split::kTrain : split;
+  testing::TempDir data2;
+  save_dataset(no_valid, data2.path());
+  EvaluateOptions o2 = o;
+  o2.data_dir = data2.path();
+  r = run_evaluate(o2);
+  EXPECT_TRUE(r["baselines"]["itemknn"].contains("recall@2"));
+  EXPECT_EQ(r["baselines"]["ease_skipped"],
+            "EASE failed: EASE: lambda selection: the valid split has no user with a target, expected at least one "
+            "(give one lambda to skip the search)");
 
   o.ease_max_items = 3;
   r = run_evaluate(o);

@@ -112,6 +112,10 @@ EaseSelection select_ease_lambda(const EvalData& valid, const std::vector<double
   if (valid.split != Split::kValid) fail("EASE: lambda selection: got the ", split_name(valid.split), " split, expected valid");
   if (lambdas.empty()) fail("EASE: lambda grid: got no values, expected at least one lambda > 0");
   for (double lambda : lambdas) check_lambda(lambda);
+  if (valid.users_with_targets == 0) {
+    fail("EASE: lambda selection: the valid split has no user with a target, expected at least one "
+         "(give one lambda to skip the search)");
+  }
   EvalOptions eo = options;
   eo.ks = {metric_cutoff(metric)};
   eo.progress = false;

@@ -63,7 +63,7 @@ struct EaseSelection {
 /// validation users with the evaluator, and returns the lambda with the highest `metric`
 /// ("<name>@K" of ranking_metric_names(), e.g. "ndcg@10"). `options` gives the chunking and
 /// threads (its cutoffs are replaced by K). Throws on an empty grid, a lambda not > 0, a data
-/// set whose split is not valid, or a metric that is not "<name>@K".
+/// set whose split is not valid or has no user with a target, or a metric that is not "<name>@K".
 EaseSelection select_ease_lambda(const EvalData& valid, const std::vector<double>& lambdas,
                                  const std::string& metric, const EvalOptions& options);
 

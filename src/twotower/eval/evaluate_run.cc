@@ -137,7 +137,14 @@ nlohmann::json evaluate_baselines(const EvaluateOptions& o, const Dataset& data,
   k["neighbours"] = o.knn_neighbours;
   k["fit_seconds"] = fit;
   out["itemknn"] = k;
-  if (o.ease) add_ease(o, data, eval, eo, in, out);
+  if (o.ease) {
+    try {  // as evaluate_all does for a metric group: the reason in the report, the rest still out
+      add_ease(o, data, eval, eo, in, out);
+    } catch (const Error& e) {
+      log_warn("evaluate: EASE: ", e.what());
+      out["ease_skipped"] = str_cat("EASE failed: ", e.what());
+    }
+  }
   out["fit_on"] = o.split == Split::kTest ? "train+valid" : "train";
   return out;
 }
