@@ -14,7 +14,8 @@ struct PrepareArgs {
   std::string format = "auto", meta_format = "auto", split, duplicates = "keep";
   double train_fraction = 0.8, valid_fraction = 0.1;
   std::string valid_from, test_from;
-  int64_t kcore = 0, min_user = 0, min_item = 0;
+  int64_t kcore = 0, min_user = 0, min_item = 0, sample_users = 0;
+  uint64_t sample_seed = 0;
   bool skip_bad_lines = false, overwrite = false, reviewed_items_only = false, quiet = false;
 };
 
@@ -40,6 +41,8 @@ void run_prepare(const PrepareArgs& a) {
   o.duplicates = parse_duplicate_policy(a.duplicates);
   o.min_user_interactions = a.min_user > 0 ? a.min_user : a.kcore;
   o.min_item_interactions = a.min_item > 0 ? a.min_item : a.kcore;
+  o.sample_users = a.sample_users;
+  o.sample_seed = a.sample_seed;
   o.skip_bad_lines = a.skip_bad_lines;
   o.overwrite = a.overwrite;
   o.reviewed_items_only = a.reviewed_items_only;
@@ -91,6 +94,10 @@ void add_prepare_command(CLI::App& app) {
   cmd->add_option("--kcore", args->kcore, "keep the k-core: every user and item with >= K interactions (0: off)");
   cmd->add_option("--min-user-interactions", args->min_user, "k-core threshold for users (overrides --kcore)");
   cmd->add_option("--min-item-interactions", args->min_item, "k-core threshold for items (overrides --kcore)");
+  cmd->add_option("--sample-users", args->sample_users,
+                  "keep N users drawn uniformly (seeded), with all their interactions, before the k-core (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--sample-seed", args->sample_seed, "seed of --sample-users' draw")->capture_default_str();
   cmd->add_flag("--reviewed-items-only", args->reviewed_items_only, "drop metadata items that have no interaction");
   cmd->add_flag("--skip-bad-lines", args->skip_bad_lines, "count bad lines (summary shows the first few) instead of stopping");
   cmd->add_flag("--overwrite", args->overwrite, "replace an existing output folder");

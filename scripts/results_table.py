@@ -1,7 +1,7 @@
 """Prints the README's results table from metrics_test.json files written by `twotower evaluate`.
 
 usage: results_table.py LABEL=RUN_DIR [LABEL=RUN_DIR ...]
-Each run contributes its two-tower row; popularity and item-kNN rows are taken from the first
+Each run contributes its two-tower row; popularity, item-kNN and EASE rows are taken from the first
 run of each data set (they depend only on the data and the split)."""
 import json
 import sys
@@ -38,7 +38,7 @@ def main(args):
         if data not in baselines_done:
             baselines_done.add(data)
             dataset = label.split(":")[0]
-            for name in ("popularity", "itemknn"):
+            for name in ("popularity", "itemknn", "ease"):
                 b = m.get("baselines", {}).get(name)
                 if b:
                     print(row(f"{dataset}: {name}", b))

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "test_util.h"
+
 namespace twotower {
 namespace {
 
@@ -48,6 +52,48 @@ TEST(Filters, CompactRenumbersByFirstAppearance) {
   EXPECT_EQ(in.user, (std::vector<int64_t>{0, 0}));
   EXPECT_EQ(in.item, (std::vector<int64_t>{0, 1}));
   EXPECT_EQ(items, (std::vector<int32_t>{2, 0}));
+}
+
+// Users uniform, rows whole: user u has u % 3 + 1 rows; sampling 4 of 10 keeps exactly the rows
+// of 4 users, the same 4 for the same seed.
+TEST(Filters, SampleUsersKeepsWholeUsers) {
+  std::vector<int64_t> users;
+  for (int64_t u = 0; u < 10; ++u) users.insert(users.end(), static_cast<size_t>(u % 3 + 1), u);
+  Interactions in = make(users, std::vector<int64_t>(users.size(), 0), std::vector<int64_t>(users.size(), 0));
+  auto draw = [&](uint64_t seed) {
+    std::vector<uint8_t> keep(in.size(), 1);
+    EXPECT_EQ(sample_users_mask(in, 10, 4, seed, keep), 4);
+    std::set<int64_t> kept, dropped;
+    for (size_t r = 0; r < in.size(); ++r) (keep[r] ? kept : dropped).insert(in.user[r]);
+    EXPECT_EQ(kept.size(), 4u);
+    for (int64_t u : kept) EXPECT_EQ(dropped.count(u), 0u) << "user " << u << " kept in part";
+    return kept;
+  };
+  EXPECT_EQ(draw(1), draw(1));
+  std::set<std::set<int64_t>> distinct;
+  for (uint64_t seed = 0; seed < 20; ++seed) distinct.insert(draw(seed));
+  EXPECT_GT(distinct.size(), 10u);
+  // Everyone when the sample is as large as the users.
+  std::vector<uint8_t> keep(in.size(), 1);
+  EXPECT_EQ(sample_users_mask(in, 10, 10, 3, keep), 10);
+  EXPECT_EQ(keep, std::vector<uint8_t>(in.size(), 1));
+  testing::expect_exact_error([&] { sample_users_mask(in, 10, 0, 3, keep); },
+                              "--sample-users: got 0, expected a count >= 1");
+}
+
+// Each of 10 users is drawn in 3 of 10 samples: over 2,000 seeds 600 times, standard deviation
+// sqrt(2000 x 0.3 x 0.7) = 20.5; every count within 6 of those of 600.
+TEST(Filters, SampleUsersIsUniform) {
+  std::vector<int64_t> users(10);
+  for (int64_t u = 0; u < 10; ++u) users[static_cast<size_t>(u)] = u;
+  Interactions in = make(users, std::vector<int64_t>(10, 0), std::vector<int64_t>(10, 0));
+  std::vector<int> count(10, 0);
+  for (uint64_t seed = 0; seed < 2000; ++seed) {
+    std::vector<uint8_t> keep(10, 1);
+    sample_users_mask(in, 10, 3, seed, keep);
+    for (size_t u = 0; u < 10; ++u) count[u] += keep[u];
+  }
+  for (size_t u = 0; u < 10; ++u) EXPECT_NEAR(count[u], 600, 123) << "user " << u;
 }
 
 }  // namespace

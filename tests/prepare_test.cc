@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "test_util.h"
 #include "twotower/common/error.h"
@@ -197,6 +198,32 @@ TEST(Prepare, KCoreAndDuplicates) {
   EXPECT_EQ(d.user_ids, (std::vector<std::string>{"U0", "U2"}));
   EXPECT_EQ(d.interactions.timestamp, (std::vector<int64_t>{2, 3, 5, 6}));
   EXPECT_EQ(d.interactions.rating[0], 4.0f);
+}
+
+// --sample-users keeps every row of the users drawn and nothing of the others; the stats say so.
+TEST(Prepare, SampleUsersKeepsAllTheirRows) {
+  TempDir dir;
+  // U0 3 rows, U1 1, U2 2, U3 1, U4 2.
+  testing::write_file(dir / "r.csv", "I0,U0,5,1\nI1,U0,4,2\nI2,U0,3,3\nI0,U1,2,4\nI1,U2,1,5\nI2,U2,1,6\n"
+                                     "I3,U3,1,7\nI0,U4,1,8\nI3,U4,1,9\n");
+  const std::map<std::string, int64_t> rows{{"U0", 3}, {"U1", 1}, {"U2", 2}, {"U3", 1}, {"U4", 2}};
+  PrepareOptions o;
+  o.reviews = dir / "r.csv";
+  o.out = dir / "a";
+  o.sample_users = 2;
+  o.sample_seed = 7;
+  PrepareResult r = prepare(o);
+  Dataset d = load_dataset(o.out);
+  ASSERT_EQ(d.user_ids.size(), 2u);
+  const int64_t expected = rows.at(d.user_ids[0]) + rows.at(d.user_ids[1]);
+  EXPECT_EQ(static_cast<int64_t>(d.interactions.size()), expected);
+  EXPECT_EQ(r.stats["filters"]["sample_users"], 2);
+  EXPECT_EQ(r.stats["filters"]["sample_seed"], 7);
+  EXPECT_EQ(r.stats["filters"]["removed_by_sampling"], 9 - expected);
+  // The same seed draws the same users.
+  o.out = dir / "b";
+  prepare(o);
+  EXPECT_EQ(load_dataset(o.out).user_ids, d.user_ids);
 }
 
 // Running the CLI: bad input is one line on stderr with exit code 1, no stack trace.

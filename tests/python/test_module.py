@@ -105,6 +105,8 @@ def untimed(value):
     """`value` without its wall-clock entries ("seconds", "fit_seconds"), which differ run to run."""
     if isinstance(value, dict):
         return {k: untimed(v) for k, v in value.items() if k not in ("seconds", "fit_seconds")}
+    if isinstance(value, list):
+        return [untimed(v) for v in value]
     return value
 
 

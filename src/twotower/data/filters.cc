@@ -1,6 +1,7 @@
 #include "twotower/data/filters.h"
 
 #include <algorithm>
+#include <random>
 
 #include "twotower/common/enum_names.h"
 #include "twotower/common/error.h"
@@ -116,6 +117,32 @@ void compact(Interactions& in, const std::vector<uint8_t>& keep, int64_t num_use
   in.rating.resize(w);
   in.timestamp.resize(w);
   if (!in.split.empty()) in.split.resize(w);
+}
+
+int64_t sample_users_mask(const Interactions& in, int64_t num_users, int64_t sample, uint64_t seed,
+                          std::vector<uint8_t>& keep) {
+  if (sample < 1) fail("--sample-users: got ", sample, ", expected a count >= 1");
+  if (sample >= num_users) return num_users;
+  std::mt19937_64 rng(seed);
+  // Uniform in [0, bound): reject the draws below 2^64 mod bound, so every value is equally likely.
+  auto below = [&rng](uint64_t bound) {
+    const uint64_t threshold = (0 - bound) % bound;
+    uint64_t r = rng();
+    while (r < threshold) r = rng();
+    return r % bound;
+  };
+  std::vector<int64_t> users(static_cast<size_t>(num_users));
+  for (int64_t u = 0; u < num_users; ++u) users[static_cast<size_t>(u)] = u;
+  std::vector<uint8_t> chosen(static_cast<size_t>(num_users), 0);
+  for (int64_t k = 0; k < sample; ++k) {
+    const auto j = static_cast<size_t>(k) + static_cast<size_t>(below(static_cast<uint64_t>(num_users - k)));
+    std::swap(users[static_cast<size_t>(k)], users[j]);
+    chosen[static_cast<size_t>(users[static_cast<size_t>(k)])] = 1;
+  }
+  for (size_t r = 0; r < in.size(); ++r) {
+    if (!chosen[static_cast<size_t>(in.user[r])]) keep[r] = 0;
+  }
+  return sample;
 }
 
 }  // namespace twotower

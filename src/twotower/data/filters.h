@@ -29,6 +29,14 @@ std::vector<uint8_t> duplicate_mask(const Interactions& in, int64_t num_users, D
 int kcore_mask(const Interactions& in, int64_t num_users, int64_t num_items, int64_t min_user, int64_t min_item,
                std::vector<uint8_t>& keep);
 
+/// Keeps every row of `sample` users drawn uniformly without replacement from [0, num_users) and
+/// clears keep[r] for the other users' rows. The draw is a partial Fisher-Yates shuffle of the
+/// user indices driven by std::mt19937_64(seed) with rejection sampling for each bound, so a seed
+/// gives the same users with every standard library. sample >= num_users keeps everyone.
+/// Returns the number of users kept. Throws when sample < 1.
+int64_t sample_users_mask(const Interactions& in, int64_t num_users, int64_t sample, uint64_t seed,
+                          std::vector<uint8_t>& keep);
+
 /// Keeps the rows with keep[r] != 0 (file order preserved) and renumbers users and items
 /// 0, 1, ... in order of first appearance among the kept rows. `user_order[new] = old` and
 /// `item_order[new] = old` receive the mapping.

@@ -113,17 +113,24 @@ Filtered filter_interactions(const PrepareOptions& o, Interactions& in, int64_t 
   std::vector<uint8_t> keep = duplicate_mask(in, num_users, o.duplicates);
   int64_t removed_duplicates = static_cast<int64_t>(in.size()) - std::count(keep.begin(), keep.end(), 1);
   int64_t kept_before_kcore = static_cast<int64_t>(in.size()) - removed_duplicates;
+  if (o.sample_users > 0) {  // before the k-core, so a sampled user's rows are all there is to filter
+    f.stats["sample_users"] = sample_users_mask(in, num_users, o.sample_users, o.sample_seed, keep);
+    f.stats["sample_seed"] = o.sample_seed;
+    const int64_t sampled = std::count(keep.begin(), keep.end(), 1);
+    f.stats["removed_by_sampling"] = kept_before_kcore - sampled;
+    kept_before_kcore = sampled;
+  }
   int rounds = 0;
   if (o.min_user_interactions > 1 || o.min_item_interactions > 1) {
     rounds = kcore_mask(in, num_users, num_items, o.min_user_interactions, o.min_item_interactions, keep);
   }
   int64_t kept = std::count(keep.begin(), keep.end(), 1);
-  f.stats = {{"duplicates", duplicate_policy_name(o.duplicates)},
+  f.stats.update({{"duplicates", duplicate_policy_name(o.duplicates)},
              {"removed_duplicates", removed_duplicates},
              {"min_user_interactions", o.min_user_interactions},
              {"min_item_interactions", o.min_item_interactions},
              {"kcore_rounds", rounds},
-             {"removed_by_kcore", kept_before_kcore - kept}};
+             {"removed_by_kcore", kept_before_kcore - kept}});
   f.any = kept < static_cast<int64_t>(in.size());
   if (f.any) {
     if (kept == 0) {

@@ -26,6 +26,8 @@ struct PrepareOptions {
   DuplicatePolicy duplicates = DuplicatePolicy::kKeepAll;
   int64_t min_user_interactions = 0;           // k-core thresholds; <= 1 disables; range [0, 2^31)
   int64_t min_item_interactions = 0;
+  int64_t sample_users = 0;                    // > 0: keep this many users, drawn uniformly, with all their rows
+  uint64_t sample_seed = 0;                    // the draw's seed (filters.h: sample_users_mask)
   bool reviewed_items_only = false;            // drop metadata items that have no interaction
   bool skip_bad_lines = false;
   bool overwrite = false;

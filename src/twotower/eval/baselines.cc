@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "twotower/common/error.h"
+#include "twotower/common/parallel_for.h"
 
 namespace twotower {
 namespace {
@@ -123,6 +124,39 @@ void ItemKnnScorer::score_pairs(std::span<const int64_t> users, std::span<const 
                                  [](const std::pair<int64_t, float>& e, int64_t j) { return e.first < j; });
       if (it != row.end() && it->first == items[k]) s += it->second;
     }
+    out[k] = s;
+  }
+}
+
+EaseScorer::EaseScorer(const EvalData& data, std::vector<float> weights, int num_threads)
+    : data_(data), weights_(std::move(weights)), num_threads_(resolve_threads(num_threads, "EASE scoring")) {
+  const auto n = static_cast<size_t>(data.num_items);
+  if (weights_.size() != n * n) {
+    fail("EASE: got ", weights_.size(), " weights, expected items^2 = ", n, "^2 = ", n * n);
+  }
+}
+
+void EaseScorer::score_users(std::span<const int64_t> users, float* out) const {
+  check_users("EASE", users, data_.num_users);
+  const int64_t n_items = data_.num_items;
+  parallel_for(static_cast<int64_t>(users.size()), num_threads_, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      float* row = out + r * n_items;
+      std::fill(row, row + n_items, 0.0f);
+      for (int64_t i : data_.history(users[static_cast<size_t>(r)])) {
+        const float* b = weights_.data() + i * n_items;
+        for (int64_t j = 0; j < n_items; ++j) row[j] += b[j];
+      }
+    }
+  });
+}
+
+void EaseScorer::score_pairs(std::span<const int64_t> users, std::span<const int64_t> items,
+                             float* out) const {
+  check_pairs("EASE", users, items, data_.num_users, data_.num_items);
+  for (size_t k = 0; k < users.size(); ++k) {
+    float s = 0.0f;
+    for (int64_t i : data_.history(users[k])) s += weights_[static_cast<size_t>(i * data_.num_items + items[k])];
     out[k] = s;
   }
 }

@@ -57,4 +57,28 @@ class ItemKnnScorer : public Scorer {
   std::vector<std::pair<int64_t, float>> edges_;  // (j, W[i, j]) grouped by i
 };
 
+/// EASE (Steck 2019) scored from its item-item weights B, which ease.h fits:
+/// score(u, j) = sum_{i in history(u)} B[i, j], the row X_u B of the binary history matrix X.
+class EaseScorer : public Scorer {
+ public:
+  /// Keeps a reference to `data` and takes `weights` (B, [I, I] float32, row-major).
+  /// Throws unless weights.size() == I * I. `num_threads` scores users in parallel (0 = all cores).
+  EaseScorer(const EvalData& data, std::vector<float> weights, int num_threads = 0);
+
+  std::string name() const override { return "ease"; }
+  int64_t num_users() const override { return data_.num_users; }
+  int64_t num_items() const override { return data_.num_items; }
+  void score_users(std::span<const int64_t> users, float* out) const override;
+  void score_pairs(std::span<const int64_t> users, std::span<const int64_t> items,
+                   float* out) const override;
+
+  /// B[i, j] at weights()[i * I + j].
+  const std::vector<float>& weights() const { return weights_; }
+
+ private:
+  const EvalData& data_;
+  std::vector<float> weights_;  // [I, I]
+  int num_threads_;
+};
+
 }  // namespace twotower

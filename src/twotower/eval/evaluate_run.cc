@@ -9,6 +9,7 @@
 #include "twotower/config/config.h"
 #include "twotower/data/npy.h"
 #include "twotower/eval/baselines.h"
+#include "twotower/eval/ease.h"
 #include "twotower/eval/report.h"
 
 namespace fs = std::filesystem;
@@ -85,9 +86,47 @@ void load_inputs(const EvaluateOptions& o, const EvaluatePaths& p, const EvalDat
   }
 }
 
-// report["baselines"]: popularity and item-kNN, fit on the same history as the model.
-nlohmann::json evaluate_baselines(const EvaluateOptions& o, const EvalData& eval, const EvalOptions& eo,
-                                  const EvaluateInputs& in) {
+nlohmann::json ease_trial_json(const EaseFit& fit) {
+  return {{"lambda", fit.lambda}, {"fit_seconds", fit.seconds}, {"dtype", fit.dtype},
+          {"condition_bound", fit.condition_bound}};
+}
+
+// out["ease"]: lambda chosen on the valid split (fit on train), then EASE fit on the same history
+// as the other baselines; out["ease_skipped"] with the reason for a catalogue over the limit.
+void add_ease(const EvaluateOptions& o, const Dataset& data, const EvalData& eval, const EvalOptions& eo,
+              const EvaluateInputs& in, nlohmann::json& out) {
+  if (auto reason = ease_skip_reason(eval.num_items, o.ease_max_items)) {
+    log_info("evaluate: ", *reason);
+    out["ease_skipped"] = *reason;
+    return;
+  }
+  const std::vector<double>& grid = o.ease_lambdas.empty() ? ease_default_lambdas() : o.ease_lambdas;
+  double lambda = grid.front();
+  nlohmann::json selection = {{"metric", o.ease_metric}, {"fit_on", "train"}, {"split", "valid"}};
+  if (grid.size() > 1) {
+    const EaseSelection chosen = select_ease_lambda(make_eval_data(data, Split::kValid), grid, o.ease_metric, eo);
+    lambda = chosen.lambda;
+    for (const EaseTrial& t : chosen.trials) {
+      nlohmann::json j = ease_trial_json(t.fit);
+      j[o.ease_metric] = t.value;
+      selection["trials"].push_back(j);
+    }
+  } else {
+    selection = {{"lambda_given", lambda}};
+  }
+  EaseFit fit;
+  EaseScorer ease(eval, ease_weights(eval, lambda, &fit), o.threads);
+  log_info("evaluate: EASE lambda ", lambda, " fit in ", fit.seconds, " s (", fit.dtype, ")");
+  nlohmann::json e = evaluate_all(eval, ease, eo, in.diversity_view(), in.diversity_source);
+  e["lambda"] = lambda;
+  e["fit"] = ease_trial_json(fit);
+  e["selection"] = selection;
+  out["ease"] = e;
+}
+
+// report["baselines"]: popularity, item-kNN and EASE, fit on the same history as the model.
+nlohmann::json evaluate_baselines(const EvaluateOptions& o, const Dataset& data, const EvalData& eval,
+                                  const EvalOptions& eo, const EvaluateInputs& in) {
   nlohmann::json out;
   PopularityScorer popularity(eval);
   out["popularity"] = evaluate_all(eval, popularity, eo, in.diversity_view(), in.diversity_source);
@@ -98,6 +137,14 @@ nlohmann::json evaluate_baselines(const EvaluateOptions& o, const EvalData& eval
   k["neighbours"] = o.knn_neighbours;
   k["fit_seconds"] = fit;
   out["itemknn"] = k;
+  if (o.ease) {
+    try {  // as evaluate_all does for a metric group: the reason in the report, the rest still out
+      add_ease(o, data, eval, eo, in, out);
+    } catch (const Error& e) {
+      log_warn("evaluate: EASE: ", e.what());
+      out["ease_skipped"] = str_cat("EASE failed: ", e.what());
+    }
+  }
   out["fit_on"] = o.split == Split::kTest ? "train+valid" : "train";
   return out;
 }
@@ -141,7 +188,7 @@ nlohmann::json run_evaluate(const EvaluateOptions& o) {
     report["k"] = o.ks;
   }
   report["data"] = paths.data_dir.string();
-  if (o.baselines || o.baselines_only) report["baselines"] = evaluate_baselines(o, eval, eo, in);
+  if (o.baselines || o.baselines_only) report["baselines"] = evaluate_baselines(o, data, eval, eo, in);
   write_json_file(report, paths.output);
   std::cout << format_table(report) << std::flush;
   log_info("evaluate: wrote ", paths.output.string());

@@ -6,9 +6,12 @@
 #include <filesystem>
 #include <vector>
 
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "twotower/data/dataset.h"
+#include "twotower/eval/ease.h"
 
 namespace twotower {
 
@@ -26,6 +29,10 @@ struct EvaluateOptions {
   bool baselines = true;               // also score the baselines beside the model
   int64_t chunk_users = 1024;          // users scored at once, >= 1
   int64_t knn_neighbours = 100;        // item-kNN neighbours per item, >= 1
+  bool ease = true;                    // EASE beside the other baselines (eval/ease.h)
+  std::vector<double> ease_lambdas;    // each > 0; empty: ease_default_lambdas(); one value: no search
+  std::string ease_metric = "ndcg@10";  // picks lambda on the valid split (EASE fit on train)
+  int64_t ease_max_items = kEaseDefaultMaxItems;  // larger catalogues skip EASE with a message (memory I^2 x 4 B)
   int threads = 0;                     // ranking threads, 0 = all cores
   bool progress = true;
 };

@@ -133,11 +133,14 @@ std::string format_table(const nlohmann::json& report) {
   if (report.contains("model")) columns.emplace_back(report["model"].get<std::string>(), &report);
   if (report.contains("baselines")) {
     const nlohmann::json& baselines = report["baselines"];
-    for (const char* name : {"popularity", "itemknn"}) {
+    constexpr const char* kFirst[] = {"popularity", "itemknn", "ease"};
+    for (const char* name : kFirst) {
       if (baselines.contains(name)) columns.emplace_back(name, &baselines[name]);
     }
     for (const auto& [name, value] : baselines.items()) {
-      if (value.is_object() && name != "popularity" && name != "itemknn") columns.emplace_back(name, &value);
+      if (value.is_object() && std::find(std::begin(kFirst), std::end(kFirst), name) == std::end(kFirst)) {
+        columns.emplace_back(name, &value);
+      }
     }
   }
   std::vector<std::string> rows;
@@ -170,6 +173,18 @@ std::string format_table(const nlohmann::json& report) {
     table += str_cat("users evaluated ", c.value("users_evaluated", 0), " of ", c.value("users", 0),
                      " (", c.value("users_without_targets", 0), " without targets, ",
                      c.value("cold_users_evaluated", 0), " cold); items ", c.value("items", 0), "\n");
+  }
+  if (report.contains("baselines")) {
+    const nlohmann::json& b = report["baselines"];
+    if (b.contains("ease_skipped")) table += b["ease_skipped"].get<std::string>() + "\n";
+    if (b.contains("ease") && b["ease"].contains("lambda")) {
+      const nlohmann::json& sel = b["ease"].value("selection", nlohmann::json::object());
+      table += str_cat("ease: lambda ", b["ease"]["lambda"].get<double>(),
+                       sel.contains("trials") ? str_cat(", the best ", sel.value("metric", ""), " on valid of ",
+                                                        sel["trials"].size(), " values")
+                                              : std::string(", as given"),
+                       "\n");
+    }
   }
   // One line per distinct reason, naming the metrics it covers, over every column.
   std::vector<std::pair<std::string, std::vector<std::string>>> reasons;
