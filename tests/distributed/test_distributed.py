@@ -124,19 +124,20 @@ def test_sparse_rows_summed_by_gathering_equal_gloos_sparse_all_reduce(prepared,
     assert bad.returncode != 0 and 'TWOTOWER_SPARSE_EXCHANGE: got "ring"' in bad.stderr
 
 
-def worker_pids():
-    """Rank -> pid of the twotower workers that torchrun started (one job at a time here)."""
+def worker_pids(launcher):
+    """Rank -> pid of the workers that this torchrun (pid `launcher`) started: its children."""
     ranks = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
+            status = (entry / "status").read_text()
             environ = (entry / "environ").read_bytes().split(b"\0")
-            cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
+        parent = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
         values = dict(v.split(b"=", 1) for v in environ if b"=" in v)
-        if b"twotower" in cmdline and b"TORCHELASTIC_RUN_ID" in values and b"RANK" in values:
+        if parent == launcher and b"RANK" in values:
             ranks[int(values[b"RANK"])] = int(entry.name)
     return ranks
 
@@ -146,7 +147,7 @@ def kill_rank_after_first_epoch(proc, run, rank):
     while not (run / "checkpoints" / "last.pt").exists():
         assert proc.poll() is None and time.monotonic() < deadline, "the workers ended before epoch 1's checkpoint"
         time.sleep(0.02)
-    pids = worker_pids()
+    pids = worker_pids(proc.pid)
     assert rank in pids, pids
     os.kill(pids[rank], signal.SIGKILL)
     return time.monotonic()

@@ -110,11 +110,22 @@ def untimed(value):
     return value
 
 
+def close_to(expected, rel=1e-7):
+    """`expected` with every float replaced by pytest.approx(rel), for == against a result."""
+    if isinstance(expected, dict):
+        return {k: close_to(v, rel) for k, v in expected.items()}
+    if isinstance(expected, list):
+        return [close_to(v, rel) for v in expected]
+    return pytest.approx(expected, rel=rel) if isinstance(expected, float) else expected
+
+
 def test_evaluate_returns_the_json_the_cli_writes(root, cli_run):
     metrics = twotower.evaluate(str(cli_run), split="test", k=(10, 20), out=root / "module_metrics.json")
     cli("evaluate", "--run", cli_run, "--split", "test", "--k", "10,20", "--out", root / "cli_metrics.json")
     assert metrics == json.loads((root / "module_metrics.json").read_text())
-    assert untimed(metrics) == untimed(json.loads((root / "cli_metrics.json").read_text()))
+    # EASE's scores come from a BLAS product whose summation order follows the process's thread
+    # count, so its rating-regression figures (mse, mae, ...) may differ in the 9th digit.
+    assert untimed(metrics) == close_to(untimed(json.loads((root / "cli_metrics.json").read_text())))
     assert metrics["split"] == "test" and metrics["k"] == [10, 20]
     # 3000 reviews in 4 planted clusters (90% inside): the model finds them, far above chance (20/120).
     assert 0.3 < metrics["recall@10"] <= metrics["recall@20"] <= 1.0
