@@ -226,12 +226,12 @@ def test_keyboard_interrupt_leaves_a_resumable_run(root, prepared, cli_run):
 
 
 def test_keyboard_interrupt_stops_within_an_epoch(root, prepared):
-    # One epoch of batches of 2 (about 1,400 steps, seconds): Ctrl-C a step into it raises before
-    # the epoch ends, so no checkpoint and no history exist yet.
+    # One epoch of batches of 1 (thousands of steps): Ctrl-C 50 ms into train raises before the
+    # epoch ends (an interrupt checked only between epochs would come after epoch 1's checkpoint).
     out = root / "interrupted-mid-epoch"
-    overrides = dict(run_overrides(prepared, out), **{"training.num_epochs": 1, "training.batch_size": 2,
+    overrides = dict(run_overrides(prepared, out), **{"training.num_epochs": 1, "training.batch_size": 1,
                                                       "training.best_metric": "train_loss"})
-    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer = threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
