@@ -20,26 +20,33 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Every rank's `local`, which holds counts[rank] entries along `dim`, in rank order. Gloo and
+// NCCL gather equal shapes, so each rank's entries travel padded to the largest count.
+std::vector<torch::Tensor> all_gather_uneven(c10d::ProcessGroup& group, const torch::Tensor& local,
+                                             const std::vector<int64_t>& counts, int64_t dim) {
+  std::vector<int64_t> shape = local.sizes().vec();
+  shape[static_cast<size_t>(dim)] = *std::max_element(counts.begin(), counts.end());
+  torch::Tensor padded = torch::zeros(shape, local.options());
+  padded.narrow(dim, 0, local.size(dim)).copy_(local);
+  std::vector<std::vector<torch::Tensor>> out(1);
+  for (size_t r = 0; r < counts.size(); ++r) out[0].push_back(torch::empty_like(padded));
+  std::vector<torch::Tensor> in{padded};
+  group.allgather(out, in)->wait();
+  std::vector<torch::Tensor> parts;
+  for (size_t r = 0; r < counts.size(); ++r) parts.push_back(out[0][r].narrow(dim, 0, counts[r]));
+  return parts;
+}
+
 // The autograd node of gather_rows: forward all-gathers the ranks' rows, backward sums the
 // output's gradient over the ranks and keeps this rank's rows.
 struct GatherRows : torch::autograd::Function<GatherRows> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& local, DataParallel* dp,
                                c10d::ProcessGroup* group, const std::vector<int64_t>& counts) {
-    const int64_t max_rows = *std::max_element(counts.begin(), counts.end());
-    std::vector<int64_t> shape = local.sizes().vec();
-    shape[0] = max_rows;
-    // Gloo and NCCL gather equal shapes: each rank's rows are padded to the largest count.
-    torch::Tensor padded = torch::zeros(shape, local.options());
-    padded.slice(0, 0, local.size(0)).copy_(local.detach());
-    std::vector<std::vector<torch::Tensor>> out(1);
-    for (size_t r = 0; r < counts.size(); ++r) out[0].push_back(torch::empty_like(padded));
-    std::vector<torch::Tensor> in{padded};
     const auto start = Clock::now();
-    group->allgather(out, in)->wait();
-    dp->count_gather(padded.numel() * padded.element_size() * static_cast<int64_t>(counts.size() - 1),
+    std::vector<torch::Tensor> parts = all_gather_uneven(*group, local.detach(), counts, 0);
+    const int64_t longest = *std::max_element(counts.begin(), counts.end());
+    dp->count_gather(longest * local.size(1) * local.element_size() * static_cast<int64_t>(counts.size() - 1),
                      seconds_since(start));
-    std::vector<torch::Tensor> parts;
-    for (size_t r = 0; r < counts.size(); ++r) parts.push_back(out[0][r].slice(0, 0, counts[r]));
     const auto rank = static_cast<size_t>(group->getRank());
     const int64_t offset = std::accumulate(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(rank), int64_t{0});
     ctx->saved_data["offset"] = offset;
@@ -207,32 +214,15 @@ torch::Tensor DataParallel::sum_sparse_by_gloo(const torch::Tensor& grad) {
 }
 
 torch::Tensor DataParallel::sum_sparse_by_gathering(const torch::Tensor& grad) {
-  // The rows' counts first, then indices and values padded to the largest count.
+  // The rows' counts first, then indices and values.
   const torch::Tensor indices = grad._indices(), values = grad._values();
-  std::vector<std::vector<torch::Tensor>> counts(1);
-  for (int r = 0; r < world_size_; ++r) counts[0].push_back(torch::empty({1}, indices.options()));
-  std::vector<torch::Tensor> mine{torch::full({1}, indices.size(1), indices.options())};
-  group_->allgather(counts, mine)->wait();
   std::vector<int64_t> n;
-  for (const torch::Tensor& c : counts[0]) n.push_back(c.item<int64_t>());
-  const int64_t longest = *std::max_element(n.begin(), n.end());
-  torch::Tensor padded_indices = torch::zeros({1, longest}, indices.options());
-  torch::Tensor padded_values = torch::zeros({longest, values.size(1)}, values.options());
-  padded_indices.slice(1, 0, indices.size(1)).copy_(indices);
-  padded_values.slice(0, 0, values.size(0)).copy_(values);
-  std::vector<std::vector<torch::Tensor>> all_indices(1), all_values(1);
-  for (int r = 0; r < world_size_; ++r) {
-    all_indices[0].push_back(torch::empty_like(padded_indices));
-    all_values[0].push_back(torch::empty_like(padded_values));
+  for (const torch::Tensor& c : all_gather_uneven(*group_, torch::full({1}, indices.size(1), indices.options()),
+                                                  std::vector<int64_t>(static_cast<size_t>(world_size_), 1), 0)) {
+    n.push_back(c.item<int64_t>());
   }
-  std::vector<torch::Tensor> in_indices{padded_indices}, in_values{padded_values};
-  group_->allgather(all_indices, in_indices)->wait();
-  group_->allgather(all_values, in_values)->wait();
-  std::vector<torch::Tensor> parts_indices, parts_values;
-  for (size_t r = 0; r < n.size(); ++r) {
-    parts_indices.push_back(all_indices[0][r].slice(1, 0, n[r]));
-    parts_values.push_back(all_values[0][r].slice(0, 0, n[r]));
-  }
+  std::vector<torch::Tensor> parts_indices = all_gather_uneven(*group_, indices, n, 1);
+  std::vector<torch::Tensor> parts_values = all_gather_uneven(*group_, values, n, 0);
   return torch::sparse_coo_tensor(torch::cat(parts_indices, 1), torch::cat(parts_values), grad.sizes()).coalesce();
 }
 
