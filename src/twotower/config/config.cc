@@ -120,6 +120,30 @@ bool known_best_metric(const std::string& name) {
   return (metric == "recall" || metric == "ndcg") && parse_int64(std::string_view(name).substr(at + 1), &k) && k >= 1;
 }
 
+// Attention pooling encodes whole histories (model/sequence_encoder.h) and trains on every prefix
+// of each with a softmax loss.
+void check_attention(const Config& c, Reader& reader, const std::string& source) {
+  const ModelConfig& m = c.model;
+  if (m.user_history < 1) {
+    reader.add_problem(input_error(source, 0, "model.user_history", "0 with user_history_pooling attention",
+                                   "the longest history attended to (>= 1)"));
+  }
+  if (m.user_history_mode != UserHistoryMode::kBefore) {
+    reader.add_problem(input_error(source, 0, "model.user_history_mode", "last with user_history_pooling attention",
+                                   "before (a training pair attends to the items before it)"));
+  }
+  if (m.embedding_dim % m.attention_heads != 0) {
+    reader.add_problem(input_error(source, 0, "model.attention_heads",
+                                   str_cat(m.attention_heads, " with embedding_dim ", m.embedding_dim),
+                                   "a divisor of embedding_dim"));
+  }
+  const LossKind loss = c.training.loss;
+  if (loss != LossKind::kSoftmax && loss != LossKind::kMixed && loss != LossKind::kFull) {
+    reader.add_problem(input_error(source, 0, "training.loss", str_cat(to_string(loss), " with attention pooling"),
+                                   "softmax, mixed or full (training scores every prefix of a history)"));
+  }
+}
+
 void check_cross_fields(const Config& c, Reader& reader, const std::string& source) {
   if (!known_best_metric(c.training.best_metric)) {
     reader.add_problem(input_error(source, 0, "training.best_metric", "\"" + c.training.best_metric + "\"",
@@ -143,6 +167,11 @@ void check_cross_fields(const Config& c, Reader& reader, const std::string& sour
     reader.add_problem(input_error(source, 0, "model.user_history", str_cat(m.user_history, " with use_item_id false"),
                                    "0, or use_item_id true (the history pools item id embeddings)"));
   }
+  if (!m.use_user_id && m.user_history == 0) {
+    reader.add_problem(input_error(source, 0, "model.use_user_id", "false with user_history 0",
+                                   "true, or user_history >= 1 (the user tower needs an input)"));
+  }
+  if (m.user_history_pooling == HistoryPooling::kAttention) check_attention(c, reader, source);
   int64_t user_width = tower_width(m, m.user_mlp_hidden, 1);
   int64_t item_width = tower_width(m, m.item_mlp_hidden, item_inputs);
   if (user_width != item_width) {

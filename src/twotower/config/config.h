@@ -19,7 +19,8 @@ enum class SchedulerKind { kNone, kStep, kCosine };
 /// bce: sigmoid on positives and neg_ratio uniform negatives (the reference); softmax: in-batch
 /// sampled softmax; mixed: in-batch plus mixed_negatives uniform items; bpr: pairwise on
 /// neg_ratio uniform negatives. Formulas in train/loss.h.
-enum class LossKind { kBce, kSoftmax, kMixed, kBpr };
+/// full: softmax over every item of the catalogue.
+enum class LossKind { kBce, kSoftmax, kMixed, kBpr, kFull };
 enum class DeviceKind { kAuto, kCpu, kCuda };
 /// What the model does with a user or item id outside its vocabulary.
 enum class IdPolicy { kError, kClamp };
@@ -43,6 +44,10 @@ enum class MatmulPrecision {
 /// with the pair's own item left out (kLast), or the N items the user interacted with before
 /// that pair (kBefore: the input a served model sees when it predicts the user's next item).
 enum class UserHistoryMode { kLast, kBefore };
+/// How the user tower reads a history (model.user_history items): the mean of their id
+/// embeddings (kMean), or causal self-attention over them with positions, read after the last
+/// item (kAttention, model/sequence_encoder.h).
+enum class HistoryPooling { kMean, kAttention };
 /// What a run continued from another (training.init_from) trains on: every training interaction
 /// of the extended data (kFull), or the interactions the old run's data lacked plus a replay
 /// sample of the old ones (kNewReplay; train/init_from.h).
@@ -77,6 +82,11 @@ struct ModelConfig {
   IdPolicy out_of_range_ids = IdPolicy::kError;
   int64_t user_history = 0;
   UserHistoryMode user_history_mode = UserHistoryMode::kLast;
+  HistoryPooling user_history_pooling = HistoryPooling::kMean;
+  int64_t attention_blocks = 2;
+  int64_t attention_heads = 2;
+  double attention_dropout = 0.2;
+  bool use_user_id = true;
   double item_id_dropout = 0.0;
   double user_id_dropout = 0.0;
   bool pool_categories = false;
@@ -152,6 +162,7 @@ const char* to_string(EmbeddingOptimizerKind kind);
 const char* to_string(CpuMatmul kind);
 const char* to_string(MatmulPrecision precision);
 const char* to_string(UserHistoryMode mode);
+const char* to_string(HistoryPooling pooling);
 const char* to_string(IncrementalMode mode);
 
 }  // namespace twotower

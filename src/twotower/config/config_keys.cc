@@ -21,10 +21,13 @@ const EnumName<MatmulPrecision> kMatmulPrecisions[] = {{MatmulPrecision::kFp32, 
 const EnumName<SchedulerKind> kSchedulers[] = {
     {SchedulerKind::kNone, "none"}, {SchedulerKind::kStep, "step"}, {SchedulerKind::kCosine, "cosine"}};
 const EnumName<LossKind> kLosses[] = {
-    {LossKind::kBce, "bce"}, {LossKind::kSoftmax, "softmax"}, {LossKind::kMixed, "mixed"}, {LossKind::kBpr, "bpr"}};
+    {LossKind::kBce, "bce"}, {LossKind::kSoftmax, "softmax"}, {LossKind::kMixed, "mixed"}, {LossKind::kBpr, "bpr"},
+    {LossKind::kFull, "full"}};
 const EnumName<DeviceKind> kDevices[] = {{DeviceKind::kAuto, "auto"}, {DeviceKind::kCpu, "cpu"}, {DeviceKind::kCuda, "cuda"}};
 const EnumName<IdPolicy> kIdPolicies[] = {{IdPolicy::kError, "error"}, {IdPolicy::kClamp, "clamp"}};
 const EnumName<UserHistoryMode> kHistoryModes[] = {{UserHistoryMode::kLast, "last"}, {UserHistoryMode::kBefore, "before"}};
+const EnumName<HistoryPooling> kHistoryPoolings[] = {{HistoryPooling::kMean, "mean"},
+                                                     {HistoryPooling::kAttention, "attention"}};
 const EnumName<IncrementalMode> kIncrementalModes[] = {{IncrementalMode::kFull, "full"},
                                                        {IncrementalMode::kNewReplay, "new+replay"}};
 const EnumName<MetricMode> kMetricModes[] = {{MetricMode::kAuto, "auto"}, {MetricMode::kMin, "min"}, {MetricMode::kMax, "max"}};
@@ -235,6 +238,20 @@ std::vector<ConfigKey> model_keys() {
           "last: a training pair pools the user's last N training items, its own\n"
           "item left out; before: the N items the user had before that pair (what\n"
           "the served model sees when it predicts the next item)"),
+      key(m, &ModelConfig::user_history_pooling, "user_history_pooling", choice(kHistoryPoolings),
+          "mean: the mean of the history's id embeddings; attention: causal self-attention\n"
+          "over them with learned positions and a learned start token, read after the\n"
+          "last item (as SASRec; needs user_history_mode: before; training then batches\n"
+          "whole user histories and encodes every prefix at once)"),
+      key(m, &ModelConfig::attention_blocks, "attention_blocks", integer(1, "an integer >= 1"),
+          "attention: blocks of (layer norm, self-attention, layer norm, feed-forward) (>= 1)"),
+      key(m, &ModelConfig::attention_heads, "attention_heads", integer(1, "an integer >= 1 dividing embedding_dim"),
+          "attention: heads per block (>= 1, dividing embedding_dim)"),
+      key(m, &ModelConfig::attention_dropout, "attention_dropout", probability(),
+          "attention: dropout on the inputs, attention weights and residual branches, [0, 1)"),
+      key(m, &ModelConfig::use_user_id, "use_user_id", boolean(),
+          "the user tower adds the user's id embedding to the pooled history (reference:\n"
+          "true; false: the tower reads the history alone and the table is not built)"),
       key(m, &ModelConfig::item_id_dropout, "item_id_dropout", probability(),
           "training: zero an item's id embedding with this probability, so text,\n"
           "category and brand learn to carry items unseen in training, [0, 1)"),
@@ -278,11 +295,13 @@ std::vector<ConfigKey> loss_keys() {
           "bce (reference): binary cross-entropy on positives and neg_ratio uniform negatives\n"
           "softmax: in-batch sampled softmax (the other positives are the negatives)\n"
           "mixed: softmax over in-batch plus mixed_negatives uniform items\n"
-          "bpr: -log sigmoid(scale * (pos - neg)) with neg_ratio uniform negatives"),
+          "bpr: -log sigmoid(scale * (pos - neg)) with neg_ratio uniform negatives\n"
+          "full: softmax over every item of the catalogue (no sampling; its cost grows\n"
+          "with the catalogue)"),
       key(t, &TrainingConfig::logit_scale, "logit_scale", positive(), "bce/bpr logit = logit_scale * cosine (> 0)"),
       key(t, &TrainingConfig::learn_logit_scale, "learn_logit_scale", boolean(),
           "bce/bpr: train the logit scale (starting at logit_scale)"),
-      key(t, &TrainingConfig::temperature, "temperature", positive(), "softmax/mixed logit = cosine / temperature (> 0)"),
+      key(t, &TrainingConfig::temperature, "temperature", positive(), "softmax/mixed/full logit = cosine / temperature (> 0)"),
       key(t, &TrainingConfig::logq_correction, "logq_correction", boolean(),
           "softmax/mixed: subtract log(item's sampling probability) from its logit"),
       key(t, &TrainingConfig::mask_accidental_hits, "mask_accidental_hits", boolean(),
@@ -358,5 +377,6 @@ const char* to_string(DeviceKind kind) { return enum_name(kDevices, kind); }
 const char* to_string(IdPolicy policy) { return enum_name(kIdPolicies, policy); }
 const char* to_string(MetricMode mode) { return enum_name(kMetricModes, mode); }
 const char* to_string(UserHistoryMode mode) { return enum_name(kHistoryModes, mode); }
+const char* to_string(HistoryPooling pooling) { return enum_name(kHistoryPoolings, pooling); }
 
 }  // namespace twotower

@@ -14,9 +14,6 @@ std::vector<int64_t> rows_in_splits(const Interactions& interactions, const std:
   return rows;
 }
 
-namespace {
-
-// Positions into `rows`, grouped by user and ordered by (timestamp, row) within each user.
 std::vector<size_t> by_user_and_time(const Interactions& in, const std::vector<int64_t>& rows) {
   std::vector<size_t> order(rows.size());
   for (size_t k = 0; k < order.size(); ++k) order[k] = k;
@@ -28,8 +25,6 @@ std::vector<size_t> by_user_and_time(const Interactions& in, const std::vector<i
   });
   return order;
 }
-
-}  // namespace
 
 PaddedTable recent_items(const Interactions& in, const std::vector<int64_t>& rows, int64_t num_users, int64_t n) {
   PaddedTable t;

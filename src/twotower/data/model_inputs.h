@@ -18,6 +18,10 @@ using PaddedTable = RowMajor<int64_t>;
 /// The rows of `interactions` whose split is one of `splits` (each train, valid or test), in order.
 std::vector<int64_t> rows_in_splits(const Interactions& interactions, const std::vector<std::string>& splits);
 
+/// Positions into `rows`, grouped by user (ascending) and within each user by (timestamp, row):
+/// the time order recent_items and items_before read.
+std::vector<size_t> by_user_and_time(const Interactions& interactions, const std::vector<int64_t>& rows);
+
 /// The last `n` items of each user among interactions[rows], by timestamp (ties: later row
 /// last), oldest first, padded with -1 after: [num_users, n]. Users without rows get all -1.
 PaddedTable recent_items(const Interactions& interactions, const std::vector<int64_t>& rows, int64_t num_users,

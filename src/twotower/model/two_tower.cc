@@ -61,12 +61,12 @@ int64_t count_parameters(const torch::nn::Module& module) {
   return n;
 }
 
-UserTowerImpl::UserTowerImpl(const ModelConfig& c, int64_t num_users, const MatmulOptions& matmul)
-    : embedding(register_module("embedding", make_embedding(num_users, c.embedding_dim, c.embedding_init_std))),
-      mlp(register_module("mlp", make_mlp(c.embedding_dim, c.user_mlp_hidden, c.dropout, c.embedding_dim,
-                                          c.last_layer_activation, c.output_layer, matmul))) {}
-
-torch::Tensor UserTowerImpl::forward(const torch::Tensor& users) { return encode(embedding(users)); }
+UserTowerImpl::UserTowerImpl(const ModelConfig& c, int64_t num_users, const MatmulOptions& matmul) {
+  if (c.use_user_id) embedding = register_module("embedding", make_embedding(num_users, c.embedding_dim, c.embedding_init_std));
+  mlp = register_module("mlp", make_mlp(c.embedding_dim, c.user_mlp_hidden, c.dropout, c.embedding_dim,
+                                        c.last_layer_activation, c.output_layer, matmul));
+  if (c.user_history_pooling == HistoryPooling::kAttention) sequence = register_module("sequence", SequenceEncoder(c, matmul));
+}
 
 torch::Tensor UserTowerImpl::encode(const torch::Tensor& inputs) {
   torch::Tensor x = inputs;
@@ -170,7 +170,7 @@ void TwoTowerModelImpl::set_item_features(ItemFeatureTable f) {
   };
   if (f.category.dim() == 1) check_range(f.category, sizes_.num_categories, "categories");
   check_range(f.brand, sizes_.num_brands, "brands");
-  torch::Device device = user_tower->embedding->weight.device();
+  torch::Device device = any_parameter().device();
   if (f.category.defined() && f.category.dim() == 2) {
     // Path padding is -1; the range check above saw it, so check the rest here.
     check_range(f.category.clamp_min(0), sizes_.num_categories, "categories");
@@ -197,7 +197,7 @@ void TwoTowerModelImpl::set_user_history(torch::Tensor history) {
   if (history.numel() > 0 && history.max().item<int64_t>() >= sizes_.num_items) {
     fail("user history: got item ", history.max().item<int64_t>(), ", expected [0, ", sizes_.num_items, ")");
   }
-  history_ = history.to(user_tower->embedding->weight.device(), torch::kLong);
+  history_ = history.to(any_parameter().device(), torch::kLong);
 }
 
 void TwoTowerModelImpl::add_logit_scale(double initial) {
@@ -206,7 +206,7 @@ void TwoTowerModelImpl::add_logit_scale(double initial) {
 
 torch::Tensor TwoTowerModelImpl::logit_scale(double fixed) {
   if (log_logit_scale_.defined()) return log_logit_scale_.exp();
-  return torch::tensor(fixed, user_tower->embedding->weight.options().requires_grad(false));
+  return torch::tensor(fixed, any_parameter().options().requires_grad(false));
 }
 
 torch::Tensor TwoTowerModelImpl::checked(const torch::Tensor& ids, int64_t size, const char* what,
@@ -227,39 +227,93 @@ torch::Tensor TwoTowerModelImpl::checked(const torch::Tensor& ids, int64_t size,
   return ids.clamp(0, size - 1);
 }
 
-torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude,
-                                                 const torch::Tensor& history) {
-  torch::Tensor ids = checked(users, sizes_.num_users, "user", clamped_users_);
+torch::Tensor TwoTowerModelImpl::any_parameter() {
+  return user_tower->embedding ? user_tower->embedding->weight : item_tower->parameters().front();
+}
+
+torch::Tensor TwoTowerModelImpl::user_id_input(const torch::Tensor& ids) {
+  if (!user_tower->embedding) {
+    torch::Tensor p = any_parameter();
+    return torch::zeros({ids.size(0), config_.embedding_dim}, p.options().requires_grad(false));
+  }
   torch::Tensor x = user_tower->embedding(ids);
   if (is_training() && config_.user_id_dropout > 0) {
     x = x * torch::bernoulli(torch::full({ids.size(0), 1}, 1.0 - config_.user_id_dropout, x.options()));
   }
+  return x;
+}
+
+torch::Tensor TwoTowerModelImpl::history_inputs(const torch::Tensor& history) {
+  // Only real items are looked up: the padding touches no row of the table (nor its gradient).
+  torch::Tensor keep = history >= 0;
+  torch::Tensor rows = item_tower->embedding(history.masked_select(keep));
+  return torch::zeros({history.size(0), history.size(1), rows.size(1)}, rows.options()).index_put({keep}, rows);
+}
+
+torch::Tensor TwoTowerModelImpl::pooled_history(const torch::Tensor& history, const torch::Tensor& exclude) {
+  if (!item_tower->embedding) fail("user history: model.use_item_id is false, expected true");
+  if (config_.user_history_pooling == HistoryPooling::kMean) return masked_mean(item_tower->embedding, history, exclude);
+  if (exclude.defined()) {
+    fail("attention pooling: got items to leave out of the history, expected user_history_mode: before");
+  }
+  // The encoder reads each history's items first: padding anywhere moves to the end, in order.
+  torch::Tensor order = (history < 0).to(torch::kInt).argsort(/*stable=*/true, /*dim=*/1, /*descending=*/false);
+  torch::Tensor items = history.gather(1, order);
+  torch::Tensor lengths = (items >= 0).sum(1);
+  torch::Tensor out = user_tower->sequence->prefixes(history_inputs(items));  // [B, N + 1, D]
+  return out.gather(1, lengths.view({-1, 1, 1}).expand({-1, 1, out.size(2)})).squeeze(1);
+}
+
+torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude,
+                                                 const torch::Tensor& history) {
+  torch::Tensor ids = checked(users, sizes_.num_users, "user", clamped_users_);
+  torch::Tensor x = user_id_input(ids);
   if (history.defined()) {
-    if (!item_tower->embedding) fail("user history: model.use_item_id is false, expected true");
     if (history.dim() != 2 || history.size(0) != ids.size(0)) {
       fail("user history: got ", history.dim() == 2 ? history.size(0) : -1, " rows, expected one per user (",
            ids.size(0), ")");
     }
-    x = x + masked_mean(item_tower->embedding, history, exclude);
+    x = x + pooled_history(history, exclude);
   } else if (history_.defined()) {
-    x = x + masked_mean(item_tower->embedding, history_.index_select(0, ids), exclude);
+    x = x + pooled_history(history_.index_select(0, ids), exclude);
   }
   return user_tower->encode(x);
 }
 
+torch::Tensor TwoTowerModelImpl::prefix_user_embeddings(const torch::Tensor& users, const torch::Tensor& history,
+                                                        const torch::Tensor& where) {
+  torch::Tensor ids = checked(users, sizes_.num_users, "user", clamped_users_);
+  if (history.dim() != 2 || history.size(0) != ids.size(0) || config_.user_history < 1) {
+    fail("prefix user embeddings: got histories of shape ", history.sizes(), " for ", ids.size(0),
+         " users with model.user_history ", config_.user_history, ", expected one row per user and user_history >= 1");
+  }
+  const int64_t s = history.size(0), l = history.size(1), d = config_.embedding_dim;
+  torch::Tensor pooled;  // [S, L + 1, D]
+  if (config_.user_history_pooling == HistoryPooling::kAttention) {
+    pooled = user_tower->sequence->prefixes(history_inputs(history));
+  } else {
+    // Running means: prefix p averages the first p items (none: zeros).
+    torch::Tensor sums = history_inputs(history).cumsum(1);
+    torch::Tensor counts = (history >= 0).cumsum(1).clamp_min(1).unsqueeze(-1).to(sums.dtype());
+    pooled = torch::cat({torch::zeros({s, 1, d}, sums.options()), sums / counts}, 1);
+  }
+  torch::Tensor rows = pooled.reshape({s * (l + 1), d}).index_select(0, where);
+  torch::Tensor owner = torch::div(where, l + 1, "floor");
+  return user_tower->encode(rows + user_id_input(ids.index_select(0, owner)));
+}
+
 torch::Tensor TwoTowerModelImpl::new_user_embeddings(const torch::Tensor& history) {
-  const torch::Tensor& w = user_tower->embedding->weight;
-  torch::Tensor x = torch::zeros({history.size(0), w.size(1)}, w.options());
-  if (config_.user_history > 0) x = x + masked_mean(item_tower->embedding, checked_history(history), {});
+  torch::Tensor x = torch::zeros({history.size(0), config_.embedding_dim}, any_parameter().options().requires_grad(false));
+  if (config_.user_history > 0) x = x + pooled_history(checked_history(history), {});
   return user_tower->encode(x);
 }
 
-torch::Tensor TwoTowerModelImpl::checked_history(const torch::Tensor& history) const {
+torch::Tensor TwoTowerModelImpl::checked_history(const torch::Tensor& history) {
   if (history.dim() != 2) fail("user history: got ", history.dim(), " dimensions, expected [B, N]");
   if (history.numel() > 0 && history.max().item<int64_t>() >= sizes_.num_items) {
     fail("user history: got item ", history.max().item<int64_t>(), ", expected [0, ", sizes_.num_items, ")");
   }
-  return history.to(user_tower->embedding->weight.device(), torch::kLong);
+  return history.to(any_parameter().device(), torch::kLong);
 }
 
 torch::Tensor TwoTowerModelImpl::new_item_embeddings(const torch::Tensor& categories, const torch::Tensor& brands,
@@ -306,7 +360,7 @@ torch::Tensor TwoTowerModelImpl::pair_scores(const torch::Tensor& users, const t
 
 void TwoTowerModelImpl::zero_unseen_ids(const torch::Tensor& seen_users, const torch::Tensor& seen_items) {
   torch::NoGradGuard no_grad;
-  if (config_.user_id_dropout > 0) {
+  if (config_.user_id_dropout > 0 && user_tower->embedding) {
     torch::Tensor& w = user_tower->embedding->weight;
     w.masked_fill_(seen_users.to(w.device()).logical_not().unsqueeze(1), 0.0);
   }
@@ -317,8 +371,8 @@ void TwoTowerModelImpl::zero_unseen_ids(const torch::Tensor& seen_users, const t
 }
 
 std::vector<torch::Tensor> TwoTowerModelImpl::embedding_parameters() {
-  std::vector<torch::Tensor> out{user_tower->embedding->weight};
-  for (const auto& e : {item_tower->embedding, item_tower->category_embedding, item_tower->brand_embedding}) {
+  std::vector<torch::Tensor> out;
+  for (const auto& e : {user_tower->embedding, item_tower->embedding, item_tower->category_embedding, item_tower->brand_embedding}) {
     if (e) out.push_back(e->weight);
   }
   return out;

@@ -19,6 +19,7 @@
 
 #include "twotower/config/config.h"
 #include "twotower/model/linear.h"
+#include "twotower/model/sequence_encoder.h"
 
 namespace twotower {
 
@@ -42,14 +43,12 @@ int64_t count_parameters(const torch::nn::Module& module);
 
 struct UserTowerImpl : torch::nn::Module {
   UserTowerImpl(const ModelConfig& config, int64_t num_users, const MatmulOptions& matmul = {});
-  /// @param users  [B] int64 in [0, num_users)
-  /// @return       [B, D] float32, rows of unit L2 norm
-  torch::Tensor forward(const torch::Tensor& users);
   /// The layers above the embedding: [B, embedding_dim] inputs -> [B, D] unit rows.
   torch::Tensor encode(const torch::Tensor& inputs);
 
-  torch::nn::Embedding embedding{nullptr};
+  torch::nn::Embedding embedding{nullptr};  // null unless use_user_id
   torch::nn::Sequential mlp{nullptr};
+  SequenceEncoder sequence{nullptr};        // null unless user_history_pooling: attention
 };
 TORCH_MODULE(UserTower);
 
@@ -115,9 +114,20 @@ struct TwoTowerModelImpl : torch::nn::Module {
   ///                 stored recent items (model.user_history_mode: before), or undefined
   torch::Tensor user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude = {},
                                 const torch::Tensor& history = {});
+  /// The user vectors after many prefixes of S histories in one pass (the training of
+  /// model.user_history_pooling: attention, where one history gives a training pair per item).
+  /// @param users    [S] int64 user ids
+  /// @param history  [S, L] int64 items, oldest first, -1 padded after, L <= model.user_history
+  /// @param where    [R] int64 flat indices s * (L + 1) + p: prefix p (its first p items) of
+  ///                 history s
+  /// @return         [R, D] float32 unit rows; in eval mode row r equals
+  ///                 user_embeddings(users[s], {}, the first p items of history[s])
+  torch::Tensor prefix_user_embeddings(const torch::Tensor& users, const torch::Tensor& history,
+                                       const torch::Tensor& where);
   /// The user tower for users without an id (served requests of new users): a zero id embedding
   /// (what model.user_id_dropout trains and zero_unseen_ids gives users never trained) plus, when
-  /// the model pools histories (model.user_history > 0), the mean item embedding of `history`.
+  /// the model pools histories (model.user_history > 0), the pooled `history` (its mean item
+  /// embedding, or the attention encoder's output after its last item).
   /// @param history  [B, N] int64 items (-1 padded; a row of -1 pools nothing); ignored when the
   ///                 model pools no history
   /// @return         [B, D] float32 unit rows (a zero row where the tower maps the input to zero)
@@ -166,7 +176,17 @@ struct TwoTowerModelImpl : torch::nn::Module {
 
  private:
   // A history table [B, N] checked against the item vocabulary, on the model's device.
-  torch::Tensor checked_history(const torch::Tensor& history) const;
+  torch::Tensor checked_history(const torch::Tensor& history);
+  // The user id embeddings of `ids` [B] (user_id_dropout applied in training), or zeros [B, D]
+  // without use_user_id.
+  torch::Tensor user_id_input(const torch::Tensor& ids);
+  // The pooled history of each row of `history` [B, N] (-1 padded), leaving out items equal to
+  // exclude[b] (mean pooling only): [B, D].
+  torch::Tensor pooled_history(const torch::Tensor& history, const torch::Tensor& exclude);
+  // The item id embeddings of a -1 padded [S, L] table, zero rows at the padding: [S, L, D].
+  torch::Tensor history_inputs(const torch::Tensor& history);
+  // A parameter of the model: its device and dtype are the model's.
+  torch::Tensor any_parameter();
   // Checks ids against [0, size): throws naming the first bad id, or clamps and counts them.
   torch::Tensor checked(const torch::Tensor& ids, int64_t size, const char* what, std::atomic<int64_t>& clamped);
 

@@ -17,6 +17,7 @@ struct Batch {
   torch::Tensor users;    // [m] int64
   torch::Tensor items;    // [m] int64
   torch::Tensor history;  // [m, N] int64, or undefined
+  std::optional<PrefixBatch> prefixes;  // the pairs as histories (attention pooling)
   int64_t positives = 0;
 };
 
@@ -30,6 +31,50 @@ Batch make_batch(const PairColumns& train, const torch::Tensor& perm, int64_t s,
   if (train.history.defined()) batch.history = train.history.index_select(0, idx);
   batch.positives = e - s;
   return batch;
+}
+
+// The histories perm[s, e) and their targets as pairs, the histories cut to the batch's longest.
+Batch make_prefix_batch(const SequenceColumns& sequences, const torch::Tensor& perm, int64_t s, int64_t e) {
+  torch::Tensor idx = perm.slice(0, s, e);
+  PrefixBatch p;
+  p.users = sequences.users.index_select(0, idx);
+  torch::Tensor history = sequences.history.index_select(0, idx);
+  const int64_t width = (history >= 0).sum(1).max().item<int64_t>();  // no target sits past it
+  p.history = history.slice(1, 0, width).contiguous();
+  torch::Tensor targets = sequences.targets.index_select(0, idx).slice(1, 0, width + 1).reshape({-1});
+  p.where = (targets >= 0).nonzero().squeeze(1);
+  torch::Tensor counts = sequences.counts.index_select(0, idx).cumsum(0);
+  p.first.assign(1, 0);
+  p.first.insert(p.first.end(), counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
+  Batch batch;
+  batch.items = targets.index_select(0, p.where);
+  batch.users = p.users.index_select(0, torch::div(p.where, width + 1, "floor"));
+  batch.positives = batch.items.numel();
+  batch.prefixes = std::move(p);
+  return batch;
+}
+
+// Where each batch starts in the permutation of `n` units (pairs, or histories holding counts[j]
+// pairs), and where the last ends: whole units of at most `b` pairs per batch (one history of more
+// is a batch alone), at most `max_batches` batches (0 = no limit).
+std::vector<int64_t> batch_starts(const torch::Tensor& perm, const torch::Tensor& counts, int64_t b,
+                                  int64_t max_batches) {
+  const int64_t n = perm.numel();
+  std::vector<int64_t> starts{0};
+  const int64_t* order = perm.data_ptr<int64_t>();
+  const int64_t* count = counts.defined() ? counts.data_ptr<int64_t>() : nullptr;
+  int64_t in_batch = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t c = count ? count[order[j]] : 1;
+    if (in_batch > 0 && in_batch + c > b) {
+      starts.push_back(j);
+      in_batch = 0;
+    }
+    in_batch += c;
+  }
+  if (n > 0) starts.push_back(n);
+  if (max_batches > 0 && static_cast<int64_t>(starts.size()) > max_batches + 1) starts.resize(static_cast<size_t>(max_batches + 1));
+  return starts;
 }
 
 }  // namespace
@@ -70,28 +115,36 @@ double EpochRunner::step(const torch::Tensor& loss, int64_t epoch, int64_t batch
 
 double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps, int64_t& pairs) {
   const TrainingConfig& t = config_.training;
-  const int64_t b = t.batch_size, k = config_.data.neg_ratio, n = train.size();
-  int64_t num_batches = (n + b - 1) / b;
-  if (t.max_steps_per_epoch > 0) num_batches = std::min(num_batches, t.max_steps_per_epoch);
+  const SequenceColumns& sequences = train.sequences;
+  const bool by_history = sequences.size() > 0;
+  const int64_t k = config_.data.neg_ratio, n = by_history ? sequences.size() : train.size();
   // Rank 0's order (the one process's generator), the same on every rank.
   torch::Tensor perm = torch::randperm(n, torch::kLong);
   dp_.broadcast({perm});
+  const std::vector<int64_t> starts =
+      batch_starts(perm, by_history ? sequences.counts : torch::Tensor(), t.batch_size, t.max_steps_per_epoch);
+  const int64_t num_batches = static_cast<int64_t>(starts.size()) - 1;
   model_->train();
   std::optional<Progress> progress;
-  if (dp_.is_root()) progress.emplace(str_cat("epoch ", epoch, "/", t.num_epochs), std::min(n, num_batches * b) * (1 + k), "pairs");
+  if (dp_.is_root()) {
+    const int64_t total_pairs = by_history ? sequences.counts.sum().item<int64_t>() : n;
+    progress.emplace(str_cat("epoch ", epoch, "/", t.num_epochs), std::min(total_pairs, num_batches * t.batch_size) * (1 + k), "pairs");
+  }
   double total = 0;
   // Batches are assembled in order, the next one on a background thread while this one trains;
   // a worker's exception surfaces at get().
   const auto policy = t.prefetch ? std::launch::async : std::launch::deferred;
-  auto assemble = [&train, &perm, b, n](int64_t batch) {
-    return make_batch(train, perm, batch * b, std::min(n, (batch + 1) * b));
+  auto assemble = [&](int64_t batch) {
+    const int64_t s = starts[static_cast<size_t>(batch)], e = starts[static_cast<size_t>(batch + 1)];
+    return by_history ? make_prefix_batch(sequences, perm, s, e) : make_batch(train, perm, s, e);
   };
   std::future<Batch> next;
   if (num_batches > 0) next = std::async(policy, assemble, 0);
   for (int64_t batch = 0; batch < num_batches; ++batch) {
     Batch current = next.get();
     if (batch + 1 < num_batches) next = std::async(policy, assemble, batch + 1);
-    torch::Tensor loss = objective_.loss(model_, sampler_, current.users, current.items, current.history);
+    torch::Tensor loss = objective_.loss(model_, sampler_, current.users, current.items, current.history,
+                                         current.prefixes ? &*current.prefixes : nullptr);
     total += step(loss, epoch, batch, num_batches);
     ++steps;
     pairs += current.positives * (1 + k);

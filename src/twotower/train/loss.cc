@@ -123,4 +123,9 @@ at::Tensor sampled_softmax_loss_composed(const at::Tensor& scores, const at::Ten
   return torch::nn::functional::cross_entropy(logits, target);
 }
 
+at::Tensor full_softmax_loss(const at::Tensor& scores, const at::Tensor& targets, double temperature) {
+  if (scores.size(0) == 0) return torch::zeros({}, scores.options());
+  return torch::nn::functional::cross_entropy(scores / temperature, targets);
+}
+
 }  // namespace twotower

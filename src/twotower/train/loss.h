@@ -42,4 +42,9 @@ at::Tensor sampled_softmax_loss_composed(const at::Tensor& scores, const at::Ten
                                          const at::Tensor& column_items, const at::Tensor& log_q, double temperature,
                                          bool mask_hits);
 
+/// Softmax over the whole catalogue: loss = mean_b [ log sum_i exp(s_bi / T) - s_b,t_b / T ].
+/// @param scores   [B, I] float32 cosines of user b and item i, every item of the catalogue
+/// @param targets  [B] int64 each row's item, in [0, I)
+at::Tensor full_softmax_loss(const at::Tensor& scores, const at::Tensor& targets, double temperature);
+
 }  // namespace twotower

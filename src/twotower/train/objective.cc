@@ -24,22 +24,39 @@ Objective::Objective(const Config& config, const std::vector<int64_t>& train_ite
   }
   log_q_ = torch::tensor(log_q).to(device);
   log_uniform_ = std::log(static_cast<double>(config.training.mixed_negatives) / static_cast<double>(num_items));
+  if (config.training.loss == LossKind::kFull) all_items_ = torch::arange(num_items, torch::kLong).to(device);
 }
 
 torch::Tensor Objective::loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& users,
-                              const torch::Tensor& items, const torch::Tensor& history) {
+                              const torch::Tensor& items, const torch::Tensor& history, const PrefixBatch* prefixes) {
   const int64_t m = users.numel();
   const RowRange rows = dp_.local_rows(m);  // all of them in one process
   const torch::Tensor u = users.slice(0, rows.begin, rows.end).to(device_);
   // A pair's own history holds only earlier items; the stored recent items leave the target out.
   const torch::Tensor h = history.defined() ? history.slice(0, rows.begin, rows.end).to(device_) : torch::Tensor();
-  const torch::Tensor exclude = h.defined() ? torch::Tensor() : items.slice(0, rows.begin, rows.end).to(device_);
+  const torch::Tensor exclude = h.defined() || prefixes ? torch::Tensor() : items.slice(0, rows.begin, rows.end).to(device_);
   const LossKind kind = config_.training.loss;
-  torch::Tensor loss = kind == LossKind::kSoftmax || kind == LossKind::kMixed
-                           ? softmax_loss(model, sampler, items, u, h, exclude, rows)
-                           : pair_loss(model, sampler, items, u, h, exclude, rows);
+  torch::Tensor loss;
+  if (kind == LossKind::kSoftmax || kind == LossKind::kMixed || kind == LossKind::kFull) {
+    torch::Tensor q = prefixes ? prefix_rows(model, *prefixes, rows) : model->user_embeddings(u, exclude, h);  // [b, D]
+    loss = kind == LossKind::kFull ? full_loss(model, items, q, rows) : softmax_loss(model, sampler, items, q, rows);
+  } else {
+    if (prefixes) fail("training.loss: got ", to_string(kind), " for a batch of histories, expected softmax, mixed or full");
+    loss = pair_loss(model, sampler, items, u, h, exclude, rows);
+  }
   if (!dp_.active()) return loss;
   return loss * (static_cast<double>(rows.size()) / static_cast<double>(m));
+}
+
+torch::Tensor Objective::prefix_rows(TwoTowerModel& model, const PrefixBatch& batch, const RowRange& rows) {
+  const std::vector<int64_t>& first = batch.first;
+  // The histories [lo, hi) hold the pairs [rows.begin, rows.end).
+  const auto lo = std::upper_bound(first.begin(), first.end(), rows.begin) - first.begin() - 1;
+  const auto hi = std::lower_bound(first.begin(), first.end(), rows.end) - first.begin();
+  const int64_t width = batch.history.size(1) + 1;
+  torch::Tensor where = batch.where.slice(0, rows.begin, rows.end) - lo * width;
+  return model->prefix_user_embeddings(batch.users.slice(0, lo, hi).to(device_),
+                                       batch.history.slice(0, lo, hi).to(device_), where.to(device_));
 }
 
 Objective::Columns Objective::gathered_columns(TwoTowerModel& model, const torch::Tensor& positives,
@@ -75,12 +92,10 @@ Objective::Columns Objective::gathered_columns(TwoTowerModel& model, const torch
 }
 
 torch::Tensor Objective::softmax_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
-                                      const torch::Tensor& u, const torch::Tensor& h, const torch::Tensor& exclude,
-                                      const RowRange& rows) {
+                                      const torch::Tensor& q, const RowRange& rows) {
   const TrainingConfig& t = config_.training;
   const int64_t m = items.numel();
   const torch::Tensor i = items.to(device_);
-  torch::Tensor q = model->user_embeddings(u, exclude, h);  // [b, D]
   torch::Tensor uniform;
   torch::Tensor columns = i;                                 // [C]
   torch::Tensor log_q;
@@ -107,6 +122,14 @@ torch::Tensor Objective::softmax_loss(TwoTowerModel& model, NegativeSampler& sam
   torch::Tensor scores = matmul_2d(q, vectors.t(), matmul_options(t));  // [b, C]
   return sampled_softmax_loss(scores, i.slice(0, rows.begin, rows.end), columns, log_q, t.temperature,
                               t.mask_accidental_hits);
+}
+
+torch::Tensor Objective::full_loss(TwoTowerModel& model, const torch::Tensor& items, const torch::Tensor& q,
+                                   const RowRange& rows) {
+  // Every rank scores its rows against the whole catalogue: the item tower's gradient of the
+  // ranks' shares sums to the batch's.
+  torch::Tensor scores = matmul_2d(q, model->item_embeddings(all_items_).t(), matmul_options(config_.training));
+  return full_softmax_loss(scores, items.slice(0, rows.begin, rows.end).to(device_), config_.training.temperature);
 }
 
 torch::Tensor Objective::pair_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,

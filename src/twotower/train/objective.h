@@ -17,6 +17,15 @@
 
 namespace twotower {
 
+/// A batch given as user histories (PairColumns::sequences): its pairs are the targets of
+/// prefixes, in order of (history, prefix), and the user tower encodes each history once.
+struct PrefixBatch {
+  torch::Tensor users;         // [S] int64, CPU
+  torch::Tensor history;       // [S, L] int64 items, -1 padded after
+  torch::Tensor where;         // [m] int64: pair j is prefix where[j] (flat s * (L + 1) + p)
+  std::vector<int64_t> first;  // [S + 1]: history s holds pairs [first[s], first[s + 1])
+};
+
 class Objective {
  public:
   /// @param train_items  the item of every training pair: the item frequencies of log-Q
@@ -27,10 +36,13 @@ class Objective {
   /// @param users, items  [B] int64 positive pairs on the CPU (the global batch)
   /// @param history       [B, N] int64 each pair's own pooled history (model.user_history_mode:
   ///                      before) on the CPU, or undefined (the model's stored recent items)
+  /// @param prefixes      the batch as histories (the pairs' users and items are their targets'),
+  ///                      or null; softmax, mixed and full losses only
   /// @return a 0-dim float32 loss on the device: the batch's mean loss with one process; with W,
   ///         this rank's rows' share of it (the ranks' values sum to the global mean)
   torch::Tensor loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& users,
-                     const torch::Tensor& items, const torch::Tensor& history = {});
+                     const torch::Tensor& items, const torch::Tensor& history = {},
+                     const PrefixBatch* prefixes = nullptr);
 
  private:
   // The item vectors of the in-batch softmax's columns (positives, then the shared uniform
@@ -41,10 +53,15 @@ class Objective {
   };
   Columns gathered_columns(TwoTowerModel& model, const torch::Tensor& positives, const torch::Tensor& uniform,
                            const RowRange& rows);
-  // The in-batch softmax (loss softmax or mixed) and the pair losses (bce, bpr).
+  // The user vectors of the pairs `rows` of a batch of histories: the tower runs over the
+  // histories that hold them.
+  torch::Tensor prefix_rows(TwoTowerModel& model, const PrefixBatch& batch, const RowRange& rows);
+  // The in-batch softmax (loss softmax or mixed) of user vectors `q`, the full softmax, and the
+  // pair losses (bce, bpr).
   torch::Tensor softmax_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
-                             const torch::Tensor& u, const torch::Tensor& h, const torch::Tensor& exclude,
-                             const RowRange& rows);
+                             const torch::Tensor& q, const RowRange& rows);
+  torch::Tensor full_loss(TwoTowerModel& model, const torch::Tensor& items, const torch::Tensor& q,
+                          const RowRange& rows);
   torch::Tensor pair_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
                           const torch::Tensor& u, const torch::Tensor& h, const torch::Tensor& exclude,
                           const RowRange& rows);
@@ -57,6 +74,7 @@ class Objective {
   double log_uniform_ = 0;   // log(mixed_negatives / num_items): expected draws of an item, uniform
   std::vector<int64_t> negatives_;
   torch::Tensor labels_;     // BCE: [B ones, k*B zeros], kept for the last batch size
+  torch::Tensor all_items_;  // full: [num_items] int64 on the device
 };
 
 }  // namespace twotower
