@@ -197,17 +197,22 @@ TEST(TrainingSequences, HistoryBatchLossEqualsPairBatchLoss) {
   }
 }
 
-// full: cross-entropy of cosine / T over every item.
-TEST(Loss, FullSoftmaxByHand) {
-  const torch::Tensor scores = torch::tensor({{0.5f, -0.25f, 0.0f}, {0.1f, 0.2f, 0.3f}});
-  const torch::Tensor targets = torch::tensor({0, 2}, torch::kLong);
-  double expected = 0;
-  for (int b = 0; b < 2; ++b) {
-    double sum = 0;
-    for (int i = 0; i < 3; ++i) sum += std::exp(scores[b][i].item<double>() / 0.5);
-    expected += std::log(sum) - scores[b][targets[b].item<int64_t>()].item<double>() / 0.5;
-  }
-  EXPECT_NEAR(full_softmax_loss(scores, targets, 0.5).item<double>(), expected / 2, 1e-6);
+// The blocked loss of users @ items^T (150 rows: three blocks, the last partial) equals the
+// composed one in value and in both gradients.
+TEST(Loss, BlockedFullSoftmaxEqualsComposed) {
+  torch::manual_seed(5);
+  const torch::Tensor users = torch::nn::functional::normalize(torch::randn({150, 8}));
+  const torch::Tensor items = torch::nn::functional::normalize(torch::randn({40, 8}));
+  const torch::Tensor targets = torch::randint(0, 40, {150}, torch::kLong);
+  torch::Tensor u1 = users.clone().requires_grad_(true), i1 = items.clone().requires_grad_(true);
+  torch::Tensor u2 = users.clone().requires_grad_(true), i2 = items.clone().requires_grad_(true);
+  torch::Tensor blocked = full_softmax_loss_of(u1, i1, targets, 0.1);
+  torch::Tensor composed = torch::nn::functional::cross_entropy(torch::mm(u2, i2.t()) / 0.1, targets);
+  (blocked * 3).backward();
+  (composed * 3).backward();
+  EXPECT_NEAR(blocked.item<double>(), composed.item<double>(), 1e-5);
+  EXPECT_TRUE(torch::allclose(u1.grad(), u2.grad(), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(i1.grad(), i2.grad(), 1e-5, 1e-6));
 }
 
 }  // namespace

@@ -112,12 +112,27 @@ int64_t tower_width(const ModelConfig& m, const std::vector<int64_t>& hidden, in
 
 // val_loss, train_loss, or recall@K / ndcg@K with K >= 1 (the validation metrics of twotower train).
 bool known_best_metric(const std::string& name) {
-  if (name == "val_loss" || name == "train_loss") return true;
+  if (name == "val_loss" || name == "train_loss" || name == "last") return true;
   const size_t at = name.find('@');
   if (at == std::string::npos) return false;
   const std::string metric = name.substr(0, at);
   int64_t k = 0;
   return (metric == "recall" || metric == "ndcg") && parse_int64(std::string_view(name).substr(at + 1), &k) && k >= 1;
+}
+
+// training.refit selects the epoch count on validation: a metric that validation gives, a
+// validation split that is not trained on.
+void check_refit(const Config& c, Reader& reader, const std::string& source) {
+  const TrainingConfig& t = c.training;
+  if (t.best_metric == "train_loss" || t.best_metric == "last") {
+    reader.add_problem(input_error(source, 0, "training.best_metric", str_cat(t.best_metric, " with refit true"),
+                                   "a validation metric (val_loss, recall@K or ndcg@K) that selects the epochs"));
+  }
+  const auto& splits = c.data.train_splits;
+  if (std::find(splits.begin(), splits.end(), c.data.valid_split) != splits.end()) {
+    reader.add_problem(input_error(source, 0, "data.train_splits", str_cat("a list with ", c.data.valid_split, " and refit true"),
+                                   "splits without data.valid_split (refit adds it for the final model)"));
+  }
 }
 
 // Attention pooling encodes whole histories (model/sequence_encoder.h) and trains on every prefix
@@ -147,8 +162,9 @@ void check_attention(const Config& c, Reader& reader, const std::string& source)
 void check_cross_fields(const Config& c, Reader& reader, const std::string& source) {
   if (!known_best_metric(c.training.best_metric)) {
     reader.add_problem(input_error(source, 0, "training.best_metric", "\"" + c.training.best_metric + "\"",
-                                   "val_loss, train_loss, recall@K or ndcg@K (K >= 1)"));
+                                   "val_loss, train_loss, last, recall@K or ndcg@K (K >= 1)"));
   }
+  if (c.training.refit) check_refit(c, reader, source);
   if (c.training.incremental == IncrementalMode::kNewReplay && c.training.init_from.empty()) {
     reader.add_problem(input_error(source, 0, "training.incremental", "new+replay with training.init_from null",
                                    "full, or a run folder in training.init_from (new+replay continues a run)"));

@@ -116,6 +116,7 @@ struct TrainingConfig {
   std::string best_metric = "val_loss";
   MetricMode best_metric_mode = MetricMode::kAuto;
   int64_t early_stopping_patience = 0;
+  bool refit = false;
   int64_t max_steps_per_epoch = 0;
   std::string output_dir = "runs/default";
   std::string init_from;

@@ -266,8 +266,9 @@ std::vector<ConfigKey> model_keys() {
 std::vector<ConfigKey> optimization_keys() {
   const auto t = &Config::training;
   return {
-      key(t, &TrainingConfig::batch_size, "batch_size", integer(1, "an integer >= 1"),
-          "positives per step (>= 1; reference 1024)"),
+      key(t, &TrainingConfig::batch_size, "batch_size", integer(0, "an integer >= 0 (0 = auto)"),
+          "positives per step (>= 1; reference 1024); 0 = auto: the power of two nearest\n"
+          "training pairs / 256, within [64, 1024] (train/batch_size.h)"),
       key(t, &TrainingConfig::num_epochs, "num_epochs", integer(1, "an integer >= 1"), "(>= 1; reference 5)"),
       key(t, &TrainingConfig::learning_rate, "learning_rate", positive(), "(> 0)"),
       key(t, &TrainingConfig::embedding_learning_rate, "embedding_learning_rate",
@@ -316,11 +317,15 @@ std::vector<ConfigKey> run_keys() {
   return {
       key(t, &TrainingConfig::best_metric, "best_metric", text(false),
           "val_loss (reference), train_loss, or recall@K, ndcg@K (validation, full ranking,\n"
-          "computed each epoch by twotower train for K = 10 and 20)"),
+          "computed each epoch by twotower train for K = 10 and 20), or last (the last epoch)"),
       key(t, &TrainingConfig::best_metric_mode, "best_metric_mode", choice(kMetricModes),
           "auto | min | max (auto: min for names with \"loss\", else max)"),
       key(t, &TrainingConfig::early_stopping_patience, "early_stopping_patience",
           integer(0, "an integer >= 0 (0 = off)"), "stop after this many epochs without a better best_metric (0 = off)"),
+      key(t, &TrainingConfig::refit, "refit", boolean(),
+          "train on train_splits with validation into output_dir/selection, then train a fresh\n"
+          "model on train_splits + valid_split for the best epoch count into output_dir, keeping\n"
+          "its last epoch (the final model; train/refit.h)"),
       key(t, &TrainingConfig::max_steps_per_epoch, "max_steps_per_epoch", integer(0, "an integer >= 0 (0 = all)"),
           "stop each epoch after this many steps (0 = whole epoch; speed runs)"),
       key(t, &TrainingConfig::output_dir, "output_dir", text(false),

@@ -29,6 +29,12 @@ BestEpochTracker::BestEpochTracker(const TrainingConfig& training)
 
 bool BestEpochTracker::update(const nlohmann::json& record, int64_t epoch, const std::vector<std::string>& metric_names,
                               TrainState& state) const {
+  if (metric_ == "last") {  // every epoch is the best so far
+    state.best_epoch = epoch;
+    state.best_value = static_cast<double>(epoch);
+    state.epochs_without_improvement = 0;
+    return true;
+  }
   auto metric = record.find(metric_);
   if (metric == record.end() || !(metric->is_number() || metric->is_null())) {
     std::string names = "val_loss, train_loss";

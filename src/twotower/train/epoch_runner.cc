@@ -54,27 +54,45 @@ Batch make_prefix_batch(const SequenceColumns& sequences, const torch::Tensor& p
   return batch;
 }
 
-// Where each batch starts in the permutation of `n` units (pairs, or histories holding counts[j]
-// pairs), and where the last ends: whole units of at most `b` pairs per batch (one history of more
-// is a batch alone), at most `max_batches` batches (0 = no limit).
-std::vector<int64_t> batch_starts(const torch::Tensor& perm, const torch::Tensor& counts, int64_t b,
-                                  int64_t max_batches) {
+// The spans [begin, end) of the permutation of `n` units (pairs, or histories holding counts[j]
+// pairs) that make the batches: whole units of at most `b` pairs per batch (a history of more is a
+// batch alone).
+std::vector<std::pair<int64_t, int64_t>> batch_spans(const torch::Tensor& perm, const torch::Tensor& counts, int64_t b) {
   const int64_t n = perm.numel();
-  std::vector<int64_t> starts{0};
+  std::vector<std::pair<int64_t, int64_t>> spans;
   const int64_t* order = perm.data_ptr<int64_t>();
   const int64_t* count = counts.defined() ? counts.data_ptr<int64_t>() : nullptr;
-  int64_t in_batch = 0;
+  int64_t begin = 0, in_batch = 0;
   for (int64_t j = 0; j < n; ++j) {
     const int64_t c = count ? count[order[j]] : 1;
     if (in_batch > 0 && in_batch + c > b) {
-      starts.push_back(j);
+      spans.emplace_back(begin, j);
+      begin = j;
       in_batch = 0;
     }
     in_batch += c;
   }
-  if (n > 0) starts.push_back(n);
-  if (max_batches > 0 && static_cast<int64_t>(starts.size()) > max_batches + 1) starts.resize(static_cast<size_t>(max_batches + 1));
-  return starts;
+  if (n > 0) spans.emplace_back(begin, n);
+  return spans;
+}
+
+// The permutation of histories with each run of about 8 batches' worth of pairs sorted by history
+// length (stable), so that a batch's histories have nearly one length: the encoder's work per
+// batch is its longest history times its histories, and random batches of Games' histories
+// (median a few items, some 50) are mostly padding.
+torch::Tensor length_sorted_windows(const torch::Tensor& perm, const SequenceColumns& sequences, int64_t b) {
+  const torch::Tensor lengths = (sequences.history >= 0).sum(1);
+  const int64_t* length = lengths.data_ptr<int64_t>();
+  const int64_t* count = sequences.counts.data_ptr<int64_t>();
+  std::vector<int64_t> order(perm.data_ptr<int64_t>(), perm.data_ptr<int64_t>() + perm.numel());
+  const auto shorter = [length](int64_t x, int64_t y) { return length[x] < length[y]; };
+  for (size_t begin = 0; begin < order.size();) {
+    size_t end = begin;
+    for (int64_t pairs = 0; end < order.size() && pairs < 8 * b; ++end) pairs += count[order[end]];
+    std::stable_sort(order.begin() + static_cast<ptrdiff_t>(begin), order.begin() + static_cast<ptrdiff_t>(end), shorter);
+    begin = end;
+  }
+  return torch::tensor(order, torch::kLong);
 }
 
 }  // namespace
@@ -121,9 +139,21 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
   // Rank 0's order (the one process's generator), the same on every rank.
   torch::Tensor perm = torch::randperm(n, torch::kLong);
   dp_.broadcast({perm});
-  const std::vector<int64_t> starts =
-      batch_starts(perm, by_history ? sequences.counts : torch::Tensor(), t.batch_size, t.max_steps_per_epoch);
-  const int64_t num_batches = static_cast<int64_t>(starts.size()) - 1;
+  if (by_history) perm = length_sorted_windows(perm, sequences, t.batch_size);
+  std::vector<std::pair<int64_t, int64_t>> spans =
+      batch_spans(perm, by_history ? sequences.counts : torch::Tensor(), t.batch_size);
+  if (by_history) {
+    // The length-sorted batches in random order (rank 0's).
+    torch::Tensor shuffle = torch::randperm(static_cast<int64_t>(spans.size()), torch::kLong);
+    dp_.broadcast({shuffle});
+    std::vector<std::pair<int64_t, int64_t>> shuffled;
+    for (int64_t j = 0; j < shuffle.numel(); ++j) shuffled.push_back(spans[static_cast<size_t>(shuffle[j].item<int64_t>())]);
+    spans = std::move(shuffled);
+  }
+  if (t.max_steps_per_epoch > 0 && static_cast<int64_t>(spans.size()) > t.max_steps_per_epoch) {
+    spans.resize(static_cast<size_t>(t.max_steps_per_epoch));
+  }
+  const auto num_batches = static_cast<int64_t>(spans.size());
   model_->train();
   std::optional<Progress> progress;
   if (dp_.is_root()) {
@@ -135,7 +165,7 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
   // a worker's exception surfaces at get().
   const auto policy = t.prefetch ? std::launch::async : std::launch::deferred;
   auto assemble = [&](int64_t batch) {
-    const int64_t s = starts[static_cast<size_t>(batch)], e = starts[static_cast<size_t>(batch + 1)];
+    const auto [s, e] = spans[static_cast<size_t>(batch)];
     return by_history ? make_prefix_batch(sequences, perm, s, e) : make_batch(train, perm, s, e);
   };
   std::future<Batch> next;

@@ -89,6 +89,47 @@ class FusedSampledSoftmax : public torch::autograd::Function<FusedSampledSoftmax
   }
 };
 
+// The full softmax of users @ items^T as one node: the forward computes the loss and both
+// gradients in blocks of rows (scores, softmax, softmax - one-hot, the two products), the
+// backward scales them by the output's gradient.
+class ChunkedFullSoftmax : public torch::autograd::Function<ChunkedFullSoftmax> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& users,
+                               const torch::Tensor& items, const torch::Tensor& targets, double temperature) {
+    torch::NoGradGuard no_grad;
+    constexpr int64_t kRows = 64;
+    const int64_t b = users.size(0);
+    const double inv_t = 1.0 / temperature, scale = inv_t / static_cast<double>(b);
+    torch::Tensor grad_users = torch::empty_like(users), grad_items = torch::zeros_like(items);
+    const torch::Tensor items_t = items.t();
+    double total = 0;
+    for (int64_t r = 0; r < b; r += kRows) {
+      const int64_t e = std::min(b, r + kRows);
+      const torch::Tensor u = users.slice(0, r, e), t = targets.slice(0, r, e).unsqueeze(1);
+      torch::Tensor block = torch::mm(u, items_t).mul_(inv_t);  // [c, I] logits
+      const torch::Tensor positive = block.gather(1, t);
+      const torch::Tensor max = std::get<0>(block.max(1, true));
+      block.sub_(max).exp_();
+      const torch::Tensor sum = block.sum(1, true);
+      total += (max + sum.log() - positive).sum().item<double>();
+      block.mul_(sum.reciprocal().mul_(scale));  // softmax / (T B)
+      block.scatter_add_(1, t, torch::full({e - r, 1}, -scale, block.options()));
+      grad_users.slice(0, r, e).copy_(torch::mm(block, items));
+      grad_items.addmm_(block.t(), u);
+    }
+    ctx->saved_data["grad_users"] = grad_users;
+    ctx->saved_data["grad_items"] = grad_items;
+    return torch::tensor(total / static_cast<double>(b), users.options());
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const torch::Tensor g = grad_outputs[0];
+    return {ctx->saved_data["grad_users"].toTensor() * g, ctx->saved_data["grad_items"].toTensor() * g,
+            torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 at::Tensor sampled_softmax_loss(const at::Tensor& scores, const at::Tensor& row_items, const at::Tensor& column_items,
@@ -123,9 +164,13 @@ at::Tensor sampled_softmax_loss_composed(const at::Tensor& scores, const at::Ten
   return torch::nn::functional::cross_entropy(logits, target);
 }
 
-at::Tensor full_softmax_loss(const at::Tensor& scores, const at::Tensor& targets, double temperature) {
-  if (scores.size(0) == 0) return torch::zeros({}, scores.options());
-  return torch::nn::functional::cross_entropy(scores / temperature, targets);
+at::Tensor full_softmax_loss_of(const at::Tensor& users, const at::Tensor& items, const at::Tensor& targets,
+                                double temperature) {
+  if (users.size(0) == 0) return torch::zeros({}, users.options());
+  if (users.device().is_cpu() && users.scalar_type() == torch::kFloat && items.scalar_type() == torch::kFloat) {
+    return ChunkedFullSoftmax::apply(users.contiguous(), items.contiguous(), targets.to(torch::kLong), temperature);
+  }
+  return torch::nn::functional::cross_entropy(torch::mm(users, items.t()) / temperature, targets);
 }
 
 }  // namespace twotower

@@ -128,8 +128,8 @@ torch::Tensor Objective::full_loss(TwoTowerModel& model, const torch::Tensor& it
                                    const RowRange& rows) {
   // Every rank scores its rows against the whole catalogue: the item tower's gradient of the
   // ranks' shares sums to the batch's.
-  torch::Tensor scores = matmul_2d(q, model->item_embeddings(all_items_).t(), matmul_options(config_.training));
-  return full_softmax_loss(scores, items.slice(0, rows.begin, rows.end).to(device_), config_.training.temperature);
+  return full_softmax_loss_of(q, model->item_embeddings(all_items_), items.slice(0, rows.begin, rows.end).to(device_),
+                              config_.training.temperature);
 }
 
 torch::Tensor Objective::pair_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,

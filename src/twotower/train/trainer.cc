@@ -12,10 +12,12 @@
 #include "twotower/common/memory.h"
 #include "twotower/data/model_inputs.h"
 #include "twotower/serve/embedding_export.h"
+#include "twotower/train/batch_size.h"
 #include "twotower/train/best_epoch.h"
 #include "twotower/train/data_parallel.h"
 #include "twotower/train/epoch_runner.h"
 #include "twotower/train/init_from.h"
+#include "twotower/train/refit.h"
 #include "twotower/train/run_setup.h"
 #include "twotower/train/run_writer.h"
 
@@ -27,10 +29,10 @@ namespace {
 // Before any work: a best_metric that only the metrics hook could produce needs the hook, and
 // one of the names it returns when they are known.
 void check_best_metric(const TrainingConfig& t, const TrainOptions& options) {
-  if (t.best_metric == "val_loss" || t.best_metric == "train_loss") return;
+  if (t.best_metric == "val_loss" || t.best_metric == "train_loss" || t.best_metric == "last") return;
   const auto& names = options.metric_names;
   if (options.metrics && (names.empty() || std::find(names.begin(), names.end(), t.best_metric) != names.end())) return;
-  std::string expected = "val_loss, train_loss";
+  std::string expected = "val_loss, train_loss, last";
   for (const auto& n : options.metrics ? names : std::vector<std::string>{}) expected += ", " + n;
   fail("training.best_metric: got \"", t.best_metric, "\", expected one of ", expected,
        options.metrics ? "" : " (ranking metrics are computed only with the validation metrics on; --no-eval turns them off)");
@@ -182,8 +184,9 @@ void finish(Run& run, TrainSummary& summary) {
 }  // namespace
 
 TrainSummary run_training(const Config& given, const TrainOptions& options) {
+  if (given.training.refit) return run_refit(given, options);
   keep_large_allocations();
-  const Config config = resolved_paths(given);
+  Config config = resolved_paths(given);
   const TrainingConfig& t = config.training;
   check_best_metric(t, options);
   const bool root = !options.group || options.group->getRank() == 0;
@@ -231,6 +234,10 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   const PairColumns train = training_pairs(data, config, continued ? continued->pair_rows(train_rows) : train_rows);
   const PairColumns valid = validation_pairs(data, config);
   if (train.size() == 0) fail("data.train_splits: no interaction of ", config.data.data_path, " is in them");
+  if (t.batch_size == 0) {
+    config.training.batch_size = auto_batch_size(train.size());
+    log_info("training.batch_size auto: ", t.batch_size, " for ", train.size(), " training pairs (", kAutoBatchRule, ")");
+  }
   // A continued run keeps the trained rows of ids it has no pairs for (new ids start at zero).
   if (!continued) zero_unseen_ids(model, train);
   log_info("data: ", data.num_users(), " users, ", data.num_items(), " items, ", train.size(), " training pairs, ",
