@@ -6,8 +6,9 @@
 # scores popularity, item-kNN and EASE on test (`evaluate --baselines-only`: fit on train + valid,
 # EASE's lambda the best NDCG@10 on valid of its default grid, fit on train, or of EASE_LAMBDAS,
 # e.g. EASE_LAMBDAS=200,500,1000), trains
-# configs/best.yaml refit on train + valid for its 4 epochs (data.seed 42) unless NO_TRAIN=1, and
-# prints one table per data set. Every step is skipped when its output exists, so a stopped run
+# configs/best.yaml refit on train + valid for its 4 epochs (data.seed 42) and configs/sequence.yaml
+# (training.refit: its epochs selected on valid, then train + valid; SEEDS, default 42) unless
+# NO_TRAIN=1, and prints one table per data set. Every step is skipped when its output exists, so a stopped run
 # resumes. Needs ../shared/data. Usage: scripts/quality_tables.sh [NAME ...] (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,11 +49,23 @@ best_refit() {  # NAME: configs/best.yaml on train + valid for its 4 epochs, sco
   $TT evaluate --run "$run" --split test --k 10,20 --no-baselines --threads $THREADS >> "$run.log" 2>&1
 }
 
+sequence_refit() {  # NAME: configs/sequence.yaml (selection on valid, then refit), per seed, on test
+  local name=$1 seed run
+  for seed in ${SEEDS:-42}; do
+    run=$R/$name-sequence-$seed
+    [ -f "$run/metrics_test.json" ] && continue
+    /usr/bin/time -f "%e s wall" -o "$run.time" $TT train --config configs/sequence.yaml data.data_path="$R/data/$name" \
+      data.seed=$seed training.output_dir="$run" training.threads=$THREADS > "$run.log" 2>&1
+    $TT evaluate --run "$run" --split test --k 10,20 --no-baselines --threads $THREADS >> "$run.log" 2>&1
+  done
+}
+
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(gift_cards fashion magazine magazine_csv games_2000 games_8000 games_20000 games)
 prepare_all
 for name in "${names[@]}"; do
   baselines "$name"
   [ "${NO_TRAIN:-0}" = 1 ] || best_refit "$name"
+  [ "${NO_TRAIN:-0}" = 1 ] || sequence_refit "$name"
 done
 .venv/bin/python scripts/quality_table.py "$R" "${names[@]}"

@@ -11,6 +11,8 @@
 
 #include "test_util.h"
 #include "train_test_util.h"
+#include "twotower/data/dataset.h"
+#include "twotower/data/model_inputs.h"
 #include "twotower/data/npy.h"
 #include "twotower/serve/export_catalogue.h"
 #include "twotower/serve/export_writer.h"
@@ -135,6 +137,64 @@ TEST_F(RecommenderTest, HistoryGoesThroughTheUserTower) {
     for (int64_t j = 0; j < items.cols; ++j) s += items.row(i)[j] * q[static_cast<size_t>(j)];
     EXPECT_NEAR(rec.score, s, 1e-4);
   }
+}
+
+// The attention tower serves as it trained: a request's history (its last model.user_history
+// items) gives the vector TwoTowerModel gives that history, a known user's stored vector is the
+// tower on their train + valid history, and a user with nothing gets the trained start token.
+TEST(RecommenderAttention, HistoriesGoThroughTheSequenceEncoder) {
+  testing::TempDir dir;
+  testing::prepare_generated(dir.path(), 120, 80, 2400);
+  Config c = testing::tiny_config(dir / "data", dir / "run");
+  c.model.user_mlp_hidden = c.model.item_mlp_hidden = {};
+  c.model.output_layer = c.model.last_layer_activation = false;
+  c.model.use_category = c.model.use_brand = c.model.use_text = false;
+  c.model.user_history = 4;
+  c.model.user_history_mode = UserHistoryMode::kBefore;
+  c.model.user_history_pooling = HistoryPooling::kAttention;
+  c.model.use_user_id = false;
+  c.training.loss = LossKind::kFull;
+  c.training.num_epochs = 1;
+  run_training(c, {});
+  write_export(dir / "run", dir / "export");
+  const fs::path v1 = dir / "export" / "v000001";
+  Recommender r(v1);
+  const ExportCatalogue cat = read_export_catalogue(v1);
+  const Matrix items = read_npy(v1 / "item_embeddings.npy"), users = read_npy(v1 / "user_embeddings.npy");
+  const nlohmann::json m = read_json_file(v1 / "manifest.json");
+  TwoTowerModel model(c.model, ModelSizes{m["num_users"], m["num_items"], m["num_categories"], m["num_brands"],
+                                          m["text_dim"]});
+  load_checkpoint(v1 / "model.pt", model, nullptr);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  auto vector_of = [&](const std::vector<int64_t>& history) {
+    torch::Tensor h = torch::full({1, 4}, -1, torch::kLong);
+    for (size_t k = 0; k < history.size(); ++k) h[0][static_cast<int64_t>(k)] = history[k];
+    torch::Tensor v = model->new_user_embeddings(h)[0];
+    return std::vector<float>(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+  };
+  RecommendRequest req;
+  req.history = {cat.item_ids[3], cat.item_ids[9], cat.item_ids[4], cat.item_ids[20], cat.item_ids[11]};
+  req.k = 5;
+  RecommendResult got = r.recommend(req);
+  EXPECT_EQ(got.source, QuerySource::kHistory);
+  EXPECT_EQ(ids_of(got.items), ranking(items, vector_of({9, 4, 20, 11}), {3, 9, 4, 20, 11}, cat, 5));
+  // A known user: the stored vector is the tower on the user's last 4 train + valid items.
+  const Dataset data = load_dataset(dir / "data", ItemText::kSkip);
+  const PaddedTable recent = recent_items(data.interactions, rows_in_splits(data.interactions, {"train", "valid"}),
+                                          data.num_users(), 4);
+  std::vector<int64_t> last4;
+  for (int64_t k = 0; k < 4; ++k) {
+    if (recent.row(7)[k] >= 0) last4.push_back(recent.row(7)[k]);
+  }
+  ASSERT_FALSE(last4.empty());
+  const std::vector<float> expected = vector_of(last4);
+  for (int64_t j = 0; j < users.cols; ++j) EXPECT_NEAR(users.row(7)[j], expected[static_cast<size_t>(j)], 1e-5) << j;
+  RecommendRequest cold;
+  cold.k = 5;
+  got = r.recommend(cold);
+  EXPECT_EQ(got.source, QuerySource::kColdUser);
+  EXPECT_EQ(ids_of(got.items), ranking(items, vector_of({}), {}, cat, 5));
 }
 
 // Without user and history: the cold vector (the tower on a zero input) where user-id dropout

@@ -90,6 +90,10 @@ OPTIONS = {
     "bce-adagrad-features": {"training.loss": "bce", "data.neg_ratio": 3, "training.embedding_optimizer": "adagrad",
                              "model.use_category": True, "model.use_brand": True, "model.user_history": 0},
     "bpr-shared-user-tower": {"training.loss": "bpr", "data.neg_ratio": 2, "training.shared_user_tower": True},
+    # Batches of whole histories, split over the ranks by pair: a history cut between two ranks is
+    # encoded on both, each keeping its own prefixes.
+    "attention-full": {"training.loss": "full", "model.user_history": 10, "model.user_history_pooling": "attention",
+                       "model.attention_dropout": 0.0, "model.use_user_id": False},
 }
 
 

@@ -97,8 +97,11 @@ nlohmann::json manifest_of(const Config& config, const Dataset& data, const Trai
   m["num_brands"] = data.items.brand_vocab.size();
   m["text_dim"] = config.data.emb_dim;
   m["user_history"] = config.model.user_history;
-  // The zero id input is a trained one only with user-id dropout (see Recommender).
-  m["cold_user_vector"] = config.model.user_id_dropout > 0;
+  // The zero id input with an empty history is a trained one with user-id dropout, or in a tower
+  // without user ids that pools the items before each pair (every user's first pair has none;
+  // the attention tower's start token alone). See Recommender.
+  m["cold_user_vector"] = config.model.user_id_dropout > 0 ||
+                          (!config.model.use_user_id && config.model.user_history_mode == UserHistoryMode::kBefore);
   m["config"] = config_to_yaml(config);
   return m;
 }
