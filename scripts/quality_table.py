@@ -40,6 +40,12 @@ def ease_note(e, peak):
 
 
 def table(results, name):
+    if not (results / f"{name}.baselines.json").exists():
+        print(f"\n#### {name} (no baselines file: ONLY=sequence)\n")
+        print("| model | Recall@10 | NDCG@10 | Recall@20 | NDCG@20 | note |")
+        print("|---|---|---|---|---|---|")
+        sequence_rows(results, name)
+        return
     b = json.loads((results / f"{name}.baselines.json").read_text())
     counts = b["baselines"]["popularity"]["counts"]
     print(f"\n#### {name}: {counts['users']:,} users, {counts['items']:,} items, {counts['users_evaluated']:,} test users\n")

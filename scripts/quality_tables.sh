@@ -8,7 +8,8 @@
 # e.g. EASE_LAMBDAS=200,500,1000), trains
 # configs/best.yaml refit on train + valid for its 4 epochs (data.seed 42) and configs/sequence.yaml
 # (training.refit: its epochs selected on valid, then train + valid; SEEDS, default 42) unless
-# NO_TRAIN=1, and prints one table per data set. Every step is skipped when its output exists, so a stopped run
+# NO_TRAIN=1, and prints one table per data set. ONLY=sequence runs the sequence model alone (the
+# baselines and best.yaml rows then print only where their files exist). Every step is skipped when its output exists, so a stopped run
 # resumes. Needs ../shared/data. Usage: scripts/quality_tables.sh [NAME ...] (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,8 +65,10 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(gift_cards fashion magazine magazine_csv games_2000 games_8000 games_20000 games)
 prepare_all
 for name in "${names[@]}"; do
-  baselines "$name"
-  [ "${NO_TRAIN:-0}" = 1 ] || best_refit "$name"
+  if [ "${ONLY:-}" != sequence ]; then
+    baselines "$name"
+    [ "${NO_TRAIN:-0}" = 1 ] || best_refit "$name"
+  fi
   [ "${NO_TRAIN:-0}" = 1 ] || sequence_refit "$name"
 done
 .venv/bin/python scripts/quality_table.py "$R" "${names[@]}"
