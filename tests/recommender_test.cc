@@ -75,13 +75,20 @@ std::vector<std::string> ids_of(const std::vector<Recommendation>& recs) {
 
 // The user tower computed here by hand from the export's weights: zero id embedding + the mean
 // of the history items' id embeddings, through the MLP, L2-normalized.
-std::vector<float> tower_by_hand(const fs::path& dir, const std::vector<int64_t>& history) {
+// The model of an export version, read back from its config, manifest and weights, in eval mode.
+TwoTowerModel export_model(const fs::path& dir) {
   const Config c = load_config(dir / "config.yaml");
   const nlohmann::json m = read_json_file(dir / "manifest.json");
   TwoTowerModel model(c.model, ModelSizes{m["num_users"], m["num_items"], m["num_categories"], m["num_brands"],
                                           m["text_dim"]});
   load_checkpoint(dir / "model.pt", model, nullptr);
   model->eval();
+  return model;
+}
+
+std::vector<float> tower_by_hand(const fs::path& dir, const std::vector<int64_t>& history) {
+  const Config c = load_config(dir / "config.yaml");
+  TwoTowerModel model = export_model(dir);
   torch::NoGradGuard no_grad;
   torch::Tensor x = torch::zeros({1, c.model.embedding_dim});
   if (!history.empty()) {
@@ -161,11 +168,7 @@ TEST(RecommenderAttention, HistoriesGoThroughTheSequenceEncoder) {
   Recommender r(v1);
   const ExportCatalogue cat = read_export_catalogue(v1);
   const Matrix items = read_npy(v1 / "item_embeddings.npy"), users = read_npy(v1 / "user_embeddings.npy");
-  const nlohmann::json m = read_json_file(v1 / "manifest.json");
-  TwoTowerModel model(c.model, ModelSizes{m["num_users"], m["num_items"], m["num_categories"], m["num_brands"],
-                                          m["text_dim"]});
-  load_checkpoint(v1 / "model.pt", model, nullptr);
-  model->eval();
+  TwoTowerModel model = export_model(v1);
   torch::NoGradGuard no_grad;
   auto vector_of = [&](const std::vector<int64_t>& history) {
     torch::Tensor h = torch::full({1, 4}, -1, torch::kLong);
