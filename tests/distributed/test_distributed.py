@@ -218,9 +218,9 @@ def test_nproc_starts_the_workers_through_torchrun(prepared, tmp_path):
 
 
 def test_a_bad_config_fails_on_every_rank_with_the_message(prepared, tmp_path):
-    result = workers(2, config(prepared, tmp_path / "run", **{"training.batch_size": 0}))
+    result = workers(2, config(prepared, tmp_path / "run", **{"training.batch_size": -1}))
     assert result.returncode != 0
-    assert 'override "training.batch_size=0"' in result.stderr, result.stderr[-2000:]
+    assert 'override "training.batch_size=-1"' in result.stderr, result.stderr[-2000:]
 
 
 TRAIN_IN_A_GROUP = """
