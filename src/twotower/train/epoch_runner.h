@@ -1,6 +1,8 @@
 // One epoch of training: the pairs in a seeded random order, batch by batch (the next batch
-// assembled on a background thread with training.prefetch), each step zero_grad -> loss ->
-// backward -> clip -> step; and the reference's validation loss. In data-parallel training the
+// assembled on a background thread with training.prefetch); with attention pooling the units
+// are whole user histories (PairColumns::sequences), packed into batches of at most batch_size
+// pairs after sorting runs of about 8 batches by history length, the batches then shuffled.
+// Each step: zero_grad -> loss -> backward -> clip -> step; and the reference's validation loss. In data-parallel training the
 // permutation is rank 0's (broadcast), each rank computes its rows of every global batch and the
 // gradients are summed over the ranks before the clip and the step (train/data_parallel.h).
 #pragma once
