@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "test_util.h"
@@ -103,6 +104,8 @@ TEST(Refit, SelectsEpochsThenTrainsOnTrainAndValid) {
   EXPECT_EQ(final_config.training.num_epochs, 3);
   // 24 users x 7 train + valid pairs, batches of 16: 11 steps an epoch (the selection: 9).
   EXPECT_EQ(s.history[0]["steps"].get<int64_t>(), 11);
+  // No validation loss where the validation split is trained on.
+  EXPECT_TRUE(s.history[0]["val_loss"].is_null() || std::isnan(s.history[0]["val_loss"].get<double>()));
   EXPECT_EQ(read_json(dir / "run" / "selection" / "history.json")["epochs"][0]["steps"].get<int64_t>(), 9);
   for (const char* f : {"user_embeddings.npy", "item_embeddings.npy", "checkpoints/last.pt", "selection/checkpoints/best.pt"}) {
     EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;

@@ -2,7 +2,7 @@
 // data.train_splits with its validation metrics into output_dir/selection (its best_metric and
 // early_stopping_patience pick the best epoch E); then a fresh model, seeded the same, trains on
 // train_splits + valid_split for E epochs into output_dir and keeps its last epoch
-// (best_metric: last, no validation metrics: the validation split is trained on). output_dir
+// (best_metric: last; no validation metrics or loss: the validation split is trained on). output_dir
 // then holds the final run as any run folder does (checkpoints, embeddings, history), and
 // refit.json records E and the selection's best value.
 #pragma once

@@ -65,6 +65,10 @@ PairColumns training_pairs(const Dataset& data, const Config& config, const std:
 }
 
 PairColumns validation_pairs(const Dataset& data, const Config& config) {
+  const auto& trained = config.data.train_splits;
+  if (std::find(trained.begin(), trained.end(), config.data.valid_split) != trained.end()) {
+    return pairs_of(data, {});  // its loss would be a training loss
+  }
   return pairs_of(data, rows_in_splits(data.interactions, {config.data.valid_split}));
 }
 

@@ -37,7 +37,8 @@ struct PairColumns {
 /// pooling, all of them as `sequences` instead.
 PairColumns training_pairs(const Dataset& data, const Config& config, const std::vector<int64_t>& rows);
 
-/// The pairs of data.valid_split, without history.
+/// The pairs of data.valid_split, without history; none when data.train_splits holds that
+/// split (a refit's final run: the validation loss is then null in history.json).
 PairColumns validation_pairs(const Dataset& data, const Config& config);
 
 }  // namespace twotower
