@@ -147,7 +147,9 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
     torch::Tensor shuffle = torch::randperm(static_cast<int64_t>(spans.size()), torch::kLong);
     dp_.broadcast({shuffle});
     std::vector<std::pair<int64_t, int64_t>> shuffled;
-    for (int64_t j = 0; j < shuffle.numel(); ++j) shuffled.push_back(spans[static_cast<size_t>(shuffle[j].item<int64_t>())]);
+    for (const int64_t* j = shuffle.data_ptr<int64_t>(); j != shuffle.data_ptr<int64_t>() + shuffle.numel(); ++j) {
+      shuffled.push_back(spans[static_cast<size_t>(*j)]);
+    }
     spans = std::move(shuffled);
   }
   if (t.max_steps_per_epoch > 0 && static_cast<int64_t>(spans.size()) > t.max_steps_per_epoch) {
