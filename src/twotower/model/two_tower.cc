@@ -1,5 +1,6 @@
 #include "twotower/model/two_tower.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -259,9 +260,27 @@ torch::Tensor TwoTowerModelImpl::pooled_history(const torch::Tensor& history, co
   // The encoder reads each history's items first: padding anywhere moves to the end, in order.
   torch::Tensor order = (history < 0).to(torch::kInt).argsort(/*stable=*/true, /*dim=*/1, /*descending=*/false);
   torch::Tensor items = history.gather(1, order);
-  torch::Tensor lengths = (items >= 0).sum(1);
-  torch::Tensor out = user_tower->sequence->prefixes(history_inputs(items));  // [B, N + 1, D]
-  return out.gather(1, lengths.view({-1, 1, 1}).expand({-1, 1, out.size(2)})).squeeze(1);
+  return read_after_last(items, (items >= 0).sum(1));
+}
+
+torch::Tensor TwoTowerModelImpl::read_after_last(const torch::Tensor& items, const torch::Tensor& lengths) {
+  // Causal attention reads position `length` from positions 0..length alone, so rows sorted by
+  // length are encoded in groups, each cut to its longest history: padding costs nothing.
+  constexpr int64_t kGroupRows = 256;
+  const int64_t n = items.size(0), d = config_.embedding_dim;
+  const torch::Tensor by_length = lengths.argsort();
+  const torch::Tensor sorted = lengths.index_select(0, by_length).cpu();
+  const int64_t* length = sorted.data_ptr<int64_t>();
+  torch::Tensor out = torch::empty({n, d}, any_parameter().options().requires_grad(false));
+  for (int64_t s = 0; s < n; s += kGroupRows) {
+    const int64_t e = std::min(n, s + kGroupRows);
+    const torch::Tensor rows = by_length.slice(0, s, e);
+    const torch::Tensor encoded = user_tower->sequence->prefixes(
+        history_inputs(items.index_select(0, rows).slice(1, 0, length[e - 1])));  // [g, width + 1, D]
+    const torch::Tensor at = lengths.index_select(0, rows).view({-1, 1, 1}).expand({-1, 1, d});
+    out = out.index_copy(0, rows, encoded.gather(1, at).squeeze(1));
+  }
+  return out;
 }
 
 torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude,

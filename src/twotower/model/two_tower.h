@@ -183,6 +183,9 @@ struct TwoTowerModelImpl : torch::nn::Module {
   // The pooled history of each row of `history` [B, N] (-1 padded), leaving out items equal to
   // exclude[b] (mean pooling only): [B, D].
   torch::Tensor pooled_history(const torch::Tensor& history, const torch::Tensor& exclude);
+  // The attention encoder's output after the last item of each row of `items` [B, N] (items
+  // first, -1 padding after them), `lengths` [B] items per row: [B, D].
+  torch::Tensor read_after_last(const torch::Tensor& items, const torch::Tensor& lengths);
   // The item id embeddings of a -1 padded [S, L] table, zero rows at the padding: [S, L, D].
   torch::Tensor history_inputs(const torch::Tensor& history);
   // A parameter of the model: its device and dtype are the model's.

@@ -205,4 +205,24 @@ double validation_loss(TwoTowerModel& model, const PairColumns& valid, const Con
   return total / static_cast<double>(valid.size());
 }
 
+double validation_loss(const Matrix& users, const Matrix& items, const PairColumns& valid, TwoTowerModel& model,
+                       const Config& config) {
+  if (valid.size() == 0) return NAN;
+  torch::NoGradGuard no_grad;
+  const auto as_tensor = [](const Matrix& m) {
+    return torch::from_blob(const_cast<float*>(m.data.data()), {m.rows, m.cols}, torch::kFloat);
+  };
+  const torch::Tensor u = as_tensor(users), v = as_tensor(items);
+  const torch::Tensor scale = model->logit_scale(config.training.logit_scale).detach().to(torch::kCPU);
+  double total = 0;
+  const int64_t batch = config.training.batch_size;
+  for (int64_t s = 0; s < valid.size(); s += batch) {
+    int64_t e = std::min(valid.size(), s + batch);
+    torch::Tensor scores = (u.index_select(0, valid.users.slice(0, s, e).cpu()) *
+                            v.index_select(0, valid.items.slice(0, s, e).cpu())).sum(-1);
+    total += bce_loss(scores, torch::ones_like(scores), scale).item<double>() * static_cast<double>(e - s);
+  }
+  return total / static_cast<double>(valid.size());
+}
+
 }  // namespace twotower

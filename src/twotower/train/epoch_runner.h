@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "twotower/config/config.h"
+#include "twotower/data/matrix.h"
 #include "twotower/model/two_tower.h"
 #include "twotower/train/data_parallel.h"
 #include "twotower/train/negative_sampler.h"
@@ -58,5 +59,10 @@ class EpochRunner {
 /// logit scale, mean over pairs, in eval mode (training mode restored); NaN for no pair.
 double validation_loss(TwoTowerModel& model, const PairColumns& valid, const Config& config,
                        const torch::Device& device);
+/// The same loss from the epoch's vectors, users [num_users, D] and items [num_items, D] as
+/// embed_all_users/embed_all_items give them (the eval-mode towers pair_scores multiplies), so an
+/// epoch that ranks the validation split encodes each user once instead of once per pair.
+double validation_loss(const Matrix& users, const Matrix& items, const PairColumns& valid, TwoTowerModel& model,
+                       const Config& config);
 
 }  // namespace twotower

@@ -61,12 +61,9 @@ nlohmann::json epoch_record(int64_t epoch, double train_loss, double val_loss, d
 
 // The metrics hook's values on the epoch's embeddings, added to `record`; their names are added to
 // `metric_names` in first-seen order.
-void add_hook_metrics(const TrainOptions& options, TwoTowerModel& model, const Dataset& data, const Config& config,
-                      const torch::Device& device, int64_t epoch, nlohmann::json& record,
+void add_hook_metrics(const TrainOptions& options, const Matrix& users, const Matrix& items, const Dataset& data,
+                      const Config& config, int64_t epoch, nlohmann::json& record,
                       std::vector<std::string>& metric_names) {
-  if (!options.metrics) return;
-  Matrix users = embed_all_users(model, device);
-  Matrix items = embed_all_items(model, device);
   for (const auto& [name, value] : options.metrics(EpochEmbeddings{users, items, data, config, epoch})) {
     record[name] = value;
     if (std::find(metric_names.begin(), metric_names.end(), name) == metric_names.end()) metric_names.push_back(name);
@@ -128,12 +125,18 @@ void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, Tr
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     train_seconds += seconds;
     pairs_this_run += pairs;
-    // Validation and the best epoch are rank 0's; the others wait for its stop decision.
-    const double val_loss = root ? validation_loss(run.model, valid, run.config, run.device) : NAN;
+    // Validation and the best epoch are rank 0's; the others wait for its stop decision. With a
+    // metrics hook the epoch's vectors are made once, for the hook and the validation loss.
+    const bool ranks = root && static_cast<bool>(run.options.metrics);
+    const Matrix users = ranks ? embed_all_users(run.model, run.device) : Matrix();
+    const Matrix items = ranks ? embed_all_items(run.model, run.device) : Matrix();
+    const double val_loss = !root ? NAN
+                            : ranks ? validation_loss(users, items, valid, run.model, run.config)
+                                    : validation_loss(run.model, valid, run.config, run.device);
     nlohmann::json record = epoch_record(epoch, train_loss, val_loss, seconds, pairs, run.state.step,
                                          run.optimizers.learning_rate());
     if (run.dp.active()) add_communication(record, run.dp.stats(), seconds);
-    if (root) add_hook_metrics(run.options, run.model, run.data, run.config, run.device, epoch, record, metric_names);
+    if (ranks) add_hook_metrics(run.options, users, items, run.data, run.config, epoch, record, metric_names);
     const bool better = root && best.update(record, epoch, metric_names, run.state);
     run.history.push_back(record);
     log_info("epoch ", epoch, "/", t.num_epochs, ": ", record.dump(), better ? " (best)" : "");
