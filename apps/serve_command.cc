@@ -51,6 +51,9 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(0, 65535))->capture_default_str();
   cmd->add_option("--threads", options->http.threads, "worker threads, one open connection each")
       ->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--keep-alive-requests", options->http.keep_alive_max_requests,
+                  "requests on one connection before the server closes it (1: none kept alive)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-body-bytes", options->http.max_body_bytes, "larger request bodies get 413")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--token", options->http.token,

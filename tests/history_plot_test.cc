@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -51,6 +52,21 @@ TEST(HistoryPlot, WritesDataScriptAndImage) {
             "2\t1.5\t0.5\tNaN\n");
   EXPECT_EQ(testing::read_file(dir / "h.gp"),
             history_plot_script(2, {"ndcg@10"}, dir / "h.dat", dir / "h.png", "softmax"));
+  EXPECT_EQ(drawn, std::filesystem::exists(dir / "h.png"));
+}
+
+// A run that trains on its validation split (a refit's final run) has no validation loss: the
+// loss panel plots the train loss alone, and gnuplot draws it (it refuses an axis with no point).
+TEST(HistoryPlot, WithoutValidationLossPlotsTheTrainLossAlone) {
+  testing::TempDir dir;
+  const nlohmann::json epochs = {{{"epoch", 1}, {"train_loss", 2.5}, {"val_loss", nullptr}}};
+  const bool drawn = plot_history(epochs, {}, dir / "h.png", "full");
+  const std::string gp = testing::read_file(dir / "h.gp");
+  EXPECT_EQ(gp, history_plot_script(1, {}, dir / "h.dat", dir / "h.png", "full", false));
+  EXPECT_EQ(gp.find("y2"), std::string::npos) << gp;
+  if (std::system("gnuplot --version > /dev/null 2>&1") == 0) {
+    EXPECT_TRUE(drawn);
+  }
   EXPECT_EQ(drawn, std::filesystem::exists(dir / "h.png"));
 }
 

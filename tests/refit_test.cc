@@ -119,6 +119,52 @@ TEST(Refit, SelectsEpochsThenTrainsOnTrainAndValid) {
   EXPECT_EQ(resumed.epochs_done, 3);
 }
 
+// refit_mode continue: the selection's final state (epoch 5 here, where patience stops it)
+// trains refit_epochs more epochs on train + valid, with its optimizer state, instead of a fresh
+// model for the selected 3.
+TEST(Refit, ContinueTrainsTheSelectionsFinalState) {
+  TempDir dir;
+  testing::save_grouped_data(dir.path());
+  Config c = testing::tiny_config(dir / "data", dir / "run");
+  c.training.refit = true;
+  c.training.refit_mode = RefitMode::kContinue;
+  c.training.refit_epochs = 2;
+  c.training.num_epochs = 6;
+  c.training.best_metric = "recall@10";
+  c.training.early_stopping_patience = 2;
+  TrainOptions options;
+  int64_t hook_calls = 0;
+  options.metrics = [&](const EpochEmbeddings& e) {
+    ++hook_calls;
+    const double by_epoch[] = {0.1, 0.3, 0.4, 0.2, 0.25, 0.9};
+    return std::map<std::string, double>{{"recall@10", by_epoch[e.epoch - 1]}};
+  };
+  TrainSummary s = run_training(c, options);
+  EXPECT_EQ(hook_calls, 5);
+  const nlohmann::json record = read_json(dir / "run" / "refit.json");
+  EXPECT_EQ(record["selected_epochs"].get<int64_t>(), 3);
+  EXPECT_EQ(record["refit_mode"], "continue");
+  EXPECT_EQ(s.epochs_done, 2);
+  ASSERT_EQ(s.history.size(), 2u);
+  EXPECT_EQ(s.history[0]["steps"].get<int64_t>(), 11);  // train + valid pairs, as a fresh refit's
+  const Config final_config = load_config(dir / "run" / "config.yaml");
+  EXPECT_EQ(final_config.training.num_epochs, 2);
+  EXPECT_EQ(fs::path(final_config.training.init_from).filename(), "selection");
+  EXPECT_EQ(final_config.data.train_splits, (std::vector<std::string>{"train", "valid"}));
+  const nlohmann::json continued = read_json(dir / "run" / "init_from.json");
+  EXPECT_EQ(continued["run_epochs"].get<int64_t>(), 5);  // the selection's last epoch, not its best
+  EXPECT_EQ(continued["new_item_ranks"]["skipped"], "no new items");
+  // The final model moved on from the selection's last state.
+  const Matrix selection = read_npy(dir / "run" / "selection" / "item_embeddings.npy");
+  const Matrix final_items = read_npy(dir / "run" / "item_embeddings.npy");
+  EXPECT_NE(selection.data, final_items.data);
+  TrainOptions again = options;
+  again.resume = true;
+  hook_calls = 0;
+  EXPECT_EQ(run_training(c, again).epochs_done, 2);
+  EXPECT_EQ(hook_calls, 0);
+}
+
 TEST(Refit, ConfigErrors) {
   testing::expect_error([] { parse_config("data: {data_path: d}\ntraining: {refit: true, best_metric: train_loss}\n", "c.yaml"); },
                         "training.best_metric");

@@ -52,6 +52,7 @@ enum class HistoryPooling { kMean, kAttention };
 /// of the extended data (kFull), or the interactions the old run's data lacked plus a replay
 /// sample of the old ones (kNewReplay; train/init_from.h).
 enum class IncrementalMode { kFull, kNewReplay };
+enum class RefitMode { kFresh, kContinue };
 
 /// The `data:` section (each key documented in config_keys.cc).
 struct DataConfig {
@@ -117,6 +118,8 @@ struct TrainingConfig {
   MetricMode best_metric_mode = MetricMode::kAuto;
   int64_t early_stopping_patience = 0;
   bool refit = false;
+  RefitMode refit_mode = RefitMode::kFresh;
+  int64_t refit_epochs = 1;
   int64_t max_steps_per_epoch = 0;
   std::string output_dir = "runs/default";
   std::string init_from;
@@ -165,5 +168,6 @@ const char* to_string(MatmulPrecision precision);
 const char* to_string(UserHistoryMode mode);
 const char* to_string(HistoryPooling pooling);
 const char* to_string(IncrementalMode mode);
+const char* to_string(RefitMode mode);
 
 }  // namespace twotower

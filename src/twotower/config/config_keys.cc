@@ -28,6 +28,7 @@ const EnumName<IdPolicy> kIdPolicies[] = {{IdPolicy::kError, "error"}, {IdPolicy
 const EnumName<UserHistoryMode> kHistoryModes[] = {{UserHistoryMode::kLast, "last"}, {UserHistoryMode::kBefore, "before"}};
 const EnumName<HistoryPooling> kHistoryPoolings[] = {{HistoryPooling::kMean, "mean"},
                                                      {HistoryPooling::kAttention, "attention"}};
+const EnumName<RefitMode> kRefitModes[] = {{RefitMode::kFresh, "fresh"}, {RefitMode::kContinue, "continue"}};
 const EnumName<IncrementalMode> kIncrementalModes[] = {{IncrementalMode::kFull, "full"},
                                                        {IncrementalMode::kNewReplay, "new+replay"}};
 const EnumName<MetricMode> kMetricModes[] = {{MetricMode::kAuto, "auto"}, {MetricMode::kMin, "min"}, {MetricMode::kMax, "max"}};
@@ -323,9 +324,13 @@ std::vector<ConfigKey> run_keys() {
       key(t, &TrainingConfig::early_stopping_patience, "early_stopping_patience",
           integer(0, "an integer >= 0 (0 = off)"), "stop after this many epochs without a better best_metric (0 = off)"),
       key(t, &TrainingConfig::refit, "refit", boolean(),
-          "train on train_splits with validation into output_dir/selection, then train a fresh\n"
-          "model on train_splits + valid_split for the best epoch count into output_dir, keeping\n"
-          "its last epoch (the final model; train/refit.h)"),
+          "train on train_splits with validation into output_dir/selection, then the final\n"
+          "model on train_splits + valid_split into output_dir, keeping its last epoch (train/refit.h)"),
+      key(t, &TrainingConfig::refit_mode, "refit_mode", choice(kRefitModes),
+          "fresh: a new model trains for the selection's best epoch count; continue: the\n"
+          "selection's final state (its checkpoints/last.pt, optimizer state included) trains on"),
+      key(t, &TrainingConfig::refit_epochs, "refit_epochs", integer(1, "an integer >= 1"),
+          "  for refit_epochs more epochs (continue only; >= 1)"),
       key(t, &TrainingConfig::max_steps_per_epoch, "max_steps_per_epoch", integer(0, "an integer >= 0 (0 = all)"),
           "stop each epoch after this many steps (0 = whole epoch; speed runs)"),
       key(t, &TrainingConfig::output_dir, "output_dir", text(false),
@@ -377,6 +382,7 @@ const char* to_string(CpuMatmul kind) { return enum_name(kCpuMatmuls, kind); }
 const char* to_string(MatmulPrecision precision) { return enum_name(kMatmulPrecisions, precision); }
 const char* to_string(SchedulerKind kind) { return enum_name(kSchedulers, kind); }
 const char* to_string(IncrementalMode mode) { return enum_name(kIncrementalModes, mode); }
+const char* to_string(RefitMode mode) { return enum_name(kRefitModes, mode); }
 const char* to_string(LossKind kind) { return enum_name(kLosses, kind); }
 const char* to_string(DeviceKind kind) { return enum_name(kDevices, kind); }
 const char* to_string(IdPolicy policy) { return enum_name(kIdPolicies, policy); }

@@ -159,9 +159,13 @@ torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p, uint64_t se
   return ReluCounterDropoutFunction::apply(x, p, static_cast<int64_t>(seed));
 }
 
+torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p) {
+  return p <= 0 ? torch::relu(x) : relu_counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
+}
+
 torch::Tensor ReluDropoutImpl::forward(const torch::Tensor& x) {
   if (!is_training() || p <= 0) return torch::relu(x);
-  return relu_counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
+  return relu_counter_dropout(x, p);
 }
 
 torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed) {
@@ -170,9 +174,13 @@ torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed) {
   return CounterDropoutFunction::apply(x, p, static_cast<int64_t>(seed));
 }
 
+torch::Tensor counter_dropout(const torch::Tensor& x, double p) {
+  return p <= 0 ? x : counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
+}
+
 torch::Tensor CounterDropoutImpl::forward(const torch::Tensor& x) {
   if (!is_training() || p <= 0) return x;
-  return counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
+  return counter_dropout(x, p);
 }
 
 }  // namespace twotower

@@ -23,6 +23,11 @@ torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed);
 /// CPU float32; other tensors get torch::relu then torch::dropout.
 torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p, uint64_t seed);
 
+/// The two above with a seed drawn from torch's default generator (one draw per call), as the
+/// modules below draw theirs: what a training-mode forward calls.
+torch::Tensor counter_dropout(const torch::Tensor& x, double p);
+torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p);
+
 /// ReLU and CounterDropout fused (relu_counter_dropout); in eval mode or at p = 0 a plain ReLU.
 /// make_mlp puts it in the ReLU's slot and an Identity in the Dropout's, so module indices and
 /// checkpoint keys stay the reference's.

@@ -1,11 +1,10 @@
 #include "twotower/model/sequence_encoder.h"
 
 #include "twotower/common/error.h"
+#include "twotower/model/counter_dropout.h"
 
 namespace twotower {
 namespace {
-
-namespace F = torch::nn::functional;
 
 // A [S, T, D] tensor through a Linear as [S * T, D] rows (twotower::linear multiplies 2-D inputs).
 torch::Tensor rows_through(Linear& layer, const torch::Tensor& x) {
@@ -31,10 +30,9 @@ torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
   torch::Tensor qkv_rows = rows_through(qkv, attention_norm(x)).view({s, t, 3, heads, d / heads}).permute({2, 0, 3, 1, 4});
   torch::Tensor a = at::scaled_dot_product_attention(qkv_rows[0], qkv_rows[1], qkv_rows[2], {}, p, /*is_causal=*/true);
   a = a.transpose(1, 2).reshape({s, t, d});
-  torch::Tensor y = x + F::dropout(rows_through(out, a), F::DropoutFuncOptions().p(p).training(p > 0));
-  torch::Tensor h = torch::relu(rows_through(hidden, feed_forward_norm(y)));
-  h = rows_through(output, F::dropout(h, F::DropoutFuncOptions().p(p).training(p > 0)));
-  return y + F::dropout(h, F::DropoutFuncOptions().p(p).training(p > 0));
+  torch::Tensor y = x + counter_dropout(rows_through(out, a), p);
+  torch::Tensor h = rows_through(output, relu_counter_dropout(rows_through(hidden, feed_forward_norm(y)), p));
+  return y + counter_dropout(h, p);
 }
 
 SequenceEncoderImpl::SequenceEncoderImpl(const ModelConfig& c, const MatmulOptions& matmul)
@@ -62,7 +60,7 @@ torch::Tensor SequenceEncoderImpl::prefixes(const torch::Tensor& items) {
   torch::Tensor x = torch::cat({start.unsqueeze(0).expand({s, 1, start.size(1)}), items}, 1) +
                     positions.slice(0, 0, l + 1).unsqueeze(0);
   const double p = is_training() ? dropout : 0.0;
-  x = F::dropout(x, F::DropoutFuncOptions().p(p).training(p > 0));
+  x = counter_dropout(x, p);
   for (const auto& block : *blocks) x = block->as<AttentionBlock>()->forward(x);
   return final_norm(x);
 }

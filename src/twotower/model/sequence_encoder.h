@@ -22,7 +22,8 @@
 namespace twotower {
 
 /// One pre-norm block: x + Attention(LN(x)), then x + FeedForward(LN(x)), dropout on the
-/// attention weights and on both residual branches.
+/// attention weights (scaled_dot_product_attention's) and counter-based dropout
+/// (model/counter_dropout.h) on both residual branches and the feed-forward's hidden layer.
 struct AttentionBlockImpl : torch::nn::Module {
   AttentionBlockImpl(int64_t dim, int64_t heads, double dropout, const MatmulOptions& matmul);
   /// [S, T, D] -> [S, T, D]; position t attends to positions <= t only.

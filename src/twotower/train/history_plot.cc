@@ -30,7 +30,7 @@ std::string quoted(const std::string& text) {
 }  // namespace
 
 std::string history_plot_script(size_t epochs, const std::vector<std::string>& metrics, const fs::path& dat,
-                                const fs::path& png, const std::string& train_loss) {
+                                const fs::path& png, const std::string& train_loss, bool val_loss) {
   const std::string train_label = train_loss.empty() ? "train loss" : "train loss (" + train_loss + ")";
   const std::string val_label = "validation BCE (positives only)";
   std::ostringstream out;
@@ -42,10 +42,11 @@ std::string history_plot_script(size_t epochs, const std::vector<std::string>& m
       << "set xrange [0.5:" << static_cast<double>(epochs) + 0.5 << "]\n";
   if (!metrics.empty()) out << "set multiplot layout 2,1\n";
   out << "set title 'loss'\n"
-      << "set ylabel " << quoted(train_label) << "\nset ytics nomirror\n"
-      << "set y2label " << quoted(val_label) << "\nset y2tics\n"
-      << "plot " << quoted(dat.string()) << " using 1:2 axes x1y1 with linespoints title " << quoted(train_label)
-      << ", '' using 1:3 axes x1y2 with linespoints title " << quoted(val_label) << "\n";
+      << "set ylabel " << quoted(train_label) << "\nset ytics nomirror\n";
+  if (val_loss) out << "set y2label " << quoted(val_label) << "\nset y2tics\n";
+  out << "plot " << quoted(dat.string()) << " using 1:2 axes x1y1 with linespoints title " << quoted(train_label);
+  if (val_loss) out << ", '' using 1:3 axes x1y2 with linespoints title " << quoted(val_label);
+  out << "\n";
   if (!metrics.empty()) {
     out << "set title 'validation metrics'\nset ylabel ''\nunset y2label\nunset y2tics\nset ytics mirror\nplot ";
     for (size_t k = 0; k < metrics.size(); ++k) {
@@ -82,9 +83,11 @@ bool plot_history(const nlohmann::json& epochs, const std::vector<std::string>& 
       out << '\n';
     }
   }
+  bool any_val_loss = false;
+  for (const auto& record : epochs) any_val_loss = any_val_loss || std::isfinite(value_of(record, "val_loss"));
   {
     std::ofstream out(gp);
-    out << history_plot_script(epochs.size(), metrics, dat, png, train_loss);
+    out << history_plot_script(epochs.size(), metrics, dat, png, train_loss, any_val_loss);
   }
   std::string command = "gnuplot '" + gp.string() + "' 2>&1";
   if (std::system(command.c_str()) != 0 || !fs::exists(png)) {

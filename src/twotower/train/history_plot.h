@@ -22,8 +22,10 @@ bool plot_history(const nlohmann::json& epochs, const std::vector<std::string>& 
 /// `metrics` in order. The train loss (training.loss) is read on the left axis and the validation
 /// loss (BCE of the positive pairs only) on the right one: they are different quantities. Text is
 /// drawn as is (no enhanced-text markup), so "ndcg@10" and "recall_10" keep their `@` and `_`.
+/// Without `val_loss` (no epoch has one: a run that trains on its validation split) the loss
+/// panel holds the train loss alone.
 std::string history_plot_script(size_t epochs, const std::vector<std::string>& metrics,
                                 const std::filesystem::path& dat, const std::filesystem::path& png,
-                                const std::string& train_loss);
+                                const std::string& train_loss, bool val_loss = true);
 
 }  // namespace twotower

@@ -215,7 +215,11 @@ nlohmann::json ContinuedRun::load_into(TwoTowerModel& model, Optimizers& optimiz
                {"parameters", count_parameters(*model)}}},
       {"new_rows", "zero (the input of an id without a row), with zero optimizer state"},
   };
-  report["new_item_ranks"] = new_item_ranks(model, data, config_, old_sizes_.num_items, device);
+  // Without new items there is nothing to rank before the first update (a refit that continues
+  // its selection, train/refit.h, on the same data).
+  report["new_item_ranks"] = now.num_items > old_sizes_.num_items
+                                 ? new_item_ranks(model, data, config_, old_sizes_.num_items, device)
+                                 : nlohmann::json{{"new", {{"targets", 0}}}, {"skipped", "no new items"}};
   log_info("continued from ", last.string(), " (epoch ", state.epoch, "): ", report["old"].dump(), " -> ",
            report["new"].dump(), "; new items before any update: ", report["new_item_ranks"].dump());
   return report;

@@ -94,28 +94,45 @@ class FusedSampledSoftmax : public torch::autograd::Function<FusedSampledSoftmax
 // backward scales them by the output's gradient.
 class ChunkedFullSoftmax : public torch::autograd::Function<ChunkedFullSoftmax> {
  public:
+  // Logits up to this bound are exponentiated as they are: exp(80) = 5.5e34, and a sum of up to
+  // 1e3 such terms per million items stays below float's 3.4e38.
+  static constexpr double kMaxUnshiftedLogit = 80.0;
+
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& users,
                                const torch::Tensor& items, const torch::Tensor& targets, double temperature) {
     torch::NoGradGuard no_grad;
     constexpr int64_t kRows = 64;
     const int64_t b = users.size(0);
     const double inv_t = 1.0 / temperature, scale = inv_t / static_cast<double>(b);
+    // |logit| <= max ||u|| max ||v|| / T (1 / T for the towers' unit vectors): below the bound
+    // no row maximum is subtracted, which saves two passes over each block.
+    const double bound = inv_t * torch::linalg_vector_norm(users, 2, {1}).max().item<double>() *
+                         torch::linalg_vector_norm(items, 2, {1}).max().item<double>();
+    const bool unshifted = bound <= kMaxUnshiftedLogit;
+    const torch::Tensor scaled_users = users * inv_t;
     torch::Tensor grad_users = torch::empty_like(users), grad_items = torch::zeros_like(items);
     const torch::Tensor items_t = items.t();
     double total = 0;
     for (int64_t r = 0; r < b; r += kRows) {
       const int64_t e = std::min(b, r + kRows);
-      const torch::Tensor u = users.slice(0, r, e), t = targets.slice(0, r, e).unsqueeze(1);
-      torch::Tensor block = torch::mm(u, items_t).mul_(inv_t);  // [c, I] logits
-      const torch::Tensor positive = block.gather(1, t);
-      const torch::Tensor max = std::get<0>(block.max(1, true));
-      block.sub_(max).exp_();
+      const torch::Tensor u = users.slice(0, r, e), t = targets.slice(0, r, e);
+      const torch::Tensor target_items = items.index_select(0, t);
+      torch::Tensor block = torch::mm(scaled_users.slice(0, r, e), items_t);  // [c, I] logits
+      const torch::Tensor positive = (scaled_users.slice(0, r, e) * target_items).sum(1, true);
+      torch::Tensor shift = torch::zeros_like(positive);
+      if (!unshifted) {
+        shift = std::get<0>(block.max(1, true));
+        block.sub_(shift);
+      }
+      block.exp_();
       const torch::Tensor sum = block.sum(1, true);
-      total += (max + sum.log() - positive).sum().item<double>();
-      block.mul_(sum.reciprocal().mul_(scale));  // softmax / (T B)
-      block.scatter_add_(1, t, torch::full({e - r, 1}, -scale, block.options()));
-      grad_users.slice(0, r, e).copy_(torch::mm(block, items));
-      grad_items.addmm_(block.t(), u);
+      total += (shift + sum.log() - positive).sum().item<double>();
+      // d loss / d logits = softmax / B - onehot(target) / B; the softmax's 1 / sum is applied to
+      // the [c, D] products, not to the block.
+      const torch::Tensor row_factor = sum.reciprocal().mul_(scale);  // [c, 1]
+      grad_users.slice(0, r, e).copy_(torch::mm(block, items).mul_(row_factor).sub_(target_items, scale));
+      grad_items.addmm_(block.t(), u * row_factor);
+      grad_items.index_add_(0, t, u, -scale);
     }
     ctx->saved_data["grad_users"] = grad_users;
     ctx->saved_data["grad_items"] = grad_items;

@@ -49,7 +49,8 @@ int64_t selected_epochs(const Config& config, const TrainOptions& options, const
                               {"best_metric", config.training.best_metric},
                               {"best_value", s.best_value},
                               {"selection_epochs_run", s.epochs_done},
-                              {"selection_dir", "selection"}};
+                              {"selection_dir", "selection"},
+                              {"refit_mode", to_string(config.training.refit_mode)}};
     write_json_file(r, record);
   }
   return epochs;
@@ -67,7 +68,9 @@ TrainSummary run_refit(const Config& config, const TrainOptions& options) {
   Config final_config = config;
   TrainingConfig& t = final_config.training;
   t.refit = false;
-  t.num_epochs = epochs;
+  const bool resume_selection = config.training.refit_mode == RefitMode::kContinue;
+  t.num_epochs = resume_selection ? config.training.refit_epochs : epochs;
+  if (resume_selection) t.init_from = (out / "selection").string();
   t.best_metric = "last";
   t.best_metric_mode = MetricMode::kAuto;
   t.early_stopping_patience = 0;
@@ -76,8 +79,13 @@ TrainSummary run_refit(const Config& config, const TrainOptions& options) {
   o.metrics = {};
   o.metric_names.clear();
   o.resume = options.resume && fs::exists(out / "checkpoints" / "last.pt");
-  log_info("refit: training the final model on ", config.data.valid_split, " too for ", epochs, " epochs in ",
-           out.string());
+  if (resume_selection) {
+    log_info("refit: the selection's final state continues on ", config.data.valid_split, " too for ", t.num_epochs,
+             " epochs in ", out.string());
+  } else {
+    log_info("refit: training the final model on ", config.data.valid_split, " too for ", epochs, " epochs in ",
+             out.string());
+  }
   return run_training(final_config, o);
 }
 
