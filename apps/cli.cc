@@ -25,6 +25,7 @@ std::unique_ptr<CLI::App> make_app(const CliContext& context) {
   add_export_command(*app);
   add_recommend_command(*app);
   add_similar_command(*app);
+  add_forget_command(*app);
   return app;
 }
 

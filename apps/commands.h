@@ -18,5 +18,6 @@ void add_bench_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_recommend_command(CLI::App& app);
 void add_similar_command(CLI::App& app);
+void add_forget_command(CLI::App& app);
 
 }  // namespace twotower::cli

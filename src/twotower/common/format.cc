@@ -1,6 +1,8 @@
 #include "twotower/common/format.h"
 
 #include <charconv>
+#include <chrono>
+#include <ctime>
 
 namespace twotower {
 
@@ -21,6 +23,15 @@ std::string shortest_number(double v) {
   std::string s(buf, ptr);
   if (s.find_first_of(".en") == std::string::npos) s += ".0";
   return s;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 }  // namespace twotower

@@ -82,6 +82,7 @@ ExportCatalogue read_export_catalogue(const fs::path& dir) {
   check_in_order(users.int64_column("user_idx"), dir / kUsersFile, "user_idx");
   c.user_ids = users.string_column("user_id");
   c.user_index = index_of(c.user_ids);
+  c.user_index.erase("");  // forgotten users (serve/export_forget.h): no request names them
   read_seen(c, dir / kSeenFile);
   const nlohmann::json features = read_json_file(dir / kFeaturesFile);
   c.category_index = index_of(features.value("categories", std::vector<std::string>{"<unknown>"}));

@@ -7,14 +7,17 @@
 #include <vector>
 
 #include "twotower/common/error.h"
+#include "twotower/common/format.h"
 #include "twotower/common/log.h"
 #include "twotower/config/config.h"
 #include "twotower/data/dataset.h"
+#include "twotower/data/forget.h"
 #include "twotower/data/model_inputs.h"
 #include "twotower/data/npy.h"
 #include "twotower/data/parquet_io.h"
 #include "twotower/eval/evaluate_run.h"
 #include "twotower/serve/embedding_export.h"
+#include "twotower/serve/export_forget.h"
 #include "twotower/serve/export_layout.h"
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/run_setup.h"
@@ -23,15 +26,6 @@ namespace fs = std::filesystem;
 
 namespace twotower {
 namespace {
-
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 fs::path checkpoint_of(const fs::path& run_dir) {
   for (const char* name : {"best.pt", "last.pt"}) {
@@ -151,6 +145,9 @@ ExportSummary write_version(const fs::path& run_dir, const fs::path& dir, const 
   }
   for (const char* name : files) manifest["files"][name] = manifest_checksum(dir / name);
   write_json_file(manifest, dir / kManifestFile);
+  // Users forgotten in the data (data/forget.h) get no id, vector or id row here either.
+  const std::vector<int64_t> forgotten = read_forgotten_users(config.data.data_path);
+  if (!forgotten.empty()) forget_users_in_export_version(dir, forgotten);
   return {dir, version, data.num_users(), data.num_items(), dim};
 }
 

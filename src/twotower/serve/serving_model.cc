@@ -9,6 +9,7 @@
 #include "twotower/model/linear.h"
 #include "twotower/model/two_tower.h"
 #include "twotower/serve/export_layout.h"
+#include "twotower/serve/export_model.h"
 #include "twotower/train/checkpoint.h"
 
 namespace twotower {
@@ -18,12 +19,6 @@ struct ServingModel::Impl {
 };
 
 namespace {
-
-int64_t manifest_int(const nlohmann::json& manifest, const char* key) {
-  const nlohmann::json v = manifest.value(key, nlohmann::json());
-  if (!v.is_number_integer()) fail(kManifestFile, ": field \"", key, "\": got ", v.dump(), ", expected an integer");
-  return v.get<int64_t>();
-}
 
 std::vector<float> to_vector(const torch::Tensor& t) {
   const torch::Tensor c = t.to(torch::kCPU, torch::kFloat).contiguous();
@@ -37,23 +32,12 @@ std::vector<float> to_vector(const torch::Tensor& t) {
 ServingModel::ServingModel(const std::filesystem::path& dir, const nlohmann::json& manifest)
     : impl_(std::make_unique<Impl>()) {
   const Config config = load_config(dir / kConfigFile);
-  ModelSizes sizes;
-  sizes.num_users = manifest_int(manifest, "num_users");
-  sizes.num_items = manifest_int(manifest, "num_items");
-  sizes.num_categories = manifest_int(manifest, "num_categories");
-  sizes.num_brands = manifest_int(manifest, "num_brands");
-  sizes.text_dim = manifest_int(manifest, "text_dim");
-  MatmulOptions matmul = matmul_options(config.training);
-  // Serving computes single rows: fp32 always (bf16 was a training speed option).
-  matmul.precision = MatmulPrecision::kFp32;
-  impl_->model = TwoTowerModel(config.model, sizes, matmul);
-  if (config.training.learn_logit_scale) impl_->model->add_logit_scale(config.training.logit_scale);
-  load_checkpoint(dir / kModelFile, impl_->model, nullptr);
+  impl_->model = load_export_model(dir, manifest);
   impl_->model->eval();
   history_length_ = config.model.user_history;
   uses_text_ = config.model.use_text;
-  text_dim_ = sizes.text_dim;
-  num_items_ = sizes.num_items;
+  text_dim_ = impl_->model->sizes().text_dim;
+  num_items_ = impl_->model->sizes().num_items;
 }
 
 ServingModel::~ServingModel() = default;

@@ -11,6 +11,7 @@
 #include "twotower/data/parquet_io.h"
 #include "twotower/model/linear.h"
 #include "twotower/train/checkpoint.h"
+#include "twotower/data/forget.h"
 #include "twotower/train/new_item_ranks.h"
 
 namespace fs = std::filesystem;
@@ -114,6 +115,29 @@ void continue_dense_state(torch::optim::Optimizer& old, torch::optim::Optimizer&
   }
 }
 
+// Zero rows, in the user id table and in its dense optimizer state, for the users the new data
+// has forgotten (data/forget.h): nothing learned from them carries into the continued run.
+// Returns how many rows were zeroed.
+int64_t zero_forgotten_users(TwoTowerModel& model, Optimizers& optimizers, const std::vector<int64_t>& forgotten) {
+  if (forgotten.empty() || !model->user_tower->embedding) return 0;
+  torch::NoGradGuard no_grad;
+  torch::Tensor& table = model->user_tower->embedding->weight;
+  const torch::Tensor rows = torch::tensor(forgotten, torch::kLong).to(table.device());
+  table.index_fill_(0, rows, 0.0);
+  auto found = optimizers.dense->state().find(table.unsafeGetTensorImpl());
+  if (found != optimizers.dense->state().end()) {
+    if (auto* adam = dynamic_cast<torch::optim::AdamParamState*>(found->second.get())) {
+      adam->exp_avg().index_fill_(0, rows, 0.0);
+      adam->exp_avg_sq().index_fill_(0, rows, 0.0);
+      if (adam->max_exp_avg_sq().defined()) adam->max_exp_avg_sq().index_fill_(0, rows, 0.0);
+    } else if (auto* sgd = dynamic_cast<torch::optim::SGDParamState*>(found->second.get())) {
+      if (sgd->momentum_buffer().defined()) sgd->momentum_buffer().index_fill_(0, rows, 0.0);
+    }
+  }
+  if (optimizers.rows) optimizers.rows->zero_rows(table, rows);
+  return static_cast<int64_t>(forgotten.size());
+}
+
 }  // namespace
 
 torch::Tensor grown_copy(const torch::Tensor& old, const torch::Tensor& like, const std::string& what) {
@@ -201,6 +225,8 @@ nlohmann::json ContinuedRun::load_into(TwoTowerModel& model, Optimizers& optimiz
   }
   continue_dense_state(*old_optimizers.dense, *optimizers.dense);
   if (optimizers.rows) optimizers.rows->continue_from(*old_optimizers.rows);
+  const std::vector<int64_t> forgotten = read_forgotten_users(config_.data.data_path);
+  const int64_t zeroed = zero_forgotten_users(model, optimizers, forgotten);
   const ModelSizes& now = model->sizes();
   nlohmann::json report = {
       {"run", run_.string()},
@@ -214,6 +240,7 @@ nlohmann::json ContinuedRun::load_into(TwoTowerModel& model, Optimizers& optimiz
                {"brands", now.num_brands}, {"interactions", static_cast<int64_t>(data.interactions.size())},
                {"parameters", count_parameters(*model)}}},
       {"new_rows", "zero (the input of an id without a row), with zero optimizer state"},
+      {"forgotten_user_rows_zeroed", zeroed},
   };
   // Without new items there is nothing to rank before the first update (a refit that continues
   // its selection, train/refit.h, on the same data).

@@ -207,4 +207,15 @@ void RowWiseOptimizer::continue_from(const RowWiseOptimizer& old) {
   s.steps = o.steps;
 }
 
+void RowWiseOptimizer::zero_rows(const torch::Tensor& table, const torch::Tensor& rows) {
+  State& s = *state_;
+  torch::NoGradGuard no_grad;
+  for (size_t k = 0; k < s.tables.size(); ++k) {
+    if (!s.tables[k].is_same(table)) continue;
+    const torch::Tensor at = rows.to(s.first[k].device());
+    s.first[k].index_fill_(0, at, 0.0);
+    if (s.second[k].defined()) s.second[k].index_fill_(0, at, 0.0);
+  }
+}
+
 }  // namespace twotower

@@ -70,6 +70,9 @@ class RowWiseOptimizer {
   /// state for the leading rows of each table; the rows beyond old's keep zero state. Throws
   /// when the kind, the table count or a width differs, or a table has fewer rows than old's.
   void continue_from(const RowWiseOptimizer& old);
+  /// Zeroes the per-row state of `rows` (int64 indices) of `table`, one of the tables given at
+  /// construction (the same tensor); a table it does not hold is left alone.
+  void zero_rows(const at::Tensor& table, const at::Tensor& rows);
 
  private:
   struct State;
