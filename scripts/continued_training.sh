@@ -9,6 +9,10 @@
 # each evaluated on the extended folder's test split (Recall/NDCG@10), with the train command's
 # process time (user + system CPU seconds) and wall time from /usr/bin/time. Runs already
 # evaluated in OUT are kept; CONT_EPOCHS may list several counts (the table shows every one run).
+# CONFIG replaces configs/best.yaml in every run, and CONT_ARGS is added to (b) and (c): the
+# sequence model (its old and scratch runs refit on train + valid) continues on train + valid too:
+#   CONFIG=configs/sequence.yaml CONT_ARGS="training.refit=false data.train_splits=[train,valid]
+#     training.best_metric=last" SEEDS="42 43 44" scripts/continued_training.sh runs/continued_seq
 #   SEEDS="42 43 44" CONT_EPOCHS=1 THREADS=2 scripts/continued_training.sh [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +20,8 @@ OUT=${1:-runs/continued}
 SEEDS=${SEEDS:-42}
 CONT_EPOCHS=${CONT_EPOCHS:-1}
 THREADS=${THREADS:-2}
+CONFIG=${CONFIG:-configs/best.yaml}
+read -r -a CONT <<< "${CONT_ARGS:-}"
 TT=build/twotower
 GAMES=../shared/data/amazon-2018/games/Games.inter.gz
 [ -f "$GAMES" ] || { echo "continued_training: $GAMES is absent (see shared/data/README.md)"; exit 1; }
@@ -53,7 +59,7 @@ train() {  # train NAME SEED ARGS...: /usr/bin/time's "elapsed user system" into
   local name=$1 seed=$2
   shift 2
   [ -s "$OUT/$name.eval" ] && return 0  # finished in an earlier invocation (remove OUT to redo all)
-  /usr/bin/time -f "%e %U %S" -o "$OUT/$name.time" $TT train --config configs/best.yaml data.seed=$seed \
+  /usr/bin/time -f "%e %U %S" -o "$OUT/$name.time" $TT train --config "$CONFIG" data.seed=$seed \
     training.threads=$THREADS training.output_dir="$OUT/$name" "$@" > "$OUT/$name.log" 2>&1
   $TT evaluate --run "$OUT/$name" --split test --k 10 > "$OUT/$name.eval"
 }
@@ -62,15 +68,16 @@ for seed in $SEEDS; do
   train old-$seed $seed data.data_path="$OUT/data_old"
   train scratch-$seed $seed data.data_path="$OUT/data_new"
   for e in $CONT_EPOCHS; do
-    train full$e-$seed $seed data.data_path="$OUT/data_new" --init-from "$OUT/old-$seed" training.num_epochs=$e
+    train full$e-$seed $seed data.data_path="$OUT/data_new" --init-from "$OUT/old-$seed" training.num_epochs=$e \
+      "${CONT[@]}"
     train replay$e-$seed $seed data.data_path="$OUT/data_new" --init-from "$OUT/old-$seed" \
-      training.num_epochs=$e training.incremental=new+replay training.replay_ratio=1
+      training.num_epochs=$e training.incremental=new+replay training.replay_ratio=1 "${CONT[@]}"
   done
 done
 
-.venv/bin/python - "$OUT" "$CONT_EPOCHS" $SEEDS <<'PY'
+.venv/bin/python - "$OUT" "$CONFIG" "$CONT_EPOCHS" $SEEDS <<'PY'
 import json, os, statistics, sys
-out, epochs, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
+out, config, epochs, seeds = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4:]
 def metrics(run):
     return json.load(open(f"{out}/{run}/metrics_test.json"))
 rows = {}
@@ -85,8 +92,8 @@ for kind in kinds:
         e, u, sy = map(float, open(f"{out}/{kind}-{s}.time").read().split()[-3:])
         cpu.append(u + sy); wall.append(e)
     rows[kind] = [statistics.mean(x) for x in (recall, ndcg, cpu, wall)]
-names = {"old": "old run: 4 epochs on the old part (its own test split, not comparable)",
-         "scratch": "(a) from zero on everything, 4 epochs"}
+names = {"old": f"old run: {config} on the old part (its own test split, not comparable)",
+         "scratch": f"(a) from zero on everything, {config}"}
 for e in epochs:
     names[f"full{e}"] = f"(b) continued, full, {e} epoch(s)"
     names[f"replay{e}"] = f"(c) continued, new+replay (ratio 1), {e} epoch(s)"
