@@ -61,7 +61,7 @@ train() {  # train NAME SEED ARGS...: /usr/bin/time's "elapsed user system" into
   [ -s "$OUT/$name.eval" ] && return 0  # finished in an earlier invocation (remove OUT to redo all)
   /usr/bin/time -f "%e %U %S" -o "$OUT/$name.time" $TT train --config "$CONFIG" data.seed=$seed \
     training.threads=$THREADS training.output_dir="$OUT/$name" "$@" > "$OUT/$name.log" 2>&1
-  $TT evaluate --run "$OUT/$name" --split test --k 10 > "$OUT/$name.eval"
+  $TT evaluate --run "$OUT/$name" --split test --k 10 --no-baselines > "$OUT/$name.eval"
 }
 
 for seed in $SEEDS; do

@@ -2,7 +2,9 @@
 # docs/quality.md's per-data-set tables (issue 20): prepares Gift Cards, Fashion (5-core reviews,
 # leave-last-out), the Magazine 5-core reviews and ratings CSV (global 80/10/10 time split, as
 # scripts/results.sh), Games and Games subsampled to 2k, 8k and 20k users (`prepare --sample-users
-# N --sample-seed 1`: users drawn uniformly, all their interactions kept), ids only (no metadata);
+# N --sample-seed 1`: users drawn uniformly, all their interactions kept), ids only (no metadata),
+# and generated data (`twotower generate`: 20k users, 5k items, 300k reviews in 8 planted
+# clusters, seed 1; leave-last-out);
 # scores popularity, item-kNN and EASE on test (`evaluate --baselines-only`: fit on train + valid,
 # EASE's lambda the best NDCG@10 on valid of its default grid, fit on train, or of EASE_LAMBDAS,
 # e.g. EASE_LAMBDAS=200,500,1000), trains
@@ -33,6 +35,9 @@ prepare_all() {
     prepare games_$n --reviews $D/games/Games.inter.gz --sample-users $n --sample-seed 1
   done
   prepare games --reviews $D/games/Games.inter.gz
+  [ -f "$R/raw_generated/reviews.json.gz" ] || $TT generate --out "$R/raw_generated" --users 20000 --items 5000 \
+    --reviews 300000 --review-words 0 --seed 1 > /dev/null
+  prepare generated --reviews "$R/raw_generated/reviews.json.gz"
 }
 
 baselines() {  # NAME: popularity, item-kNN and EASE on test, with the fit's time and peak memory
@@ -62,7 +67,7 @@ sequence_refit() {  # NAME: configs/sequence.yaml (selection on valid, then refi
 }
 
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(gift_cards fashion magazine magazine_csv games_2000 games_8000 games_20000 games)
+[ ${#names[@]} -gt 0 ] || names=(gift_cards fashion magazine magazine_csv games_2000 games_8000 games_20000 games generated)
 prepare_all
 for name in "${names[@]}"; do
   if [ "${ONLY:-}" != sequence ]; then

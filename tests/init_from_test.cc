@@ -1,7 +1,9 @@
 #include "twotower/train/init_from.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <chrono>
 #include <set>
 
 #include "test_util.h"
@@ -11,6 +13,8 @@
 #include "twotower/data/parquet_io.h"
 #include "twotower/model/linear.h"
 #include "twotower/serve/export_writer.h"
+#include "twotower/serve/http_server.h"
+#include "twotower/serve/service_factory.h"
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/run_setup.h"
 #include "twotower/train/trainer.h"
@@ -200,6 +204,49 @@ TEST(ContinuedRun, TrainsAndExportsANewVersion) {
   std::vector<std::string> new_ids = ParquetTable(second.dir / "items.parquet").string_column("item_id");
   new_ids.resize(old_ids.size());
   EXPECT_EQ(new_ids, old_ids);
+}
+
+// A running service reloads the continued run's export (the newest version: what SIGHUP and an
+// empty POST /reload load) and rolls back to the old run's by naming it; the new user u24 is
+// known to the new version only.
+TEST(ContinuedRun, ServeReloadsTheNewVersionAndRollsBack) {
+  Fixture f;
+  run_training(f.config);
+  const fs::path exports = f.dir / "export";
+  write_export(f.dir / "old", exports);
+  const ServiceLoader loader = [&](const std::string& version) {
+    return load_recommend_service(exports, version, "exact");
+  };
+  HttpServer server(loader("v000001"), loader, HttpServerOptions{});
+  server.start();
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(std::chrono::seconds(10));
+  const auto health = [&] {
+    const httplib::Result r = client.Get("/health");
+    return r ? nlohmann::json::parse(r->body) : nlohmann::json();
+  };
+  const auto recommend_status = [&](const std::string& user) {
+    const httplib::Result r =
+        client.Post("/recommend", nlohmann::json{{"user_id", user}, {"k", 3}}.dump(), "application/json");
+    return r ? r->status : 0;
+  };
+  EXPECT_EQ(health()["version"], "v000001");
+  EXPECT_EQ(recommend_status("u24"), 404);
+  write_export(f.dir / "continued", exports);  // v000002, written while the service runs
+  const httplib::Result reloaded = client.Post("/reload", "", "application/json");
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->status, 200) << reloaded->body;
+  EXPECT_EQ(health()["version"], "v000002");
+  EXPECT_EQ(health()["num_items"], kOldItems + 2);
+  EXPECT_EQ(recommend_status("u24"), 200);
+  const httplib::Result back = client.Post("/reload", R"({"version": "v000001"})", "application/json");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->status, 200) << back->body;
+  EXPECT_EQ(health()["version"], "v000001");
+  EXPECT_EQ(health()["num_items"], kOldItems);
+  EXPECT_EQ(recommend_status("u24"), 404);
+  EXPECT_EQ(recommend_status("u3"), 200);
+  server.stop();
 }
 
 // A model shape other than the run's is refused naming the key, the value got and the one expected.

@@ -337,5 +337,21 @@ TEST(ReviewReader, InvalidUtf8InTextIsReplacedInIdsRefused) {
                                   ":2: field \"reviewerID\": got invalid UTF-8 bytes, expected a UTF-8 string (an id)");
 }
 
+// The delimited formats take ids as bytes: a Latin-1 byte in one is refused the same way.
+TEST(ReviewReader, InvalidUtf8InCsvAndRecboleIdsIsRefused) {
+  testing::TempDir dir;
+  testing::write_file(dir / "r.csv", "I1,U1,5,1\nI2,U\xE9,4,2\n");
+  testing::expect_exact_error([&] { read_reviews(dir / "r.csv", {}); },
+                              (dir / "r.csv").string() +
+                                  ":2: field \"user\": got invalid UTF-8 bytes, expected a UTF-8 string (an id)");
+  testing::write_file(dir / "r.inter",
+                      "user_id:token\titem_id:token\trating:float\ttimestamp:float\nU1\tI1\t5\t1\nU2\tI\xE9\t4\t2\n");
+  testing::expect_exact_error([&] { read_reviews(dir / "r.inter", {}); },
+                              (dir / "r.inter").string() +
+                                  ":3: field \"item_id\": got invalid UTF-8 bytes, expected a UTF-8 string (an id)");
+  testing::write_file(dir / "ok.csv", "I1,U\xC3\xA9,5,1\n");  // é as UTF-8 is an id like any other
+  EXPECT_EQ(read_reviews(dir / "ok.csv", {}).rows.size(), 1u);
+}
+
 }  // namespace
 }  // namespace twotower

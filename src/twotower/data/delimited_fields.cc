@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <simdjson.h>
+
 #include "twotower/common/text.h"
 
 namespace twotower {
@@ -35,6 +37,13 @@ bool parse_time(std::string_view s, int64_t& out) {
   if (!parse_double(s, &d)) return false;
   out = std::llround(d);
   return true;
+}
+
+bool valid_utf8_id(std::string_view id) {
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) >= 0x80) return simdjson::validate_utf8(id.data(), id.size());
+  }
+  return true;  // ASCII, the usual id
 }
 
 }  // namespace twotower

@@ -16,4 +16,8 @@ void split_fields(std::string_view line, char sep, std::vector<std::string_view>
 /// (RecBole writes "1393372800.0"). The whole of `text` must be the number; false otherwise.
 bool parse_time(std::string_view text, int64_t& out);
 
+/// Whether `id` is valid UTF-8. The delimited formats take ids as bytes; one that is not UTF-8
+/// (a Latin-1 export) is a bad line naming the field, as in the JSON formats.
+bool valid_utf8_id(std::string_view id);
+
 }  // namespace twotower

@@ -20,6 +20,8 @@ void parse_csv_line(std::string_view line, const Bad& bad, ParsedChunk& p) {
   }
   if (f[0].empty()) return bad("item", "an empty string", "an item id");
   if (f[1].empty()) return bad("user", "an empty string", "a user id");
+  if (!valid_utf8_id(f[0])) return bad("item", "invalid UTF-8 bytes", "a UTF-8 string (an id)");
+  if (!valid_utf8_id(f[1])) return bad("user", "invalid UTF-8 bytes", "a UTF-8 string (an id)");
   double rating = NAN;
   if (!f[2].empty() && !parse_double(trim(f[2]), &rating)) return bad("rating", quote_token(f[2]), "a number");
   int64_t time = 0;

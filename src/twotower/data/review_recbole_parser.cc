@@ -130,6 +130,10 @@ void read_recbole(LineReader& reader, ReviewTable& t, Sink& sink, Progress* prog
       bad(user.empty() ? "user_id" : "item_id", "an empty string", "an id");
       continue;
     }
+    if (!valid_utf8_id(user) || !valid_utf8_id(item)) {
+      bad(valid_utf8_id(user) ? "item_id" : "user_id", "invalid UTF-8 bytes", "a UTF-8 string (an id)");
+      continue;
+    }
     double rating = NAN;
     if (rating_col >= 0) {
       std::string_view r = trim(f[static_cast<size_t>(rating_col)]);
