@@ -42,6 +42,26 @@ Config sequence_config(const fs::path& data, const fs::path& out) {
   return c;
 }
 
+// The grouped data's tiny config with refit on: at most 6 epochs, patience 2, selected by `metric`.
+Config refit_config(const fs::path& dir, const std::string& metric) {
+  Config c = testing::tiny_config(dir / "data", dir / "run");
+  c.training.refit = true;
+  c.training.num_epochs = 6;
+  c.training.best_metric = metric;
+  c.training.early_stopping_patience = 2;
+  return c;
+}
+
+// A metrics hook that gives `metric` 0.1, 0.3, 0.4, 0.2, 0.25, 0.9 at epochs 1 to 6 (so the
+// selection keeps epoch 3 and stops after 5 with patience 2), counting its calls in `calls`.
+MetricsHook scripted_metric(const std::string& metric, int64_t& calls) {
+  return [metric, &calls](const EpochEmbeddings& e) {
+    ++calls;
+    const double by_epoch[] = {0.1, 0.3, 0.4, 0.2, 0.25, 0.9};
+    return std::map<std::string, double>{{metric, by_epoch[e.epoch - 1]}};
+  };
+}
+
 TEST(AutoBatchSize, NearestPowerOfTwoOfPairsOver256) {
   EXPECT_EQ(auto_batch_size(0), 64);
   EXPECT_EQ(auto_batch_size(2000), 64);      // Gift Cards' size: 2000 / 256 = 8
@@ -78,18 +98,10 @@ TEST(SequenceTraining, LearnsAndResumesExactly) {
 TEST(Refit, SelectsEpochsThenTrainsOnTrainAndValid) {
   TempDir dir;
   testing::save_grouped_data(dir.path());
-  Config c = testing::tiny_config(dir / "data", dir / "run");
-  c.training.refit = true;
-  c.training.num_epochs = 6;
-  c.training.best_metric = "fake@10";
-  c.training.early_stopping_patience = 2;
+  Config c = refit_config(dir.path(), "fake@10");
   TrainOptions options;
   int64_t hook_calls = 0;
-  options.metrics = [&](const EpochEmbeddings& e) {
-    ++hook_calls;
-    const double by_epoch[] = {0.1, 0.3, 0.4, 0.2, 0.25, 0.9};
-    return std::map<std::string, double>{{"fake@10", by_epoch[e.epoch - 1]}};
-  };
+  options.metrics = scripted_metric("fake@10", hook_calls);
   TrainSummary s = run_training(c, options);
   EXPECT_EQ(hook_calls, 5);  // the selection stops after epoch 5; the final run has no hook
   const nlohmann::json record = read_json(dir / "run" / "refit.json");
@@ -125,20 +137,12 @@ TEST(Refit, SelectsEpochsThenTrainsOnTrainAndValid) {
 TEST(Refit, ContinueTrainsTheSelectionsFinalState) {
   TempDir dir;
   testing::save_grouped_data(dir.path());
-  Config c = testing::tiny_config(dir / "data", dir / "run");
-  c.training.refit = true;
+  Config c = refit_config(dir.path(), "recall@10");  // a real name: the continued run reads it back
   c.training.refit_mode = RefitMode::kContinue;
   c.training.refit_epochs = 2;
-  c.training.num_epochs = 6;
-  c.training.best_metric = "recall@10";
-  c.training.early_stopping_patience = 2;
   TrainOptions options;
   int64_t hook_calls = 0;
-  options.metrics = [&](const EpochEmbeddings& e) {
-    ++hook_calls;
-    const double by_epoch[] = {0.1, 0.3, 0.4, 0.2, 0.25, 0.9};
-    return std::map<std::string, double>{{"recall@10", by_epoch[e.epoch - 1]}};
-  };
+  options.metrics = scripted_metric("recall@10", hook_calls);
   TrainSummary s = run_training(c, options);
   EXPECT_EQ(hook_calls, 5);
   const nlohmann::json record = read_json(dir / "run" / "refit.json");
