@@ -154,7 +154,10 @@ void HttpServer::install_hooks() {
     request_started = std::chrono::steady_clock::now();
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  server_->set_logger([this](const Request& request, const Response& response) {
+  // Recorded once the status is final but before the response is written (httplib calls the
+  // post-routing handler there; its logger runs after the write), so a client that has its
+  // answer finds it counted in /metrics.
+  server_->set_post_routing_handler([this](const Request& request, Response& response) {
     double seconds = 0;
     if (request_started) {
       seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *request_started).count();
