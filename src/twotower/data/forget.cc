@@ -16,12 +16,13 @@ namespace fs = std::filesystem;
 namespace twotower {
 namespace {
 
-// The indices of `user_ids` in `data`, ascending and distinct; throws naming every unknown id.
-std::vector<int64_t> resolve_users(const Dataset& data, const std::vector<std::string>& user_ids,
+// The indices of `user_ids` among `known` (index -> raw id, as map_file holds them), ascending and
+// distinct; throws naming every unknown id.
+std::vector<int64_t> resolve_users(const std::vector<std::string>& known, const std::vector<std::string>& user_ids,
                                    const fs::path& map_file) {
   if (user_ids.empty()) fail("forget: got no user id, expected at least one");
   std::unordered_map<std::string, int64_t> index;
-  for (size_t u = 0; u < data.user_ids.size(); ++u) index.emplace(data.user_ids[u], static_cast<int64_t>(u));
+  for (size_t u = 0; u < known.size(); ++u) index.emplace(known[u], static_cast<int64_t>(u));
   std::set<int64_t> found;
   std::vector<std::string> unknown;
   for (const std::string& id : user_ids) {
@@ -72,9 +73,7 @@ void update_counts(Dataset& data) {
 std::string forgotten_user_id(int64_t user_idx) { return str_cat("<forgotten>#", user_idx); }
 
 std::vector<int64_t> resolve_forget_users(const fs::path& data_dir, const std::vector<std::string>& user_ids) {
-  Dataset ids;
-  ids.user_ids = read_id_map(data_dir / "uid2idx.json");
-  return resolve_users(ids, user_ids, data_dir / "uid2idx.json");
+  return resolve_users(read_id_map(data_dir / "uid2idx.json"), user_ids, data_dir / "uid2idx.json");
 }
 
 std::vector<int64_t> read_forgotten_users(const fs::path& data_dir) {
@@ -94,7 +93,7 @@ std::vector<int64_t> read_forgotten_users(const fs::path& data_dir) {
 ForgetResult forget_users_in_data(const fs::path& data_dir, const std::vector<std::string>& user_ids) {
   Dataset data = load_dataset(data_dir);
   ForgetResult result;
-  result.users = resolve_users(data, user_ids, data_dir / "uid2idx.json");
+  result.users = resolve_users(data.user_ids, user_ids, data_dir / "uid2idx.json");
   std::vector<bool> forgotten(data.user_ids.size(), false);
   for (int64_t u : result.users) forgotten[static_cast<size_t>(u)] = true;
   result.interactions_removed = remove_interactions(data.interactions, forgotten);

@@ -271,16 +271,17 @@ torch::Tensor TwoTowerModelImpl::read_after_last(const torch::Tensor& items, con
   const torch::Tensor by_length = lengths.argsort();
   const torch::Tensor sorted = lengths.index_select(0, by_length).cpu();
   const int64_t* length = sorted.data_ptr<int64_t>();
-  torch::Tensor out = torch::empty({n, d}, any_parameter().options().requires_grad(false));
+  std::vector<torch::Tensor> groups;  // in length order
   for (int64_t s = 0; s < n; s += kGroupRows) {
     const int64_t e = std::min(n, s + kGroupRows);
     const torch::Tensor rows = by_length.slice(0, s, e);
     const torch::Tensor encoded = user_tower->sequence->prefixes(
         history_inputs(items.index_select(0, rows).slice(1, 0, length[e - 1])));  // [g, width + 1, D]
     const torch::Tensor at = lengths.index_select(0, rows).view({-1, 1, 1}).expand({-1, 1, d});
-    out = out.index_copy(0, rows, encoded.gather(1, at).squeeze(1));
+    groups.push_back(encoded.gather(1, at).squeeze(1));
   }
-  return out;
+  if (groups.empty()) return torch::empty({0, d}, any_parameter().options().requires_grad(false));
+  return torch::cat(groups).index_select(0, by_length.argsort());  // back to the rows' order
 }
 
 torch::Tensor TwoTowerModelImpl::user_embeddings(const torch::Tensor& users, const torch::Tensor& exclude,

@@ -168,6 +168,7 @@ struct TwoTowerModelImpl : torch::nn::Module {
   int64_t clamped_user_ids() const { return clamped_users_.load(); }
   int64_t clamped_item_ids() const { return clamped_items_.load(); }
   const ModelSizes& sizes() const { return sizes_; }
+  const ModelConfig& config() const { return config_; }
   /// "user tower 12,055,936 parameters (embedding 11,973,504), item tower ...".
   std::string describe_parameters();
 

@@ -5,12 +5,8 @@
 #include <cstring>
 
 #include "twotower/common/error.h"
-#include "twotower/config/config.h"
-#include "twotower/model/linear.h"
 #include "twotower/model/two_tower.h"
-#include "twotower/serve/export_layout.h"
 #include "twotower/serve/export_model.h"
-#include "twotower/train/checkpoint.h"
 
 namespace twotower {
 
@@ -31,11 +27,10 @@ std::vector<float> to_vector(const torch::Tensor& t) {
 
 ServingModel::ServingModel(const std::filesystem::path& dir, const nlohmann::json& manifest)
     : impl_(std::make_unique<Impl>()) {
-  const Config config = load_config(dir / kConfigFile);
   impl_->model = load_export_model(dir, manifest);
   impl_->model->eval();
-  history_length_ = config.model.user_history;
-  uses_text_ = config.model.use_text;
+  history_length_ = impl_->model->config().user_history;
+  uses_text_ = impl_->model->config().use_text;
   text_dim_ = impl_->model->sizes().text_dim;
   num_items_ = impl_->model->sizes().num_items;
 }

@@ -8,10 +8,10 @@
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
 #include "twotower/config/config_keys.h"
+#include "twotower/data/forget.h"
 #include "twotower/data/parquet_io.h"
 #include "twotower/model/linear.h"
 #include "twotower/train/checkpoint.h"
-#include "twotower/data/forget.h"
 #include "twotower/train/new_item_ranks.h"
 
 namespace fs = std::filesystem;
