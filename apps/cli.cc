@@ -4,9 +4,11 @@
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <new>
 
 #include "commands.h"
 #include "twotower/common/error.h"
+#include "twotower/common/memory.h"
 
 namespace twotower::cli {
 namespace {
@@ -39,6 +41,10 @@ int run_cli(int argc, char** argv, const CliContext& context) {
     return app->exit(e);
   } catch (const Error& e) {
     std::cerr << "twotower: error: " << e.what() << '\n';
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "twotower: error: out of memory: an allocation failed (" << memory_limits_summary()
+              << "); raise the limit, or use a smaller data set or batch\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "twotower: internal error: " << e.what() << '\n';

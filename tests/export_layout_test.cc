@@ -64,5 +64,32 @@ TEST(ExportLayout, FormatVersionIsChecked) {
   testing::expect_error([&] { read_manifest(dir.path()); }, "field \"format_version\": got 99, expected 1");
 }
 
+// A hostile manifest (export_manifest_fuzz): not an object, a listed name outside the folder (an
+// absolute path, "..", a folder part: /dev/zero would be read for ever), a size that differs
+// (refused before the CRC is read), fields of the wrong type: each an Error naming the field.
+TEST(ExportLayout, HostileManifestsAreRefusedNamingTheField) {
+  testing::TempDir dir;
+  make_version(dir.path(), false);
+  testing::write_file(dir / kManifestFile, "[1, 2]");
+  testing::expect_error([&] { read_manifest(dir.path()); }, "got array, expected an object");
+  for (const std::string name : {"/dev/zero", "..", ".", "../a.bin", "sub/a.bin", ""}) {
+    const nlohmann::json manifest = {{"files", {{name, {{"bytes", 5}, {"crc32", "3610a686"}}}}}};
+    testing::expect_error([&] { verify_export_files(dir.path(), manifest); },
+                          "expected the name of a file in the export folder");
+  }
+  const nlohmann::json longer = {{"files", {{"a.bin", {{"bytes", 4}, {"crc32", "3610a686"}}}}}};
+  testing::expect_error([&] { verify_export_files(dir.path(), longer); }, "a.bin: got 5 bytes, expected {");
+  const nlohmann::json not_object = {{"files", {{"a.bin", "3610a686"}}}};
+  testing::expect_error([&] { verify_export_files(dir.path(), not_object); }, "a.bin: got 5 bytes, expected \"3610");
+  const nlohmann::json fields = {{"dim", "8"}, {"num_items", -1}, {"cold_user_vector", 1}, {"ok", 3}};
+  testing::expect_error([&] { manifest_int(fields, "dim", 1); }, "field \"dim\": got \"8\", expected an integer >= 1");
+  testing::expect_error([&] { manifest_int(fields, "num_items", 1); }, "field \"num_items\": got -1, expected an integer >= 1");
+  testing::expect_error([&] { manifest_int(fields, "absent", 0); }, "field \"absent\": got null");
+  testing::expect_error([&] { manifest_int(nlohmann::json::array(), "dim", 1); }, "field \"dim\": got null");
+  EXPECT_EQ(manifest_int(fields, "ok", 0), 3);
+  testing::expect_error([&] { manifest_bool(fields, "cold_user_vector", false); }, "got 1, expected true or false");
+  EXPECT_TRUE(manifest_bool(fields, "absent", true));
+}
+
 }  // namespace
 }  // namespace twotower

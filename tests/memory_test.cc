@@ -1,6 +1,7 @@
 #include "twotower/common/memory.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +38,25 @@ TEST(Memory, AnonymousAndMallocSplit) {
   EXPECT_NEAR(resident_anon_mib() + resident_file_mib(), resident_mib(), 16.0);  // + RssShmem
   std::free(block);
   EXPECT_LT(malloc_live_mib() - live_before, 1.0);
+}
+
+
+// The out-of-memory message names the process's limits: a data limit set here is reported in MiB,
+// and "unlimited" again once it is lifted.
+TEST(Memory, LimitsSummaryNamesTheDataLimit) {
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_DATA, &saved), 0);
+  rlimit lower = saved;
+  lower.rlim_cur = rlim_t{1} << 40;  // 1 TiB: above anything this test uses
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < lower.rlim_cur) GTEST_SKIP() << "hard data limit below 1 TiB";
+  ASSERT_EQ(setrlimit(RLIMIT_DATA, &lower), 0);
+  const std::string limited = memory_limits_summary();
+  ASSERT_EQ(setrlimit(RLIMIT_DATA, &saved), 0);
+  EXPECT_NE(limited.find("data limit 1048576 MiB,"), std::string::npos) << limited;
+  EXPECT_NE(limited.find("peak resident "), std::string::npos) << limited;
+  if (saved.rlim_cur == RLIM_INFINITY) {
+    EXPECT_NE(memory_limits_summary().find("data limit unlimited,"), std::string::npos) << memory_limits_summary();
+  }
 }
 
 }  // namespace

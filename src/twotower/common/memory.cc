@@ -1,12 +1,14 @@
 #include "twotower/common/memory.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 
+#include "twotower/common/error.h"
 #include "twotower/common/log.h"
 
 namespace twotower {
@@ -29,6 +31,26 @@ double status_mib(const char* name) {
   return kib / 1024.0;
 }
 
+// "1,024 MiB" for a resource limit, "unlimited" when it has none.
+std::string limit_text(int resource) {
+  rlimit limit{};
+  if (getrlimit(resource, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return "unlimited";
+  return str_cat(static_cast<int64_t>(limit.rlim_cur >> 20), " MiB");
+}
+
+// MemAvailable of /proc/meminfo, in MiB (0 where it is absent).
+int64_t available_mib() {
+  std::FILE* f = std::fopen("/proc/meminfo", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  long long kib = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "MemAvailable: %lld kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib / 1024;
+}
+
 }  // namespace
 
 double resident_mib() { return status_mib("VmRSS"); }
@@ -46,6 +68,12 @@ double malloc_free_held_mib() { return static_cast<double>(mallinfo2().fordblks)
 double malloc_live_mib() { return 0; }
 double malloc_free_held_mib() { return 0; }
 #endif
+
+std::string memory_limits_summary() {
+  return str_cat("data limit ", limit_text(RLIMIT_DATA), ", address-space limit ", limit_text(RLIMIT_AS),
+                 ", peak resident ", static_cast<int64_t>(std::lround(peak_resident_mib())), " MiB, available ",
+                 available_mib(), " MiB");
+}
 
 void log_memory(const char* stage) {
   auto mib = [](double v) { return static_cast<int64_t>(std::lround(v)); };

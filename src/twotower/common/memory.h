@@ -2,6 +2,8 @@
 // malloc's tuning for a training run.
 #pragma once
 
+#include <string>
+
 namespace twotower {
 
 /// Resident set size now (VmRSS) and its peak so far (VmHWM), in MiB.
@@ -17,6 +19,12 @@ double resident_file_mib();
 /// uordblks + hblkhd and fordblks), in MiB; 0 where glibc's mallinfo2 is absent.
 double malloc_live_mib();
 double malloc_free_held_mib();
+
+/// Why an allocation may have failed, for the message of an out-of-memory error: the process's
+/// limits (RLIMIT_DATA, RLIMIT_AS; "unlimited" when unset), its peak resident memory and the
+/// machine's available memory, e.g. "data limit 1,024 MiB, address-space limit unlimited, peak
+/// resident 900 MiB, available 20,000 MiB".
+std::string memory_limits_summary();
 
 /// One log line of the resident memory at a stage of a run ("memory: STAGE: resident ...").
 void log_memory(const char* stage);

@@ -95,7 +95,8 @@ int64_t forget_users_in_export_version(const fs::path& dir, const std::vector<in
   for (const char* name : {kUserEmbeddingsFile, kUsersFile, kSeenFile, kItemsFile, kModelFile}) {
     manifest["files"][name] = manifest_checksum(dir / name);
   }
-  manifest["forgotten_users"] = manifest.value("forgotten_users", int64_t{0}) + blanked;
+  const int64_t before = manifest.contains("forgotten_users") ? manifest_int(manifest, "forgotten_users", 0) : 0;
+  manifest["forgotten_users"] = before + blanked;
   write_json_file(manifest, dir / kManifestFile);
   return blanked;
 }

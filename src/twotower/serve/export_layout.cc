@@ -64,11 +64,27 @@ nlohmann::json read_manifest(const fs::path& dir) {
   const fs::path path = dir / kManifestFile;
   if (!fs::exists(path)) fail(path.string(), ": not found (an export folder holds its manifest)");
   nlohmann::json manifest = read_json_file(path);
+  if (!manifest.is_object()) fail(path.string(), ": got ", manifest.type_name(), ", expected an object");
   const nlohmann::json version = manifest.value("format_version", nlohmann::json());
   if (!version.is_number_integer() || version.get<int64_t>() != kExportFormatVersion) {
     fail(path.string(), ": field \"format_version\": got ", version.dump(), ", expected ", kExportFormatVersion);
   }
   return manifest;
+}
+
+int64_t manifest_int(const nlohmann::json& manifest, const char* key, int64_t min) {
+  const nlohmann::json v = manifest.is_object() ? manifest.value(key, nlohmann::json()) : nlohmann::json();
+  if (!v.is_number_integer() || v.get<int64_t>() < min) {
+    fail(kManifestFile, ": field \"", key, "\": got ", v.dump(), ", expected an integer >= ", min);
+  }
+  return v.get<int64_t>();
+}
+
+bool manifest_bool(const nlohmann::json& manifest, const char* key, bool fallback) {
+  if (!manifest.is_object() || !manifest.contains(key)) return fallback;
+  const nlohmann::json& v = manifest[key];
+  if (!v.is_boolean()) fail(kManifestFile, ": field \"", key, "\": got ", v.dump(), ", expected true or false");
+  return v.get<bool>();
 }
 
 nlohmann::json manifest_checksum(const fs::path& path) {
@@ -81,8 +97,18 @@ void verify_export_files(const fs::path& dir, const nlohmann::json& manifest) {
     fail((dir / kManifestFile).string(), ": field \"files\": got none, expected {name: {bytes, crc32}}");
   }
   for (const auto& [name, expected] : manifest["files"].items()) {
-    const fs::path path = dir / name;
-    if (!fs::exists(path)) fail(path.string(), ": not found, expected by ", kManifestFile);
+    const fs::path listed(name);
+    if (name.empty() || name == "." || name == ".." || listed.filename() != listed) {
+      fail((dir / kManifestFile).string(), ": field \"files\": got \"", name,
+           "\", expected the name of a file in the export folder");
+    }
+    const fs::path path = dir / listed;
+    if (!fs::is_regular_file(path)) fail(path.string(), ": not found, expected by ", kManifestFile);
+    const nlohmann::json stated_bytes = expected.is_object() ? expected.value("bytes", nlohmann::json()) : nlohmann::json();
+    if (stated_bytes != nlohmann::json(fs::file_size(path))) {
+      fail(path.string(), ": got ", fs::file_size(path), " bytes, expected ", expected.dump(), " (", kManifestFile,
+           "): the file changed after the export");
+    }
     const nlohmann::json got = manifest_checksum(path);
     if (got != expected) {
       fail(path.string(), ": got ", got.dump(), ", expected ", expected.dump(), " (", kManifestFile,

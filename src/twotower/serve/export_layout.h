@@ -51,14 +51,22 @@ std::string next_export_version(const std::filesystem::path& parent);
 /// highest-numbered version folder that holds one. Throws naming `path` when there is none.
 std::filesystem::path resolve_export_dir(const std::filesystem::path& path);
 
-/// Reads `dir`/manifest.json and checks format_version; throws naming the file and the version
-/// got and expected.
+/// Reads `dir`/manifest.json and checks that it is an object with format_version; throws naming
+/// the file and the value got and expected.
 nlohmann::json read_manifest(const std::filesystem::path& dir);
+
+/// The integer field `key` of a manifest, >= `min`. Throws naming manifest.json, the field, the
+/// value got and what is expected.
+int64_t manifest_int(const nlohmann::json& manifest, const char* key, int64_t min);
+/// The boolean field `key` of a manifest, `fallback` when it is absent. Throws for another type.
+bool manifest_bool(const nlohmann::json& manifest, const char* key, bool fallback);
 
 /// {"bytes": size, "crc32": zlib CRC-32 as 8 hex digits} of a file.
 nlohmann::json manifest_checksum(const std::filesystem::path& path);
 /// Checks every file listed under manifest["files"] against its size and CRC-32; throws naming
-/// the first file that is missing or differs, with the values got and expected.
+/// the first file that is missing or differs, with the values got and expected. Each name must be
+/// a plain file of `dir` (no folder part, no "." or ".."); the size is compared before the CRC is
+/// read, so a listed file larger than stated is refused without reading it.
 void verify_export_files(const std::filesystem::path& dir, const nlohmann::json& manifest);
 
 }  // namespace twotower

@@ -6,24 +6,15 @@
 #include "twotower/serve/export_layout.h"
 
 namespace twotower {
-namespace {
-
-int64_t manifest_int(const nlohmann::json& manifest, const char* key) {
-  const nlohmann::json v = manifest.value(key, nlohmann::json());
-  if (!v.is_number_integer()) fail(kManifestFile, ": field \"", key, "\": got ", v.dump(), ", expected an integer");
-  return v.get<int64_t>();
-}
-
-}  // namespace
 
 TwoTowerModel load_export_model(const std::filesystem::path& dir, const nlohmann::json& manifest, TrainState* state) {
   const Config config = load_config(dir / kConfigFile);
   ModelSizes sizes;
-  sizes.num_users = manifest_int(manifest, "num_users");
-  sizes.num_items = manifest_int(manifest, "num_items");
-  sizes.num_categories = manifest_int(manifest, "num_categories");
-  sizes.num_brands = manifest_int(manifest, "num_brands");
-  sizes.text_dim = manifest_int(manifest, "text_dim");
+  sizes.num_users = manifest_int(manifest, "num_users", 0);
+  sizes.num_items = manifest_int(manifest, "num_items", 1);
+  sizes.num_categories = manifest_int(manifest, "num_categories", 1);
+  sizes.num_brands = manifest_int(manifest, "num_brands", 1);
+  sizes.text_dim = manifest_int(manifest, "text_dim", 0);
   MatmulOptions matmul = matmul_options(config.training);
   // Serving computes single rows: fp32 always (bf16 was a training speed option).
   matmul.precision = MatmulPrecision::kFp32;

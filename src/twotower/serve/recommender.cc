@@ -45,14 +45,14 @@ Recommender::Recommender(const fs::path& path, const RecommenderOptions& options
   version_ = dir_.filename().string();
   const nlohmann::json manifest = read_manifest(dir_);
   if (options.verify_checksums) verify_export_files(dir_, manifest);
-  dim_ = manifest.at("dim").get<int64_t>();
+  dim_ = manifest_int(manifest, "dim", 1);
   catalogue_ = std::make_unique<ExportCatalogue>(read_export_catalogue(dir_));
   const auto num_items = static_cast<int64_t>(catalogue_->item_ids.size());
   const auto num_users = static_cast<int64_t>(catalogue_->user_ids.size());
   const std::vector<float> item_vectors = read_vectors(dir_ / kItemEmbeddingsFile, num_items, dim_);
   user_vectors_ = read_vectors(dir_ / kUserEmbeddingsFile, num_users, dim_);
   model_ = std::make_unique<ServingModel>(dir_, manifest);
-  if (manifest.value("cold_user_vector", false)) {
+  if (manifest_bool(manifest, "cold_user_vector", false)) {
     cold_vector_ = model_->cold_user_vector();
     if (norm_of(cold_vector_) < kZeroNorm) cold_vector_.clear();
   }
