@@ -21,9 +21,12 @@ each="$SECONDS_EACH s"; [ -n "${FUZZ_RUNS:-}" ] && each="$FUZZ_RUNS runs (seed 1
 echo "fuzz: ${#targets[@]} targets, $each each, on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for t in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$t
+  # Inputs up to 4 KiB, or twice the largest seed (a checkpoint seed is 34 KB).
+  largest=$(find "fuzz/corpus/$t" -type f -printf '%s\n' | sort -n | tail -1)
+  max_len=$(( ${largest:-0} * 2 > 4096 ? ${largest:-0} * 2 : 4096 ))
   mkdir -p "$corpus" build-fuzz/artifacts
   /usr/bin/time -f "%U %S" -o "build-fuzz/$t.time" "build-fuzz/$t" "${limit[@]}" -timeout=10 \
-      -rss_limit_mb=2048 -max_len=4096 -artifact_prefix="build-fuzz/artifacts/$t-" "$corpus" "fuzz/corpus/$t" \
+      -rss_limit_mb=2048 -max_len=$max_len -artifact_prefix="build-fuzz/artifacts/$t-" "$corpus" "fuzz/corpus/$t" \
       >"build-fuzz/$t.log" 2>&1 || { echo "fuzz: $t FAILED, see build-fuzz/$t.log:"; grep -E "ERROR|SUMMARY|Test unit written" "build-fuzz/$t.log" | head -5; exit 1; }
   read -r user sys <"build-fuzz/$t.time"
   runs=$(grep -oE "Done [0-9]+ runs" "build-fuzz/$t.log" | grep -oE "[0-9]+")

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "twotower/common/atomic_file.h"
 #include "twotower/common/checksum.h"
@@ -48,6 +49,46 @@ std::string read_string(torch::serialize::InputArchive& in, const char* key) {
   torch::Tensor t;
   in.read(key, t);
   return tensor_string(t);
+}
+
+// The shape and type of every parameter and buffer of a model, by name.
+struct TensorLayout {
+  std::string name;
+  std::vector<int64_t> shape;
+  c10::ScalarType type;
+};
+
+std::vector<TensorLayout> tensor_layout(TwoTowerModel& model) {
+  std::vector<TensorLayout> out;
+  for (const auto& p : model->named_parameters()) {
+    out.push_back({p.key(), p.value().sizes().vec(), p.value().scalar_type()});
+  }
+  for (const auto& b : model->named_buffers()) out.push_back({b.key(), b.value().sizes().vec(), b.value().scalar_type()});
+  return out;
+}
+
+// LibTorch's Module::load takes each stored tensor as it is, whatever its shape: a checkpoint of
+// another model or data set would resize the towers. Refuses the first tensor that differs.
+void check_layout(const fs::path& path, const std::vector<TensorLayout>& expected, TwoTowerModel& model) {
+  const std::vector<TensorLayout> got = tensor_layout(model);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (got[i].shape != expected[i].shape || got[i].type != expected[i].type) {
+      fail(path.string(), ": tensor \"", expected[i].name, "\": got ", c10::IntArrayRef(got[i].shape), " ",
+           c10::toString(got[i].type), ", expected ", c10::IntArrayRef(expected[i].shape), " ",
+           c10::toString(expected[i].type), " (a checkpoint of another model or data set)");
+    }
+  }
+}
+
+// Counters a resume trusts: none negative, the best epoch one of those run. Throws naming the file.
+void check_counters(const fs::path& path, const TrainState& s) {
+  const bool ok = s.epoch >= 0 && s.step >= 0 && s.scheduler_step >= 0 && s.best_epoch >= 0 &&
+                  s.best_epoch <= s.epoch && s.epochs_without_improvement >= 0 && s.epochs_without_improvement <= s.epoch;
+  if (!ok) {
+    fail(path.string(), ": counters got epoch ", s.epoch, ", step ", s.step, ", scheduler_step ", s.scheduler_step,
+         ", best_epoch ", s.best_epoch, ", epochs_without_improvement ", s.epochs_without_improvement,
+         ", expected none negative and best_epoch, epochs_without_improvement <= epoch");
+  }
 }
 
 }  // namespace
@@ -142,12 +183,14 @@ TrainState load_checkpoint(const fs::path& path, TwoTowerModel& model, torch::op
   verify_checksum(path);
   torch::Device device = model->parameters().front().device();
   TrainState state;
+  const std::vector<TensorLayout> layout = tensor_layout(model);
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path.string(), device);
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model->load(model_archive);
+    check_layout(path, layout, model);
     if (optimizer != nullptr) {
       torch::serialize::InputArchive optimizer_archive;
       archive.read("optimizer", optimizer_archive);
@@ -171,9 +214,18 @@ TrainState load_checkpoint(const fs::path& path, TwoTowerModel& model, torch::op
     archive.read("cuda_rng_state", state.cuda_rng_state);
     state.cpu_rng_state = state.cpu_rng_state.cpu();
     state.cuda_rng_state = state.cuda_rng_state.cpu();
+    // A generator state of the wrong size or type is refused here, not at the resume's first draw.
+    if (state.cpu_rng_state.numel() > 0) at::make_generator<at::CPUGeneratorImpl>().set_state(state.cpu_rng_state);
+  } catch (const Error&) {
+    throw;
   } catch (const c10::Error& e) {
     fail(path.string(), ": cannot read the checkpoint into this model (", e.what_without_backtrace(), ")");
+  } catch (const std::exception& e) {
+    // LibTorch's archive reader also throws its own types for a damaged file (torch::jit::ErrorReport
+    // for a mangled type name, found by checkpoint_fuzz).
+    fail(path.string(), ": cannot read the checkpoint (", e.what(), ")");
   }
+  check_counters(path, state);
   return state;
 }
 
