@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build test test-unit demo bench clean fuzz
+.PHONY: setup build test test-unit test-asan demo bench clean fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -21,6 +21,11 @@ test: build
 # PyTorch reference): the labels are set in tests/CMakeLists.txt.
 test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 -L unit
+
+# The unit tests built with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/; any
+# report fails the test): scripts/test_asan.sh.
+test-asan: setup
+	bash scripts/test_asan.sh
 
 demo: build
 	bash scripts/demo.sh

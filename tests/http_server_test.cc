@@ -415,7 +415,7 @@ TEST(HttpServer, ReloadUnderConcurrentRequestsDropsNone) {
   std::atomic<int> answered{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < kClients; ++t) {
-    clients.emplace_back([&] {
+    clients.emplace_back([&, t] {  // t by value: the loop's t is gone when the thread reads it
       httplib::Client client = s.client();
       client.set_keep_alive(t % 2 == 0);
       for (int i = 0; i < kRequestsEach; ++i) {
