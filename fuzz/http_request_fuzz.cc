@@ -8,12 +8,15 @@
 // the service's own code, and AddressSanitizer sees the library's heap use through its interceptors.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -83,6 +86,26 @@ HttpServer& server() {
   return *instance;
 }
 
+/// Connects `fd`; a connect interrupted by a signal (libFuzzer's timer) goes on in the kernel, so
+/// its end is awaited. Aborts when the connection fails.
+void connect_or_abort(int fd, const sockaddr_in& address) {
+  int error = 0;
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    error = errno;
+    if (error == EINTR) {
+      pollfd p{fd, POLLOUT, 0};
+      while (poll(&p, 1, 5000) < 0 && errno == EINTR) {
+      }
+      socklen_t length = sizeof(error);
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    }
+  }
+  if (error != 0) {
+    std::fprintf(stderr, "http_request_fuzz: connect: %s\n", std::strerror(error));
+    std::abort();
+  }
+}
+
 /// Sends `size` bytes on a new loopback connection, closes the sending side and reads the replies
 /// until the server closes the connection.
 void exchange(int port, const uint8_t* data, size_t size) {
@@ -90,13 +113,25 @@ void exchange(int port, const uint8_t* data, size_t size) {
   if (fd < 0) std::abort();
   timeval limit{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+  // Each connection from the next loopback source address (127.1.x.y): one address's ephemeral
+  // ports, each held 60 s in TIME_WAIT, run out at thousands of connections a second.
+  static uint32_t next_source = 0;
+  const uint32_t n = next_source++;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | (((n / 254) % 256) << 8) | (n % 254 + 1));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0) {
+    std::fprintf(stderr, "http_request_fuzz: bind: %s\n", std::strerror(errno));
+    std::abort();
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) std::abort();
+  connect_or_abort(fd, address);
   for (size_t sent = 0; sent < size;) {
     const ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server may close early (413, a malformed request line)
     sent += static_cast<size_t>(n);
   }
@@ -106,6 +141,7 @@ void exchange(int port, const uint8_t* data, size_t size) {
     const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
     if (n == 0) break;
     if (n < 0) {
+      if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) __builtin_trap();  // no answer within 5 s: a hang
       break;  // reset by the server
     }

@@ -11,7 +11,9 @@ SECONDS_EACH=${FUZZ_SECONDS:-60}
 limit=(-max_total_time="$SECONDS_EACH")
 [ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS" -seed=1)
 CXX_CLANG=${FUZZ_CXX:-clang++-16}
-cmake -S fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER="$CXX_CLANG" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+mkdir -p build-fuzz
+cmake -S fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER="$CXX_CLANG" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  >build-fuzz/configure.log 2>&1 || { cat build-fuzz/configure.log; exit 1; }
 cmake --build build-fuzz -j "$(nproc)"
 targets=("$@")
 if ((${#targets[@]} == 0)); then
