@@ -15,6 +15,8 @@ mkdir -p build-fuzz
 cmake -S fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER="$CXX_CLANG" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   >build-fuzz/configure.log 2>&1 || { cat build-fuzz/configure.log; exit 1; }
 cmake --build build-fuzz -j "$(nproc)"
+# Leaks inside libraries we do not build, each described in fuzz/lsan.supp.
+export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0"
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   for f in fuzz/*_fuzz.cc; do targets+=("$(basename "$f" .cc)"); done
