@@ -7,12 +7,18 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "test_util.h"
+#include "twotower/data/generator.h"
 #include "train_test_util.h"
 
 extern char** environ;
@@ -95,6 +101,68 @@ TEST(KillResume, SigkillAtAnyPointThenResumeEqualsAnUnbrokenRun) {
     EXPECT_TRUE(testing::read_file(out / "item_embeddings.npy") == whole_items) << "killed at \"" << mark << "\"";
   }
   EXPECT_GE(killed, 3) << "most kill points should land while the run is alive";
+}
+
+// Every file of a folder by name (stats.json without its "seconds", which differ run to run).
+std::map<std::string, std::string> folder_files(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::string bytes = testing::read_file(entry.path());
+    if (entry.path().filename() == "stats.json") {
+      nlohmann::json stats = nlohmann::json::parse(bytes);
+      stats.erase("seconds");
+      bytes = stats.dump();
+    }
+    files[entry.path().filename().string()] = bytes;
+  }
+  return files;
+}
+
+// `prepare --overwrite` killed at seeded points from its start to its end leaves the folder it
+// replaces whole, or the new one whole once it is renamed into place (an atomic exchange), never
+// neither; the next run cleans up what the killed one left and writes the new folder.
+TEST(KillResume, SigkillDuringPrepareOverwriteLeavesTheOldOrTheNewFolder) {
+  testing::TempDir dir;
+  GeneratorOptions g;
+  g.users = 20000;
+  g.items = 4000;
+  g.reviews = 400000;
+  g.review_words = 0;
+  const GeneratedFiles big = generate_dataset(g, dir / "raw");
+  testing::prepare_generated(dir / "small", 300, 100, 3000);
+  const fs::path out = dir / "out";
+  const std::vector<std::string> args{testing::cli_path().string(), "prepare", "--reviews", big.reviews.string(),
+                                      "--meta", big.meta.string(), "--out", out.string(), "--overwrite"};
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(wait_exit(spawn(args, dir / "whole.out")), 0) << testing::read_file(dir / "whole.out");
+  const auto whole_time = std::chrono::steady_clock::now() - start;
+  const auto new_files = folder_files(out);
+  const auto old_files = folder_files(dir / "small" / "data");
+
+  std::mt19937 rng(19);
+  std::uniform_real_distribution<double> at(0.0, 1.0);
+  int killed = 0, kept_old = 0;
+  for (int k = 0; k < 8; ++k) {
+    fs::remove_all(out);
+    fs::copy(dir / "small" / "data", out);
+    const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(whole_time * at(rng));
+    const pid_t pid = spawn(args, dir / "killed.out");
+    std::this_thread::sleep_for(delay);
+    kill(pid, SIGKILL);
+    if (wait_exit(pid) == 128 + SIGKILL) ++killed;
+    ASSERT_TRUE(fs::is_directory(out)) << "killed after " << delay.count() << " us";
+    const auto files = folder_files(out);
+    EXPECT_TRUE(files == old_files || files == new_files) << "killed after " << delay.count() << " us";
+    if (files == old_files) ++kept_old;
+  }
+  ASSERT_EQ(wait_exit(spawn(args, dir / "after.out")), 0) << testing::read_file(dir / "after.out");
+  EXPECT_TRUE(folder_files(out) == new_files);
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir.path())) left.push_back(entry.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"after.out", "killed.out", "out", "raw", "small", "whole.out"}));
+  EXPECT_GE(killed, 4) << "most kill points should land while prepare runs";
+  EXPECT_GE(kept_old, 2) << "some kills should land before the new folder is complete";
 }
 
 }  // namespace

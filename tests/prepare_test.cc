@@ -1,6 +1,8 @@
 #include "twotower/data/prepare.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <map>
@@ -170,6 +172,32 @@ TEST(Prepare, OutputIsAtomicAndNeverClobbered) {
   for (const auto& entry : fs::directory_iterator(dir.path())) {
     EXPECT_EQ(entry.path().filename().string().find(".never.tmp"), std::string::npos);
   }
+}
+
+// What a killed run left beside the folder: its temporary folder is removed, and a folder it had
+// moved aside (killed between the two renames where the file system has no atomic exchange) is
+// put back when the folder is missing, so a run without --overwrite refuses to replace it.
+TEST(Prepare, CleansUpAfterAKilledRun) {
+  TempDir dir;
+  write_reviews(dir / "r.json", 4, 5);
+  pid_t dead = fork();  // a process id that no longer runs
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  const std::string pid = std::to_string(dead);
+  fs::create_directories(dir / ("out.old-" + pid));
+  testing::write_file(dir / ("out.old-" + pid) / "mine.txt", "the old folder");
+  fs::create_directories(dir / (".out.tmp-" + pid));
+  PrepareOptions o;
+  o.reviews = dir / "r.json";
+  o.out = dir / "out";
+  testing::expect_error([&] { prepare(o); }, "already exists; pass --overwrite");
+  EXPECT_EQ(testing::read_file(dir / "out" / "mine.txt"), "the old folder");
+  EXPECT_FALSE(fs::exists(dir / ("out.old-" + pid)));
+  EXPECT_FALSE(fs::exists(dir / (".out.tmp-" + pid)));
+  o.overwrite = true;
+  prepare(o);
+  EXPECT_FALSE(fs::exists(dir / "out" / "mine.txt"));
+  EXPECT_TRUE(fs::exists(dir / "out" / "interactions_mapped.parquet"));
 }
 
 // k-core and duplicate handling are applied before splitting and renumbering.

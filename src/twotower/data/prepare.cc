@@ -1,6 +1,11 @@
 #include "twotower/data/prepare.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +30,41 @@ double since(std::chrono::steady_clock::time_point start) {
 
 double round3(double x) { return std::round(x * 1000) / 1000; }
 
+constexpr const char* kTmpInfix = ".tmp-";  // ".NAME.tmp-PID": a folder being written
+constexpr const char* kOldSuffix = ".old-";  // "NAME.old-PID": the folder it replaces, moved aside
+
+/// The process id that ends `name` after `prefix`, or 0 when `name` is not `prefix` + digits.
+pid_t pid_after(const std::string& name, const std::string& prefix) {
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return 0;
+  pid_t pid = 0;
+  for (size_t i = prefix.size(); i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9' || pid > 100000000) return 0;
+    pid = pid * 10 + (name[i] - '0');
+  }
+  return pid;
+}
+
+/// What a killed `prepare` (or `forget`) of `out` (an absolute path) left beside it, from a process no longer
+/// running: its temporary folder is removed, and a folder it had moved aside is put back when
+/// `out` is missing (killed between the two renames), else removed.
+void remove_stale_temporaries(const fs::path& out) {
+  const std::string name = out.filename().string();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(out.parent_path(), ec)) {
+    const std::string entry_name = entry.path().filename().string();
+    const pid_t tmp_pid = pid_after(entry_name, "." + name + kTmpInfix);
+    const pid_t old_pid = pid_after(entry_name, name + kOldSuffix);
+    const pid_t pid = tmp_pid ? tmp_pid : old_pid;
+    if (pid == 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (old_pid && !fs::exists(out)) {
+      log_warn(entry.path().string(), ": put back as ", out.string(), " (a run replacing it was killed)");
+      fs::rename(entry.path(), out, ec);
+    } else {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+}
+
 /// Removes a temporary folder on scope exit unless it was committed.
 class TempFolder {
  public:
@@ -42,13 +82,21 @@ class TempFolder {
   TempFolder& operator=(const TempFolder&) = delete;
   const fs::path& path() const { return path_; }
 
-  /// Renames the folder to `target`, replacing an existing `target` only when `overwrite`.
+  /// Renames the folder to `target`, replacing an existing `target` only when `overwrite`: by an
+  /// atomic exchange where the file system has one (a kill at any point leaves the old folder or
+  /// the new one whole), else by moving the old one aside first (remove_stale_temporaries puts it
+  /// back after a kill between the two renames).
   void commit(const fs::path& target, bool overwrite) {
     std::error_code ec;
     if (fs::exists(target)) {
       if (!overwrite) fail(target.string(), ": already exists; pass --overwrite to replace it");
+      if (::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+        committed_ = true;
+        fs::remove_all(path_, ec);  // the old folder, now under the temporary name
+        return;
+      }
       fs::path old = target;
-      old += str_cat(".old-", getpid());
+      old += str_cat(kOldSuffix, getpid());
       fs::rename(target, old, ec);
       if (ec) fail(target.string(), ": cannot move the existing folder aside: ", ec.message());
       fs::rename(path_, target, ec);
@@ -196,7 +244,8 @@ void write_prepared_folder(const Dataset& data, const fs::path& target, bool ove
   fs::path out = fs::absolute(target).lexically_normal();
   if (out.filename().empty()) out = out.parent_path();
   fs::create_directories(out.parent_path());
-  TempFolder tmp(out.parent_path() / str_cat(".", out.filename().string(), ".tmp-", getpid()));
+  remove_stale_temporaries(out);
+  TempFolder tmp(out.parent_path() / str_cat(".", out.filename().string(), kTmpInfix, getpid()));
   save_dataset(data, tmp.path());
   if (add_files) add_files(tmp.path());
   tmp.commit(out, overwrite);
