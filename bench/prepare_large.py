@@ -8,7 +8,7 @@ data segment (heap and private anonymous memory, RLIMIT_DATA, set by `prlimit --
 are held. Prints the command, the machine, the file size, the cap, wall and CPU time, peak RSS and
 the interaction columns' size, and checks that every review came through (stats.json).
 
-usage: bench/prepare_large.py [--cli build/twotower] [--reviews 20000000] [--cap-mib 1024]
+usage: bench/prepare_large.py [--cli build/twotower] [--reviews 20000000] [--cap-mib 1536]
                               [--work /tmp/twotower-prepare-large] [--gzip]
 """
 import argparse
@@ -36,7 +36,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", default=str(ROOT / "build" / "twotower"))
     ap.add_argument("--reviews", type=int, default=20_000_000)
-    ap.add_argument("--cap-mib", type=int, default=1024, help="RLIMIT_DATA of prepare, MiB")
+    ap.add_argument("--cap-mib", type=int, default=1536, help="RLIMIT_DATA of prepare, MiB")
     ap.add_argument("--work", default="/tmp/twotower-prepare-large")
     ap.add_argument("--gzip", action="store_true", help="generate reviews.json.gz instead of a plain file")
     a = ap.parse_args()
