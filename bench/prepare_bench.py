@@ -37,8 +37,23 @@ def machine():
                 break
     except OSError:
         pass
+    mem = 0
+    try:
+        mem = next((int(l.split()[1]) // 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+    except OSError:
+        pass
     load = os.getloadavg()
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, load average {load[0]:.2f}"
+    return (f"{model}, {os.cpu_count()} cores, {mem:,} MiB, {platform.system()} {platform.release()}, "
+            f"load average {load[0]:.2f}")
+
+
+def generate(cli, gen, n, plain=False):
+    """Writes n generated 2018-format reviews into gen (reviews.json.gz, or reviews.json when plain):
+    n / 25 users, n / 100 items, 32 clusters. Returns the reviews file."""
+    cmd = [cli, "generate", "--out", gen, "--users", max(1, n // 25), "--items", max(16, n // 100),
+           "--reviews", n, "--clusters", 32] + (["--plain"] if plain else [])
+    subprocess.run([str(x) for x in cmd], check=True, capture_output=True)
+    return Path(gen) / ("reviews.json" if plain else "reviews.json.gz")
 
 
 def timed(cmd):
@@ -153,11 +168,8 @@ def main():
         n = a.generated_reviews
         gen = work / f"generated-{n}"
         if not (gen / "reviews.json.gz").exists():
-            users = max(1, n // 25)
             t = time.time()
-            subprocess.run([str(x) for x in [a.cli, "generate", "--out", gen, "--users", users, "--items",
-                                             max(16, n // 100), "--reviews", n, "--clusters", 32]],
-                           check=True, capture_output=True)
+            generate(a.cli, gen, n)
             print(f"\n(generated {n:,} reviews in {time.time() - t:.1f} s)")
         results.append(bench(f"generated-{n}", a.cli, gen / "reviews.json.gz",
                              "json-chunks" if n > 1_000_000 else "json", work, a.python))

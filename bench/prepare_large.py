@@ -13,23 +13,13 @@ usage: bench/prepare_large.py [--cli build/twotower] [--reviews 20000000] [--cap
 """
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-COLUMN_BYTES_PER_ROW = 8 + 8 + 4 + 8 + 1  # user_idx, item_idx int64, rating float32, timestamp int64, split
-
-
-def machine():
-    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    mem = next((int(l.split()[1]) // 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
-    load = os.getloadavg()[0]
-    return f"{model}, {os.cpu_count()} cores, {mem:,} MiB, {platform.system()} {platform.release()}, load average {load:.2f}"
+from prepare_bench import COLUMN_BYTES_PER_ROW, ROOT, generate, machine
 
 
 def main():
@@ -49,9 +39,7 @@ def main():
     reviews = gen / ("reviews.json.gz" if a.gzip else "reviews.json")
     if not reviews.exists():
         t = time.time()
-        cmd = [a.cli, "generate", "--out", gen, "--users", max(1, a.reviews // 25), "--items",
-               max(16, a.reviews // 100), "--reviews", a.reviews, "--clusters", 32]
-        subprocess.run([str(x) for x in cmd + ([] if a.gzip else ["--plain"])], check=True, capture_output=True)
+        generate(a.cli, gen, a.reviews, plain=not a.gzip)
         print(f"generated {a.reviews:,} reviews in {time.time() - t:.0f} s")
     size_mib = reviews.stat().st_size / 2**20
     out = work / "prepared"

@@ -4,12 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
@@ -44,9 +43,9 @@ pid_t pid_after(const std::string& name, const std::string& prefix) {
   return pid;
 }
 
-/// What a killed `prepare` (or `forget`) of `out` (an absolute path) left beside it, from a process no longer
-/// running: its temporary folder is removed, and a folder it had moved aside is put back when
-/// `out` is missing (killed between the two renames), else removed.
+/// What a killed `prepare` (or `forget`) of `out` (an absolute path) left beside it, from a
+/// process no longer running: its temporary folder is removed, and a folder it had moved aside is
+/// put back when `out` is missing (killed between the two renames), else removed.
 void remove_stale_temporaries(const fs::path& out) {
   const std::string name = out.filename().string();
   std::error_code ec;
