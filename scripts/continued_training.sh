@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Continued training measured on Games (docs/continued_training.md): each user's history split by
-# position, the first 80% (floor, at least 1) "old" and the rest "new". The old part is prepared
-# (leave-last-out) and a run trained on it; the new part extends that folder (prepare --extend,
-# leave-last-out recomputed, so each user's test item is their last new one). Then, per seed:
-#   (a) scratch    configs/best.yaml from zero on the extended folder (its 4 epochs)
+# Continued training measured (docs/continued_training.md) on one of two splits into "old" and "new":
+#   DATA=games (default)  Games, each user's history split by position: per user the first 80%
+#                         (floor, at least 1) old, the rest new. Both parts leave-last-out, so
+#                         each user's test item is their last new one.
+#   DATA=magazine_csv     the Magazine ratings CSV split by time: all interactions sorted by
+#                         timestamp (ties in file order), the first floor(80%) old, the rest new.
+#                         Both parts time-split by fractions 0.8 / 0.1, so in the extended folder
+#                         train is the old part and valid + test (the newest 20%) the new one.
+# The old part is prepared and a run trained on it; the new part extends that folder (prepare
+# --extend, the split recomputed). Then, per seed:
+#   (a) scratch    CONFIG from zero on the extended folder
 #   (b) full       --init-from the old run, every training interaction, CONT_EPOCHS epochs
 #   (c) new+replay --init-from the old run, the new interactions + as many old ones, CONT_EPOCHS epochs
 # each evaluated on the extended folder's test split (Recall/NDCG@10), with the train command's
@@ -23,36 +29,50 @@ THREADS=${THREADS:-2}
 CONFIG=${CONFIG:-configs/best.yaml}
 read -r -a CONT <<< "${CONT_ARGS:-}"
 TT=build/twotower
-GAMES=../shared/data/amazon-2018/games/Games.inter.gz
-[ -f "$GAMES" ] || { echo "continued_training: $GAMES is absent (see shared/data/README.md)"; exit 1; }
+DATA=${DATA:-games}
+case $DATA in
+  games) SRC=../shared/data/amazon-2018/games/Games.inter.gz EXT=inter SPLIT=loo ;;
+  magazine_csv) SRC=../shared/data/amazon-2018/magazine/Magazine_Subscriptions.csv.gz EXT=csv SPLIT=time ;;
+  *) echo "continued_training: DATA=$DATA, expected games or magazine_csv"; exit 1 ;;
+esac
+[ -f "$SRC" ] || { echo "continued_training: $SRC is absent (see shared/data/README.md)"; exit 1; }
 mkdir -p "$OUT"
 
-# The position split: rows in file order, per user the first floor(0.8 n) (at least 1) are old.
-[ -f "$OUT/new.inter" ] ||
-.venv/bin/python - "$GAMES" "$OUT" <<'PY'
+# The split into old and new (see the top of this file).
+[ -f "$OUT/new.$EXT" ] ||
+.venv/bin/python - "$SRC" "$OUT" "$DATA" <<'PY'
 import collections, gzip, sys
-src, out = sys.argv[1], sys.argv[2]
+src, out, data = sys.argv[1:4]
 with gzip.open(src, "rt") as f:
-    header = f.readline()
-    rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
-by_user = collections.defaultdict(list)
-for r in rows:
-    by_user[r[0]].append(r)
+    header = f.readline() if data == "games" else ""
+    sep, time_col, user_col = ("\t", 2, 0) if data == "games" else (",", 3, 1)
+    rows = [line.rstrip("\r\n").split(sep) for line in f if line.strip()]
 old, new = [], []
-for user, rs in by_user.items():
-    rs.sort(key=lambda r: float(r[2]))
-    k = max(1, int(0.8 * len(rs)))
-    old += rs[:k]
-    new += rs[k:]
+if data == "games":  # by position in each user's history
+    by_user = collections.defaultdict(list)
+    for r in rows:
+        by_user[r[user_col]].append(r)
+    for user, rs in by_user.items():
+        rs.sort(key=lambda r: float(r[time_col]))
+        k = max(1, int(0.8 * len(rs)))
+        old += rs[:k]
+        new += rs[k:]
+    how = f"position split of {len(by_user)} users"
+else:  # by time over all interactions, ties in file order (sorted() is stable)
+    rows = sorted(rows, key=lambda r: int(r[time_col]))
+    k = int(0.8 * len(rows))
+    old, new = rows[:k], rows[k:]
+    how = f"time split at timestamp {new[0][time_col]}"
+ext = "inter" if data == "games" else "csv"
 for name, part in (("old", old), ("new", new)):
-    with open(f"{out}/{name}.inter", "w") as f:
+    with open(f"{out}/{name}.{ext}", "w") as f:
         f.write(header)
-        f.writelines("\t".join(r) + "\n" for r in part)
-print(f"position split: {len(old)} old and {len(new)} new interactions of {len(by_user)} users", file=sys.stderr)
+        f.writelines(sep.join(r) + "\n" for r in part)
+print(f"{how}: {len(old)} old and {len(new)} new interactions", file=sys.stderr)
 PY
 [ -d "$OUT/data_new" ] || {
-$TT prepare --reviews "$OUT/old.inter" --out "$OUT/data_old" --overwrite -q
-$TT prepare --extend "$OUT/data_old" --reviews "$OUT/new.inter" --out "$OUT/data_new" --overwrite
+$TT prepare --reviews "$OUT/old.$EXT" --split $SPLIT --out "$OUT/data_old" --overwrite -q
+$TT prepare --extend "$OUT/data_old" --reviews "$OUT/new.$EXT" --out "$OUT/data_new" --overwrite
 }
 
 train() {  # train NAME SEED ARGS...: /usr/bin/time's "elapsed user system" into OUT/NAME.time
