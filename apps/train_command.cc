@@ -61,8 +61,13 @@ TrainSummary run_train(const Config& config, TrainOptions options, bool eval) {
     options.metric_names = validation_metric_names({10, 20});
   }
   TrainSummary summary = run_training(config, options);
-  log_info("train: ", summary.epochs_done, " epochs, best epoch ", summary.best_epoch, " (",
-           config.training.best_metric, " ", summary.best_value, "), outputs in ", config.training.output_dir);
+  if (config.training.refit) {  // the final phase keeps its last epoch; the selection is in refit.json
+    log_info("train: the final model after ", summary.epochs_done, " epochs on ", config.data.valid_split,
+             " too (the selection's choice: refit.json), outputs in ", config.training.output_dir);
+  } else {
+    log_info("train: ", summary.epochs_done, " epochs, best epoch ", summary.best_epoch, " (",
+             config.training.best_metric, " ", summary.best_value, "), outputs in ", config.training.output_dir);
+  }
   return summary;
 }
 

@@ -15,9 +15,9 @@
 # each evaluated on the extended folder's test split (Recall/NDCG@10), with the train command's
 # process time (user + system CPU seconds) and wall time from /usr/bin/time. Runs already
 # evaluated in OUT are kept; CONT_EPOCHS may list several counts (the table shows every one run).
-# CONFIG replaces configs/best.yaml in every run, and CONT_ARGS is added to (b) and (c): the
+# CONFIG replaces configs/pair.yaml in every run, and CONT_ARGS is added to (b) and (c): the
 # sequence model (its old and scratch runs refit on train + valid) continues on train + valid too:
-#   CONFIG=configs/sequence.yaml CONT_ARGS="training.refit=false data.train_splits=[train,valid]
+#   CONFIG=configs/best.yaml CONT_ARGS="training.refit=false data.train_splits=[train,valid]
 #     training.best_metric=last" SEEDS="42 43 44" scripts/continued_training.sh runs/continued_seq
 #   SEEDS="42 43 44" CONT_EPOCHS=1 THREADS=2 scripts/continued_training.sh [OUT]
 set -euo pipefail
@@ -26,7 +26,7 @@ OUT=${1:-runs/continued}
 SEEDS=${SEEDS:-42}
 CONT_EPOCHS=${CONT_EPOCHS:-1}
 THREADS=${THREADS:-2}
-CONFIG=${CONFIG:-configs/best.yaml}
+CONFIG=${CONFIG:-configs/pair.yaml}
 read -r -a CONT <<< "${CONT_ARGS:-}"
 TT=build/twotower
 DATA=${DATA:-games}

@@ -3,8 +3,8 @@
 usage: quality_table.py RESULTS_DIR NAME [NAME ...]
 For each NAME: RESULTS_DIR/NAME.baselines.json (popularity, item-kNN, EASE; EASE's lambda, its
 fit time and the process's peak memory from NAME.baselines.log) and, when present,
-RESULTS_DIR/NAME-best-refit/metrics_test.json (configs/best.yaml refit on train + valid) and
-RESULTS_DIR/NAME-sequence-SEED/metrics_test.json (configs/sequence.yaml, one row per seed, then
+RESULTS_DIR/NAME-best-refit/metrics_test.json (configs/pair.yaml refit on train + valid) and
+RESULTS_DIR/NAME-sequence-SEED/metrics_test.json (configs/best.yaml, one row per seed, then
 their mean and spread when there are several)."""
 import json
 import re
@@ -60,7 +60,7 @@ def table(results, name):
         print(f"| EASE | - | - | - | - | {base.get('ease_skipped', 'not run')} |")
     refit = results / f"{name}-best-refit" / "metrics_test.json"
     if refit.exists():
-        print(row("configs/best.yaml, refit on train + valid", json.loads(refit.read_text())))
+        print(row("configs/pair.yaml, refit on train + valid", json.loads(refit.read_text())))
     sequence_rows(results, name)
 
 
@@ -75,13 +75,13 @@ def sequence_rows(results, name):
         note = f"seed {seed}; {refit['selected_epochs']} epochs selected"
         if wall.exists():
             note += f"; {wall.read_text().split()[0]} s wall (selection + refit)"
-        print(row("configs/sequence.yaml (refit)", m, note))
+        print(row("configs/best.yaml (refit)", m, note))
         found.append(m)
     if len(found) > 1:
         mean = {k: sum(m[k] for m in found) / len(found) for k in METRICS}
         spread = {k: max(m[k] for m in found) - min(m[k] for m in found) for k in METRICS}
         note = "max - min: " + ", ".join(f"{spread[k]:.4f}" for k in METRICS)
-        print(row(f"configs/sequence.yaml, mean of {len(found)} seeds", mean, note))
+        print(row(f"configs/best.yaml, mean of {len(found)} seeds", mean, note))
 
 
 def main(args):

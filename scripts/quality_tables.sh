@@ -8,10 +8,10 @@
 # scores popularity, item-kNN and EASE on test (`evaluate --baselines-only`: fit on train + valid,
 # EASE's lambda the best NDCG@10 on valid of its default grid, fit on train, or of EASE_LAMBDAS,
 # e.g. EASE_LAMBDAS=200,500,1000), trains
-# configs/best.yaml refit on train + valid for its 4 epochs (data.seed 42) and configs/sequence.yaml
+# configs/pair.yaml refit on train + valid for its 4 epochs (data.seed 42) and configs/best.yaml
 # (training.refit: its epochs selected on valid, then train + valid; SEEDS, default 42) unless
 # NO_TRAIN=1, and prints one table per data set. ONLY=sequence runs the sequence model alone (the
-# baselines and best.yaml rows then print only where their files exist). Every step is skipped when its output exists, so a stopped run
+# baselines and pair.yaml rows then print only where their files exist). Every step is skipped when its output exists, so a stopped run
 # resumes. Needs ../shared/data. Usage: scripts/quality_tables.sh [NAME ...] (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,20 +47,20 @@ baselines() {  # NAME: popularity, item-kNN and EASE on test, with the fit's tim
     --out "$R/$name.baselines.json" > "$R/$name.baselines.log" 2>&1
 }
 
-best_refit() {  # NAME: configs/best.yaml on train + valid for its 4 epochs, scored on test
+best_refit() {  # NAME: configs/pair.yaml on train + valid for its 4 epochs, scored on test
   local name=$1 run=$R/$name-best-refit
   [ -f "$run/metrics_test.json" ] && return
-  $TT train --config configs/best.yaml data.data_path="$R/data/$name" "data.train_splits=[train, valid]" \
+  $TT train --config configs/pair.yaml data.data_path="$R/data/$name" "data.train_splits=[train, valid]" \
     training.best_metric=train_loss training.output_dir="$run" training.threads=$THREADS > "$run.log" 2>&1
   $TT evaluate --run "$run" --split test --k 10,20 --no-baselines --threads $THREADS >> "$run.log" 2>&1
 }
 
-sequence_refit() {  # NAME: configs/sequence.yaml (selection on valid, then refit), per seed, on test
+sequence_refit() {  # NAME: configs/best.yaml (selection on valid, then refit), per seed, on test
   local name=$1 seed run
   for seed in ${SEEDS:-42}; do
     run=$R/$name-sequence-$seed
     [ -f "$run/metrics_test.json" ] && continue
-    /usr/bin/time -f "%e s wall" -o "$run.time" $TT train --config configs/sequence.yaml data.data_path="$R/data/$name" \
+    /usr/bin/time -f "%e s wall" -o "$run.time" $TT train --config configs/best.yaml data.data_path="$R/data/$name" \
       data.seed=$seed training.output_dir="$run" training.threads=$THREADS > "$run.log" 2>&1
     $TT evaluate --run "$run" --split test --k 10,20 --no-baselines --threads $THREADS >> "$run.log" 2>&1
   done

@@ -15,14 +15,21 @@ def row(name, m, seconds=None):
     return "| " + " | ".join(cells) + " |"
 
 
-def train_seconds(run):
-    history = Path(run) / "history.json"
-    if not history.exists():
-        return None
+def epoch_seconds(history):
     h = json.loads(history.read_text())
     epochs = h.get("epochs", h) if isinstance(h, dict) else h
+    return sum(e['seconds'] for e in epochs)
+
+
+def train_seconds(run):
+    """The epochs' seconds of history.json; a refit run adds its selection run's."""
+    history, selection = Path(run) / "history.json", Path(run) / "selection" / "history.json"
+    if not history.exists():
+        return None
     try:
-        return f"{sum(e['seconds'] for e in epochs):.0f} s"
+        if selection.exists():
+            return f"{epoch_seconds(selection) + epoch_seconds(history):.0f} s (selection + refit)"
+        return f"{epoch_seconds(history):.0f} s"
     except (TypeError, KeyError):
         return None
 

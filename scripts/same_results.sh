@@ -11,12 +11,12 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 "$NEW" prepare --reviews "$WORK/raw/reviews.json.gz" --meta "$WORK/raw/meta.json.gz" --out "$WORK/data" >/dev/null 2>&1
 common="data.data_path=$WORK/data training.threads=2 data.emb_dim=8"
 status=0
-# The reference design with the speed options, best.yaml, and best.yaml with bf16 products where
+# The reference design with the speed options, pair.yaml, and pair.yaml with bf16 products where
 # this CPU has them (the run is refused, and skipped here, where it does not).
-for cfg in reference best best-bf16; do
+for cfg in reference pair pair-bf16; do
   extra="training.num_epochs=2"
   [ "$cfg" = reference ] && extra="$extra training.embedding_optimizer=lazy_adam training.shared_user_tower=true model.use_text=false"
-  [ "$cfg" = best-bf16 ] && extra="$extra training.matmul_precision=bf16"
+  [ "$cfg" = pair-bf16 ] && extra="$extra training.matmul_precision=bf16"
   for side in old new; do
     bin=$OLD; [ $side = new ] && bin=$NEW
     if ! "$bin" train --config configs/${cfg%-bf16}.yaml $common $extra training.output_dir="$WORK/$cfg-$side" \

@@ -41,7 +41,7 @@ TEST(DiskFull, PrepareOverwriteKeepsTheOldFolderWhole) {
 TEST(DiskFull, TrainKeepsTheLastGoodCheckpoint) {
   testing::TempDir dir;
   testing::prepare_generated(dir.path(), 2000, 1000, 40000);
-  const std::string args = "train --config " + (testing::source_dir() / "configs" / "best.yaml").string() +
+  const std::string args = "train --config " + (testing::source_dir() / "configs" / "pair.yaml").string() +
                            " data.data_path=" + (dir / "data").string() + " training.output_dir=" +
                            (dir / "run").string() + " training.num_epochs=1 training.threads=1 --no-eval" +
                            " training.best_metric=train_loss";

@@ -32,7 +32,7 @@ std::vector<std::string> train_args(const fs::path& data, const fs::path& out, b
   std::vector<std::string> args{testing::cli_path().string(),
                                 "train",
                                 "--config",
-                                (testing::source_dir() / "configs" / "best.yaml").string(),
+                                (testing::source_dir() / "configs" / "pair.yaml").string(),
                                 "data.data_path=" + data.string(),
                                 "training.output_dir=" + out.string(),
                                 "training.num_epochs=4",

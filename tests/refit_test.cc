@@ -24,7 +24,7 @@ nlohmann::json read_json(const fs::path& path) {
   return nlohmann::json::parse(in);
 }
 
-// The sequence model of configs/sequence.yaml, shrunk to the grouped data set.
+// The sequence model of configs/best.yaml, shrunk to the grouped data set.
 Config sequence_config(const fs::path& data, const fs::path& out) {
   Config c = testing::tiny_config(data, out);
   c.model.user_mlp_hidden = c.model.item_mlp_hidden = {};

@@ -41,14 +41,14 @@ def prepared(tmp_path_factory):
 
 
 def config(prepared, out, **extra):
-    """best.yaml shrunk to about 0.2 s an epoch, one thread; dropout off unless asked, so that one
+    """pair.yaml shrunk to about 0.2 s an epoch, one thread; dropout off unless asked, so that one
     process and W ranks draw the same numbers."""
     values = {"data.data_path": str(prepared), "training.output_dir": str(out), "training.num_epochs": 2,
               "training.batch_size": 64, "training.threads": 1, "model.embedding_dim": 16,
               "model.user_mlp_hidden": [32], "model.item_mlp_hidden": [32], "model.dropout": 0.0,
               "training.best_metric": "train_loss"}
     values.update(extra)
-    return ["--config", str(ROOT / "configs" / "best.yaml"), "--no-eval"] + [f"{k}={json.dumps(v)}" for k, v in values.items()]
+    return ["--config", str(ROOT / "configs" / "pair.yaml"), "--no-eval"] + [f"{k}={json.dumps(v)}" for k, v in values.items()]
 
 
 def one_process(args):

@@ -26,7 +26,7 @@ def exported(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("export")
     run("generate", "--out", tmp / "raw", "--users", 300, "--items", 200, "--reviews", 4000)
     run("prepare", "--reviews", tmp / "raw/reviews.json.gz", "--meta", tmp / "raw/meta.json.gz", "--out", tmp / "data")
-    run("train", "--config", ROOT / "configs/best.yaml", f"data.data_path={tmp / 'data'}",
+    run("train", "--config", ROOT / "configs/pair.yaml", f"data.data_path={tmp / 'data'}",
         f"training.output_dir={tmp / 'run'}", "training.num_epochs=1", "training.batch_size=256",
         "training.threads=1")
     run("export", "--run", tmp / "run", "--out", tmp / "exports")

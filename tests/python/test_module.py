@@ -18,7 +18,7 @@ import twotower
 ROOT = Path(__file__).resolve().parents[2]
 CLI = os.environ.get("TWOTOWER_CLI", str(ROOT / "build" / "twotower"))
 EPOCHS = 4
-# best.yaml shrunk to under a second per run (batches of 16: epochs of about 0.1 s, so that a
+# pair.yaml shrunk to under a second per run (batches of 16: epochs of about 0.1 s, so that a
 # signal sent after the first lands well before the last); one thread: runs are bit-identical.
 OVERRIDES = {"training.num_epochs": EPOCHS, "training.batch_size": 16, "training.threads": 1,
              "model.embedding_dim": 16, "model.user_mlp_hidden": [32], "model.item_mlp_hidden": [32]}
@@ -61,13 +61,13 @@ def run_overrides(prepared, out):
 @pytest.fixture(scope="module")
 def cli_run(root, prepared):
     out = root / "cli-run"
-    cli("train", "--config", ROOT / "configs" / "best.yaml", *cli_overrides(run_overrides(prepared, out)))
+    cli("train", "--config", ROOT / "configs" / "pair.yaml", *cli_overrides(run_overrides(prepared, out)))
     return out
 
 
 @pytest.fixture(scope="module")
 def module_run(root, prepared):
-    return twotower.train(str(ROOT / "configs" / "best.yaml"), run_overrides(prepared, root / "module-run"))
+    return twotower.train(str(ROOT / "configs" / "pair.yaml"), run_overrides(prepared, root / "module-run"))
 
 
 def test_prepare_returns_the_stats_the_cli_writes(root, raw, prepared):
@@ -95,7 +95,7 @@ def test_train_equals_the_cli_run(module_run, cli_run):
 
 def test_train_from_a_dict_equals_the_yaml_file(root, prepared, module_run):
     import yaml
-    config = yaml.safe_load((ROOT / "configs" / "best.yaml").read_text())
+    config = yaml.safe_load((ROOT / "configs" / "pair.yaml").read_text())
     result = twotower.train(config, run_overrides(prepared, root / "dict-run"), eval=True)
     for name in ("user_embeddings.npy", "item_embeddings.npy"):
         assert (Path(result["run_dir"]) / name).read_bytes() == (Path(module_run["run_dir"]) / name).read_bytes()
@@ -214,12 +214,12 @@ def test_keyboard_interrupt_leaves_a_resumable_run(root, prepared, cli_run):
     overrides = run_overrides(prepared, out)
     thread = interrupt_after_first_checkpoint(out)
     with pytest.raises(KeyboardInterrupt):
-        twotower.train(str(ROOT / "configs" / "best.yaml"), overrides)
+        twotower.train(str(ROOT / "configs" / "pair.yaml"), overrides)
     thread.join()
     history = json.loads((out / "history.json").read_text())["epochs"]
     assert 1 <= len(history) < EPOCHS
     assert not (out / "user_embeddings.npy").exists()
-    result = twotower.train(str(ROOT / "configs" / "best.yaml"), overrides, resume=True)
+    result = twotower.train(str(ROOT / "configs" / "pair.yaml"), overrides, resume=True)
     assert result["epochs_done"] == EPOCHS
     for name in ("user_embeddings.npy", "item_embeddings.npy"):
         assert (out / name).read_bytes() == (cli_run / name).read_bytes()
@@ -235,7 +235,7 @@ def test_keyboard_interrupt_stops_within_an_epoch(root, prepared):
     timer.start()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        twotower.train(str(ROOT / "configs" / "best.yaml"), overrides, eval=False)
+        twotower.train(str(ROOT / "configs" / "pair.yaml"), overrides, eval=False)
     timer.join()
     assert not (out / "checkpoints" / "last.pt").exists(), "the epoch finished before the interrupt"
     assert time.monotonic() - started < 60
@@ -243,7 +243,7 @@ def test_keyboard_interrupt_stops_within_an_epoch(root, prepared):
 
 def test_ctrl_c_ends_python_m_twotower_train_as_the_program_and_resume_finishes(root, prepared, cli_run):
     out = root / "module-cli-interrupted"
-    args = ["train", "--config", ROOT / "configs" / "best.yaml", *cli_overrides(run_overrides(prepared, out))]
+    args = ["train", "--config", ROOT / "configs" / "pair.yaml", *cli_overrides(run_overrides(prepared, out))]
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     process = subprocess.Popen([sys.executable, "-m", "twotower", *map(str, args)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -135,7 +135,10 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
   const TrainingConfig& t = config_.training;
   const SequenceColumns& sequences = train.sequences;
   const bool by_history = sequences.size() > 0;
-  const int64_t k = config_.data.neg_ratio, n = by_history ? sequences.size() : train.size();
+  // A positive and its neg_ratio sampled negatives count as 1 + neg_ratio scored pairs (the
+  // reference's count); the softmax losses score each positive against shared negatives, 1 pair.
+  const bool sampled = t.loss == LossKind::kBce || t.loss == LossKind::kBpr;
+  const int64_t k = sampled ? config_.data.neg_ratio : 0, n = by_history ? sequences.size() : train.size();
   // Rank 0's order (the one process's generator), the same on every rank.
   torch::Tensor perm = torch::randperm(n, torch::kLong);
   dp_.broadcast({perm});
