@@ -32,7 +32,7 @@ void run_serve(const ServeOptions& options) {
   server.start();
   log_info("serving ", info.path, " (version ", info.version, ", ", info.num_items, " items, ", info.index_kind,
            " index) on http://", options.http.host, ":", server.port(), " with ", options.http.threads,
-           " threads; SIGHUP reloads the newest export, SIGTERM stops");
+           " request workers; SIGHUP reloads the newest export, SIGTERM stops");
   int signal = serve_until_stopped(server, [](const std::string& line) { log_info(line); });
   log_info("stopped on ", strsignal(signal));
 }
@@ -49,8 +49,11 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--host", options->http.host, "address to bind (0.0.0.0: every interface)")->capture_default_str();
   cmd->add_option("--port", options->http.port, "port (0: any free port, printed at start)")
       ->check(CLI::Range(0, 65535))->capture_default_str();
-  cmd->add_option("--threads", options->http.threads, "worker threads, one open connection each")
+  cmd->add_option("--threads", options->http.threads, "request workers: requests answered at once")
       ->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--connections", options->http.connections,
+                  "connections served at once, a waiting thread each (0: max(threads, 64))")
+      ->check(CLI::Range(0, 4096))->capture_default_str();
   cmd->add_option("--keep-alive-requests", options->http.keep_alive_max_requests,
                   "requests on one connection before the server closes it (1: none kept alive)")
       ->check(CLI::PositiveNumber)->capture_default_str();

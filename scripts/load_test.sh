@@ -4,13 +4,12 @@
 # latency percentiles, errors and the server's resident memory at start and end, then stops the
 # server with SIGTERM. Every step is bounded in time.
 #
-#   scripts/load_test.sh --export DIR --users FILE [--index exact|hnsw] [--threads 32]
+#   scripts/load_test.sh --export DIR --users FILE [--index exact|hnsw] [--threads 2]
 #                        [--connections 32] [--duration 10s] [--k 10] [--server-cmd "CMD"]
 #
 # FILE holds known user ids, one a line. --server-cmd replaces `build/twotower serve --export DIR
 # --index I --threads T --port 0` (any server that logs "http://127.0.0.1:PORT" once it listens).
-# A server thread serves one keep-alive connection at a time, so --threads defaults to
-# --connections: with fewer, the other connections wait their turn and the tail latency shows it.
+# --threads is serve's request workers (default: the machine's cores); --connections is wrk's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +30,7 @@ while [[ $# -gt 0 ]]; do
   shift 2
 done
 [[ -n "$users" && -s "$users" ]] || { echo "load_test.sh: --users: got \"$users\", expected a file of user ids" >&2; exit 2; }
-threads=${threads:-$connections}
+threads=${threads:-$(nproc)}
 if [[ -z "$server_cmd" ]]; then
   [[ -n "$export_dir" ]] || { echo "load_test.sh: --export is required" >&2; exit 2; }
   server_cmd="build/twotower serve --export $export_dir --index $index --threads $threads --host 127.0.0.1 --port 0"

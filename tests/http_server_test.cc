@@ -462,15 +462,56 @@ TEST(HttpServer, StopDrainsRequestsInFlight) {
   EXPECT_FALSE(s.get("/health"));
 }
 
+// At most `threads` requests run the service at once: with one worker a second /recommend waits
+// for the first, while /health answers meanwhile.
+TEST(HttpServer, WorkersBoundTheRequestsAnsweredAtOnce) {
+  HttpServerOptions options;
+  options.threads = 1;
+  Served s(options);
+  std::shared_ptr<FakeService> fake = s.fake;
+  auto slow = std::async(std::launch::async, [&] { return s.post("/recommend", R"({"user_id": "slow", "k": 2})"); });
+  fake->entered.wait();
+  auto second = std::async(std::launch::async, [&] { return s.post("/recommend", R"({"user_id": "u1", "k": 1})"); });
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "a second request ran the service beside the first with threads = 1";
+  EXPECT_EQ(ok_json(s.get("/health"))["status"], "ok");
+  fake->release.open();
+  EXPECT_EQ(ids(ok_json(slow.get())), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(ids(ok_json(second.get())), (std::vector<std::string>{"b"}));
+}
+
+// A kept-alive connection holds a connection thread, not a worker: with one worker another
+// client is answered while the first keeps its connection open. With one connection thread it
+// is not (it waits for the first connection to close), which shows what the test measures.
+TEST(HttpServer, KeptAliveConnectionsDoNotStarveOthers) {
+  for (int connections : {0, 1}) {
+    HttpServerOptions options;
+    options.threads = 1;
+    options.connections = connections;
+    options.keep_alive_timeout = std::chrono::seconds(30);
+    Served s(options);
+    httplib::Client first = s.client();
+    first.set_keep_alive(true);
+    ASSERT_TRUE(first.Post("/recommend", R"({"user_id": "u1", "k": 1})", "application/json"));
+    httplib::Client other = s.client();
+    other.set_read_timeout(std::chrono::seconds(connections == 0 ? 10 : 1));
+    httplib::Result answer = other.Post("/recommend", R"({"user_id": "u1", "k": 1})", "application/json");
+    EXPECT_EQ(static_cast<bool>(answer), connections == 0) << "connections " << connections;
+    first.stop();  // closes the kept-alive connection before the server stops
+  }
+}
+
 TEST(HttpServer, InvalidOptionsAreListed) {
   HttpServerOptions options;
   options.port = 70000;
   options.threads = 0;
+  options.connections = 5000;
   options.read_timeout = std::chrono::milliseconds(0);
   testing::expect_exact_error([&] { validate(options); },
                               "invalid HTTP server options:\n"
                               "  port: got 70000, expected 0 (any free port) to 65535\n"
                               "  threads: got 0, expected 1 to 1024\n"
+                              "  connections: got 5000, expected 0 (max(threads, 64)) to 4096\n"
                               "  read_timeout: got 0 ms, expected > 0");
   testing::expect_error([&] { HttpServer(std::make_shared<FakeService>("v1"), nullptr, options); }, "port: got 70000");
 }

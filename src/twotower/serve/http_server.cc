@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <utility>
@@ -21,6 +22,8 @@ constexpr const char* kJsonType = "application/json";
 constexpr const char* kPrometheusType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr int kMaxPort = 65535;
 constexpr int kMaxThreads = 1024;
+constexpr int kMaxConnections = 4096;
+constexpr int kDefaultConnections = 64;
 constexpr auto kStartTimeout = std::chrono::seconds(10);
 // Connections waiting to be accepted. httplib listens with a backlog of 5 (compiled into the
 // Debian library): more clients connecting at once than that get their SYN dropped and retry a
@@ -96,6 +99,10 @@ void validate(const HttpServerOptions& options) {
   if (options.threads < 1 || options.threads > kMaxThreads) {
     problems.push_back(str_cat("threads: got ", options.threads, ", expected 1 to ", kMaxThreads));
   }
+  if (options.connections < 0 || options.connections > kMaxConnections) {
+    problems.push_back(str_cat("connections: got ", options.connections, ", expected 0 (max(threads, ",
+                               kDefaultConnections, ")) to ", kMaxConnections));
+  }
   if (options.max_body_bytes < 1) problems.push_back("max_body_bytes: got 0, expected at least 1");
   if (options.read_timeout.count() <= 0) {
     problems.push_back(str_cat("read_timeout: got ", options.read_timeout.count(), " ms, expected > 0"));
@@ -117,6 +124,7 @@ HttpServer::HttpServer(std::shared_ptr<RecommendService> service, ServiceLoader 
     : options_(std::move(options)), loader_(std::move(loader)), slot_(std::move(service)),
       server_(std::make_unique<ListeningServer>()) {
   validate(options_);
+  workers_ = std::make_unique<std::counting_semaphore<>>(options_.threads);
   install_hooks();
   install_routes();
 }
@@ -124,8 +132,11 @@ HttpServer::HttpServer(std::shared_ptr<RecommendService> service, ServiceLoader 
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::install_hooks() {
-  size_t threads = static_cast<size_t>(options_.threads);
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // httplib gives each connection a thread until it closes; the request workers are the
+  // semaphore the routes take (install_routes), so kept-alive connections do not starve the rest.
+  const auto connections =
+      static_cast<size_t>(options_.connections > 0 ? options_.connections : std::max(options_.threads, kDefaultConnections));
+  server_->new_task_queue = [connections] { return new httplib::ThreadPool(connections); };
   server_->set_payload_max_length(options_.max_body_bytes);
   // httplib's default also sets SO_REUSEPORT, with which a second server on the same port starts
   // and silently takes half the connections: SO_REUSEADDR alone makes that a bind error.
@@ -171,11 +182,23 @@ void HttpServer::install_routes() {
   auto bind = [this](auto method) {
     return guarded([this, method](const Request& request, Response& response) { (this->*method)(request, response); });
   };
-  server_->Post("/recommend", bind(&HttpServer::handle_recommend));
-  server_->Get(R"(/similar/(.+))", bind(&HttpServer::handle_similar));
+  // The service's work holds one of the `threads` worker slots; /health, /metrics and /reload
+  // (a load beside the served export) answer without waiting for one.
+  auto bind_worker = [this](auto method) {
+    return guarded([this, method](const Request& request, Response& response) {
+      workers_->acquire();
+      struct Release {
+        std::counting_semaphore<>& slots;
+        ~Release() { slots.release(); }
+      } release{*workers_};
+      (this->*method)(request, response);
+    });
+  };
+  server_->Post("/recommend", bind_worker(&HttpServer::handle_recommend));
+  server_->Get(R"(/similar/(.+))", bind_worker(&HttpServer::handle_similar));
   server_->Get("/health", bind(&HttpServer::handle_health));
   server_->Get("/metrics", bind(&HttpServer::handle_metrics));
-  server_->Post("/items", bind(&HttpServer::handle_items));
+  server_->Post("/items", bind_worker(&HttpServer::handle_items));
   server_->Post("/reload", bind(&HttpServer::handle_reload));
 
   // A known route asked with another method: 405 with the method it takes.

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <thread>
 
@@ -37,8 +38,11 @@ namespace twotower {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";           // address to bind; "0.0.0.0" for every interface
   int port = 0;                             // [0, 65535]; 0 picks a free port, see HttpServer::port()
-  int threads = 4;  // [1, 1024] workers; each serves one connection at a time: for fair latency, as
-                    // many as the clients keep connections open (wrk -c32: 32)
+  int threads = 4;       // [1, 1024] request workers: at most this many requests are answered at
+                         // once (/recommend, /similar, /items; about a core each), the rest wait
+  int connections = 0;   // [0, 4096] connections served at once, each on a thread that reads its
+                         // requests and waits on its socket between them (keep-alive); more wait to
+                         // be accepted. 0 = max(threads, 64)
   size_t max_body_bytes = 1 << 20;          // >= 1; a larger request body is answered 413
   std::chrono::milliseconds read_timeout{5000};   // > 0, per read of a request
   std::chrono::milliseconds write_timeout{5000};  // > 0, per write of a response
@@ -97,6 +101,7 @@ class HttpServer {
   void handle_reload(const httplib::Request& request, httplib::Response& response);
 
   HttpServerOptions options_;
+  std::unique_ptr<std::counting_semaphore<>> workers_;  // options_.threads slots
   ServiceLoader loader_;
   ServiceSlot slot_;
   HttpMetrics metrics_;
