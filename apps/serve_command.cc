@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "commands.h"
 #include "twotower/common/log.h"
@@ -49,7 +51,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--host", options->http.host, "address to bind (0.0.0.0: every interface)")->capture_default_str();
   cmd->add_option("--port", options->http.port, "port (0: any free port, printed at start)")
       ->check(CLI::Range(0, 65535))->capture_default_str();
-  cmd->add_option("--threads", options->http.threads, "request workers: requests answered at once")
+  options->http.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  cmd->add_option("--threads", options->http.threads, "request workers: requests answered at once (default: the cores)")
       ->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--connections", options->http.connections,
                   "connections served at once, a waiting thread each (0: max(threads, 64))")

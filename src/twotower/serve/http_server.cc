@@ -124,7 +124,7 @@ HttpServer::HttpServer(std::shared_ptr<RecommendService> service, ServiceLoader 
     : options_(std::move(options)), loader_(std::move(loader)), slot_(std::move(service)),
       server_(std::make_unique<ListeningServer>()) {
   validate(options_);
-  workers_ = std::make_unique<std::counting_semaphore<>>(options_.threads);
+  workers_ = std::make_unique<FifoSlots>(options_.threads);
   install_hooks();
   install_routes();
 }
@@ -133,7 +133,7 @@ HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::install_hooks() {
   // httplib gives each connection a thread until it closes; the request workers are the
-  // semaphore the routes take (install_routes), so kept-alive connections do not starve the rest.
+  // slots the routes take (install_routes), so kept-alive connections do not starve the rest.
   const auto connections =
       static_cast<size_t>(options_.connections > 0 ? options_.connections : std::max(options_.threads, kDefaultConnections));
   server_->new_task_queue = [connections] { return new httplib::ThreadPool(connections); };
@@ -186,11 +186,7 @@ void HttpServer::install_routes() {
   // (a load beside the served export) answer without waiting for one.
   auto bind_worker = [this](auto method) {
     return guarded([this, method](const Request& request, Response& response) {
-      workers_->acquire();
-      struct Release {
-        std::counting_semaphore<>& slots;
-        ~Release() { slots.release(); }
-      } release{*workers_};
+      FifoSlots::Held worker(*workers_);
       (this->*method)(request, response);
     });
   };

@@ -19,10 +19,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <string>
 #include <thread>
 
+#include "twotower/serve/fifo_slots.h"
 #include "twotower/serve/http_metrics.h"
 #include "twotower/serve/recommend_service.h"
 #include "twotower/serve/service_slot.h"
@@ -101,7 +101,7 @@ class HttpServer {
   void handle_reload(const httplib::Request& request, httplib::Response& response);
 
   HttpServerOptions options_;
-  std::unique_ptr<std::counting_semaphore<>> workers_;  // options_.threads slots
+  std::unique_ptr<FifoSlots> workers_;  // options_.threads slots, handed out in request order
   ServiceLoader loader_;
   ServiceSlot slot_;
   HttpMetrics metrics_;
