@@ -130,6 +130,7 @@ struct TrainingConfig {
   EmbeddingOptimizerKind embedding_optimizer = EmbeddingOptimizerKind::kDense;
   bool shared_user_tower = false;
   bool prefetch = true;
+  bool fused_adam = true;
   CpuMatmul cpu_matmul = CpuMatmul::kOneDnn;
   MatmulPrecision matmul_precision = MatmulPrecision::kFp32;
 };

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "twotower/train/fused_adam.h"
 #include "twotower/train/schedule.h"
 
 namespace twotower {
@@ -34,8 +35,12 @@ Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t) {
   }
   groups.emplace_back(model->dense_parameters());
   if (t.optimizer == OptimizerKind::kAdam) {
-    o.dense = std::make_unique<torch::optim::Adam>(
-        groups, torch::optim::AdamOptions(t.learning_rate).weight_decay(t.weight_decay));
+    auto options = torch::optim::AdamOptions(t.learning_rate).weight_decay(t.weight_decay);
+    if (t.fused_adam) {
+      o.dense = std::make_unique<FusedAdam>(groups, options);
+    } else {
+      o.dense = std::make_unique<torch::optim::Adam>(groups, options);
+    }
   } else {
     o.dense = std::make_unique<torch::optim::SGD>(
         groups, torch::optim::SGDOptions(t.learning_rate).momentum(t.momentum).weight_decay(t.weight_decay));
