@@ -250,8 +250,10 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   TrainSummary summary;
   run_epochs(run, train, valid, summary);
   finish(run, summary);
-  log_info("done: best ", t.best_metric, " ", run.state.best_value, " at epoch ", run.state.best_epoch, "; ",
-           summary.pairs_per_second, " pairs/s; embeddings of epoch ", run.state.best_epoch, " in ", writer.dir().string());
+  const std::string kept = t.best_metric == "last" ? std::string("the last epoch kept")
+                                                   : str_cat("best ", t.best_metric, " ", run.state.best_value);
+  log_info("done: ", kept, " (epoch ", run.state.best_epoch, "); ", summary.pairs_per_second,
+           " pairs/s; embeddings of epoch ", run.state.best_epoch, " in ", writer.dir().string());
   return summary;
 }
 
