@@ -475,6 +475,10 @@ TEST(HttpServer, WorkersBoundTheRequestsAnsweredAtOnce) {
   EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
       << "a second request ran the service beside the first with threads = 1";
   EXPECT_EQ(ok_json(s.get("/health"))["status"], "ok");
+  httplib::Result metrics = s.get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\ntwotower_http_workers 1\n"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("\ntwotower_http_requests_waiting 1\n"), std::string::npos) << metrics->body;
   fake->release.open();
   EXPECT_EQ(ids(ok_json(slow.get())), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(ids(ok_json(second.get())), (std::vector<std::string>{"b"}));

@@ -103,4 +103,13 @@ std::string HttpMetrics::prometheus_text(const ExportInfo& info) const {
   return out.str();
 }
 
+std::string HttpMetrics::workers_text(int64_t workers, int64_t waiting) {
+  std::ostringstream out;
+  header(out, "twotower_http_workers", "gauge", "Request workers: requests the service answers at once.");
+  out << "twotower_http_workers " << workers << '\n';
+  header(out, "twotower_http_requests_waiting", "gauge", "Requests read and waiting for a worker.");
+  out << "twotower_http_requests_waiting " << waiting << '\n';
+  return out.str();
+}
+
 }  // namespace twotower

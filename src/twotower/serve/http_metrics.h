@@ -37,6 +37,10 @@ class HttpMetrics {
   /// twotower_http_request_duration_seconds{endpoint} (histogram), twotower_reloads_total{result},
   /// twotower_index_items, twotower_users, and twotower_model_info{version,index_kind,dim} 1.
   std::string prometheus_text(const ExportInfo& info) const;
+  /// The request workers' gauges, appended to prometheus_text by the server:
+  /// twotower_http_workers (the --threads slots) and twotower_http_requests_waiting (requests
+  /// read and waiting for a slot now).
+  static std::string workers_text(int64_t workers, int64_t waiting);
 
  private:
   struct Histogram {

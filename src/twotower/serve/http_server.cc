@@ -308,7 +308,9 @@ void HttpServer::handle_health(const Request&, Response& response) const {
 }
 
 void HttpServer::handle_metrics(const Request&, Response& response) const {
-  response.set_content(metrics_.prometheus_text(slot_.get()->info()), kPrometheusType);
+  response.set_content(metrics_.prometheus_text(slot_.get()->info()) +
+                           HttpMetrics::workers_text(options_.threads, workers_->waiting()),
+                       kPrometheusType);
 }
 
 void HttpServer::handle_items(const Request& request, Response& response) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "twotower/common/log.h"
@@ -89,11 +90,18 @@ bool plot_history(const nlohmann::json& epochs, const std::vector<std::string>& 
     std::ofstream out(gp);
     out << history_plot_script(epochs.size(), metrics, dat, png, train_loss, any_val_loss);
   }
-  std::string command = "gnuplot '" + gp.string() + "' 2>&1";
+  // gnuplot's messages go to a file, shown only when the plot fails: a successful plot's
+  // warnings (one epoch's single point is an "empty y range" it widens itself) are not news.
+  const fs::path messages = fs::path(gp).replace_extension(".gnuplot.log");
+  std::string command = "gnuplot '" + gp.string() + "' > '" + messages.string() + "' 2>&1";
   if (std::system(command.c_str()) != 0 || !fs::exists(png)) {
-    log_warn("training_history.png not drawn: `", command, "` failed (is gnuplot installed?)");
+    std::ifstream in(messages);
+    const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    log_warn("training_history.png not drawn: `", command, "` failed (is gnuplot installed?): ", said);
     return false;
   }
+  std::error_code ignored;
+  fs::remove(messages, ignored);
   return true;
 }
 
