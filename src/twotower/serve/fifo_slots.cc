@@ -27,7 +27,7 @@ void FifoSlots::release() {
   next->wake.notify_one();
 }
 
-int64_t FifoSlots::waiting() {
+int64_t FifoSlots::waiting() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return static_cast<int64_t>(waiters_.size());
 }

@@ -20,7 +20,7 @@ class FifoSlots {
   /// Gives the slot to the longest waiter, or back to the pool when none waits.
   void release();
   /// Callers blocked in acquire() now.
-  int64_t waiting();
+  int64_t waiting() const;
 
   /// Holds a slot for its lifetime.
   class Held {
@@ -39,7 +39,7 @@ class FifoSlots {
     std::condition_variable wake;
     bool granted = false;
   };
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   int64_t free_;
   std::deque<Waiter*> waiters_;  // oldest first; each lives on its caller's stack
 };

@@ -121,10 +121,9 @@ void validate(const HttpServerOptions& options) {
 }
 
 HttpServer::HttpServer(std::shared_ptr<RecommendService> service, ServiceLoader loader, HttpServerOptions options)
-    : options_(std::move(options)), loader_(std::move(loader)), slot_(std::move(service)),
+    : options_(std::move(options)), workers_(options_.threads), loader_(std::move(loader)), slot_(std::move(service)),
       server_(std::make_unique<ListeningServer>()) {
   validate(options_);
-  workers_ = std::make_unique<FifoSlots>(options_.threads);
   install_hooks();
   install_routes();
 }
@@ -186,7 +185,7 @@ void HttpServer::install_routes() {
   // (a load beside the served export) answer without waiting for one.
   auto bind_worker = [this](auto method) {
     return guarded([this, method](const Request& request, Response& response) {
-      FifoSlots::Held worker(*workers_);
+      FifoSlots::Held worker(workers_);
       (this->*method)(request, response);
     });
   };
@@ -309,7 +308,7 @@ void HttpServer::handle_health(const Request&, Response& response) const {
 
 void HttpServer::handle_metrics(const Request&, Response& response) const {
   response.set_content(metrics_.prometheus_text(slot_.get()->info()) +
-                           HttpMetrics::workers_text(options_.threads, workers_->waiting()),
+                           HttpMetrics::workers_text(options_.threads, workers_.waiting()),
                        kPrometheusType);
 }
 

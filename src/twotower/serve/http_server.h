@@ -101,7 +101,7 @@ class HttpServer {
   void handle_reload(const httplib::Request& request, httplib::Response& response);
 
   HttpServerOptions options_;
-  std::unique_ptr<FifoSlots> workers_;  // options_.threads slots, handed out in request order
+  FifoSlots workers_;  // options_.threads slots, handed out in request order
   ServiceLoader loader_;
   ServiceSlot slot_;
   HttpMetrics metrics_;
