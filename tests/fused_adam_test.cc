@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "twotower/train/sparse_grad_adam.h"
+
 namespace twotower {
 namespace {
 
@@ -30,7 +32,7 @@ struct Params {
 };
 
 // Gives every parameter the step's gradient, but the second one none on odd steps.
-void set_grads(const Params& p, int step, bool sparse_table = false) {
+void set_grads(const Params& p, int step) {
   torch::manual_seed(100 + step);
   for (size_t k = 0; k < p.tensors.size(); ++k) {
     torch::Tensor g = torch::randn(p.tensors[k].sizes());
@@ -38,7 +40,7 @@ void set_grads(const Params& p, int step, bool sparse_table = false) {
       p.tensors[k].mutable_grad().reset();
       continue;
     }
-    p.tensors[k].mutable_grad() = (k == 0 && sparse_table) ? g.to_sparse() : g;
+    p.tensors[k].mutable_grad() = g;
   }
 }
 
@@ -96,16 +98,43 @@ TEST(FusedAdam, StateLoadsIntoTorchAdamAndBack) {
   expect_close(fused_params, plain_params, 1e-5);
 }
 
-// A sparse gradient (the fused kernel takes none) goes to torch's step, which refuses it.
-TEST(FusedAdam, SparseGradientIsRefusedAsByTorchAdam) {
-  Params params(3);
-  FusedAdam fused(params.groups(), torch::optim::AdamOptions(1e-3));
-  set_grads(params, 0, /*sparse_table=*/true);
-  try {
+// A sparse table gradient (a few rows, with repeats, uncoalesced) takes dense Adam's step: every
+// row moves, the untouched ones by their moments and weight decay alone. Same as torch's Adam over
+// the gradient made dense, over steps where the touched rows change and some rows are never
+// touched; the table spans several parallel chunks.
+TEST(FusedAdam, SparseTableGradientStepsAsDenseAdam) {
+  torch::manual_seed(3);
+  const torch::Tensor start = torch::randn({700, 8});
+  torch::Tensor sparse_table = start.clone().set_requires_grad(true), dense_table = start.clone().set_requires_grad(true);
+  const auto options = torch::optim::AdamOptions(0.01).weight_decay(1e-2);
+  FusedAdam fused(std::vector<torch::Tensor>{sparse_table}, options);
+  torch::optim::Adam plain(std::vector<torch::Tensor>{dense_table}, options);
+  for (int step = 0; step < 12; ++step) {
+    // Rows in [0, 600) only; rows 600+ never get a gradient but still move.
+    torch::Tensor rows = torch::randint(0, 600, {1, 90}, torch::kLong);
+    torch::Tensor g = torch::sparse_coo_tensor(rows, torch::randn({90, 8}), {700, 8});
+    ASSERT_FALSE(g.is_coalesced());
+    sparse_table.mutable_grad() = g;
+    dense_table.mutable_grad() = g.to_dense();
     fused.step();
-    ADD_FAILURE() << "a sparse gradient was accepted";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("does not support sparse gradients"), std::string::npos) << e.what();
+    plain.step();
+  }
+  EXPECT_TRUE(torch::allclose(sparse_table, dense_table, 1e-5, 1e-6))
+      << "max difference " << (sparse_table - dense_table).abs().max().item<double>();
+  const torch::Tensor untouched = torch::arange(600, 700);
+  EXPECT_FALSE(torch::equal(sparse_table.index_select(0, untouched), start.index_select(0, untouched)))
+      << "rows without a gradient did not move, as dense Adam moves them";
+}
+
+// The kernel refuses a gradient it would misread.
+TEST(FusedAdam, SparseGradAdamRefusesAnUncoalescedGradient) {
+  torch::Tensor w = torch::zeros({4, 2}), m = torch::zeros({4, 2}), v = torch::zeros({4, 2});
+  torch::Tensor g = torch::sparse_coo_tensor(torch::tensor({{1, 1}}, torch::kLong), torch::ones({2, 2}), {4, 2});
+  try {
+    adam_step_with_sparse_grad(w, g, m, v, AdamRow::at_step(1e-3, 0.9, 0.999, 0, 1e-8, 1));
+    ADD_FAILURE() << "an uncoalesced gradient was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("expected a coalesced sparse float32 tensor"), std::string::npos) << e.what();
   }
 }
 

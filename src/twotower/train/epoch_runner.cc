@@ -113,7 +113,7 @@ double EpochRunner::step(const torch::Tensor& loss, int64_t epoch, int64_t batch
   // comes first; one process checks before it.
   if (dp_.active()) {
     loss.backward();
-    dp_.reduce_gradients(dense_parameters_, tables_, !optimizers_.rows, value);
+    dp_.reduce_gradients(dense_parameters_, tables_, !optimizers_.sparse_tables, value);
   }
   if (!std::isfinite(value)) {
     fail("training: the loss is ", value, " at epoch ", epoch, ", step ", batch + 1, " of ", num_batches,
@@ -121,12 +121,10 @@ double EpochRunner::step(const torch::Tensor& loss, int64_t epoch, int64_t batch
          "Expected a finite loss: lower training.learning_rate, raise training.temperature or check the inputs");
   }
   if (!dp_.active()) loss.backward();
-  if (optimizers_.rows) {
-    if (t.clip_grad_norm > 0) clip_with_rows(dense_parameters_, *optimizers_.rows, t.clip_grad_norm);
-    optimizers_.rows->step();
-  } else if (t.clip_grad_norm > 0) {
-    torch::nn::utils::clip_grad_norm_(parameters_, t.clip_grad_norm);
+  if (t.clip_grad_norm > 0) {
+    clip_gradients(optimizers_.rows ? dense_parameters_ : parameters_, optimizers_.rows.get(), t.clip_grad_norm);
   }
+  if (optimizers_.rows) optimizers_.rows->step();
   optimizers_.dense->step();
   return value;
 }

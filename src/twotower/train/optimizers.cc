@@ -1,5 +1,6 @@
 #include "twotower/train/optimizers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "twotower/train/fused_adam.h"
@@ -25,14 +26,17 @@ Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t) {
   std::vector<torch::optim::OptimizerParamGroup> groups;
   if (t.embedding_optimizer == EmbeddingOptimizerKind::kDense) {
     groups.emplace_back(model->embedding_parameters());
+    const std::vector<torch::Tensor> tables = model->embedding_parameters();
+    o.sparse_tables = t.optimizer == OptimizerKind::kAdam && t.fused_adam && !tables.empty() && tables[0].device().is_cpu();
   } else {
+    o.sparse_tables = true;
     RowWiseOptions options;
     options.kind = t.embedding_optimizer;
     options.learning_rate = embedding_rate(t);
     options.weight_decay = t.weight_decay;
     o.rows = std::make_unique<RowWiseOptimizer>(model->embedding_parameters(), options);
-    use_sparse_table_gradients(model);
   }
+  if (o.sparse_tables) use_sparse_table_gradients(model);
   groups.emplace_back(model->dense_parameters());
   if (t.optimizer == OptimizerKind::kAdam) {
     auto options = torch::optim::AdamOptions(t.learning_rate).weight_decay(t.weight_decay);
@@ -56,19 +60,29 @@ void set_learning_rates(Optimizers& optimizers, const TrainingConfig& t, int64_t
   if (optimizers.rows) optimizers.rows->set_learning_rate(scheduled_learning_rate(t, embedding_rate(t), step));
 }
 
-void clip_with_rows(const std::vector<torch::Tensor>& dense, RowWiseOptimizer& rows, double max_norm) {
-  double squares = rows.coalesce_grads();
+void clip_gradients(const std::vector<torch::Tensor>& params, RowWiseOptimizer* rows, double max_norm) {
+  const bool any_sparse =
+      std::any_of(params.begin(), params.end(), [](const torch::Tensor& p) { return p.grad().defined() && p.grad().is_sparse(); });
+  if (!rows && !any_sparse) {
+    torch::nn::utils::clip_grad_norm_(params, max_norm);
+    return;
+  }
+  double squares = rows ? rows->coalesce_grads() : 0;
   std::vector<torch::Tensor> norms;
-  for (const auto& p : dense) {
-    if (p.grad().defined()) norms.push_back(p.grad().norm());
+  for (const auto& p : params) {
+    torch::Tensor& g = p.mutable_grad();
+    if (!g.defined()) continue;
+    if (g.is_sparse() && !g.is_coalesced()) g = g.coalesce();
+    norms.push_back(g.is_sparse() ? g._values().norm() : g.norm());
   }
   if (!norms.empty()) squares += torch::stack(norms).pow(2).sum().item<double>();
   double factor = max_norm / (std::sqrt(squares) + 1e-6);
   if (factor >= 1) return;
-  for (const auto& p : dense) {
-    if (p.grad().defined()) p.grad().mul_(factor);
+  for (const auto& p : params) {
+    const torch::Tensor& g = p.grad();
+    if (g.defined()) (g.is_sparse() ? g._values() : g).mul_(factor);
   }
-  rows.scale_grads(factor);
+  if (rows) rows->scale_grads(factor);
 }
 
 }  // namespace twotower

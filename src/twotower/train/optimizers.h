@@ -18,13 +18,17 @@ namespace twotower {
 struct Optimizers {
   std::unique_ptr<torch::optim::Optimizer> dense;
   std::unique_ptr<RowWiseOptimizer> rows;  // null for embedding_optimizer: dense
+  /// The id tables' gradients are sparse and the optimizers take them so: a row-wise optimizer,
+  /// or the fused dense Adam on the CPU (train/fused_adam.h). Else they are dense.
+  bool sparse_tables = false;
 
   /// The dense group's current learning rate (what history.json reports).
   double learning_rate() const;
 };
 
 /// Builds the optimizers `t` asks for over `model`'s parameters. With a row-wise embedding
-/// optimizer the tables switch to sparse gradients (a step touches the looked-up rows only).
+/// optimizer, or dense Adam with fused_adam on the CPU, the tables switch to sparse gradients
+/// (the backward pass writes the looked-up rows only).
 Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t);
 
 /// Makes the id tables' gradients sparse (only the looked-up rows): for the row-wise optimizers
@@ -38,9 +42,10 @@ void set_learning_rates(Optimizers& optimizers, const TrainingConfig& t, int64_t
 /// The id tables' learning rate: embedding_learning_rate, or learning_rate when that is 0.
 double embedding_rate(const TrainingConfig& t);
 
-/// Clips the global L2 norm of every gradient (the dense ones and the tables' sparse ones) to
-/// max_norm, as torch's clip_grad_norm_ does over dense gradients: g *= max_norm / (norm + 1e-6)
-/// when that factor is below 1.
-void clip_with_rows(const std::vector<torch::Tensor>& dense, RowWiseOptimizer& rows, double max_norm);
+/// Clips the global L2 norm of the gradients of `params` and, when `rows` is given, of its tables
+/// to max_norm, as torch's clip_grad_norm_ does over dense gradients: g *= max_norm / (norm + 1e-6)
+/// when that factor is below 1. Sparse gradients are coalesced in place first (their norm is then
+/// that of their values). With dense gradients only and no `rows` it is torch's clip_grad_norm_.
+void clip_gradients(const std::vector<torch::Tensor>& params, RowWiseOptimizer* rows, double max_norm);
 
 }  // namespace twotower

@@ -6,28 +6,11 @@
 #include <cmath>
 
 #include "twotower/common/error.h"
-#include "twotower/common/target_clones.h"
+#include "twotower/train/adam_row.h"
 
 namespace twotower {
 
 constexpr int64_t kRowsPerTask = 64;  // rows per parallel_for chunk
-
-struct AdamRow {
-  float b1, b2, wd, step_size, sqrt_bc2, eps;
-};
-
-// One row of Adam: torch's formula (weight decay added to the gradient, bias corrections folded
-// into step_size = lr / (1 - b1^t) and sqrt_bc2 = sqrt(1 - b2^t)). The four rows never overlap.
-// Compiled with -fno-math-errno (CMakeLists.txt), so the square roots vectorize.
-TWOTOWER_CLONES void adam_row(float* __restrict w, float* __restrict m, float* __restrict v,
-                              const float* __restrict g, int64_t d, AdamRow a) {
-  for (int64_t j = 0; j < d; ++j) {
-    const float gj = g[j] + a.wd * w[j];
-    m[j] = m[j] * a.b1 + (1 - a.b1) * gj;
-    v[j] = v[j] * a.b2 + (1 - a.b2) * gj * gj;
-    w[j] -= a.step_size * m[j] / (std::sqrt(v[j]) / a.sqrt_bc2 + a.eps);
-  }
-}
 
 // The same updates by tensor operations on the touched rows (unique after coalescing), on any
 // device.
@@ -99,12 +82,9 @@ void RowWiseOptimizer::step() {
   const RowWiseOptions& o = s.options;
   ++s.steps;
   const bool adam = o.kind == EmbeddingOptimizerKind::kLazyAdam;
-  const double bc1 = 1 - std::pow(o.beta1, static_cast<double>(s.steps));
-  const double bc2 = 1 - std::pow(o.beta2, static_cast<double>(s.steps));
-  const float b1 = static_cast<float>(o.beta1), b2 = static_cast<float>(o.beta2);
-  const float step_size = static_cast<float>(o.learning_rate / bc1), sqrt_bc2 = static_cast<float>(std::sqrt(bc2));
-  const float eps = static_cast<float>(adam ? o.adam_eps : o.adagrad_eps), lr = static_cast<float>(o.learning_rate);
-  const float wd = static_cast<float>(o.weight_decay);
+  const AdamRow a =
+      AdamRow::at_step(o.learning_rate, o.beta1, o.beta2, o.weight_decay, adam ? o.adam_eps : o.adagrad_eps, s.steps);
+  const float lr = static_cast<float>(o.learning_rate), wd = a.wd, eps = a.eps;
   torch::NoGradGuard no_grad;
   for (size_t k = 0; k < s.tables.size(); ++k) {
     torch::Tensor& w = s.tables[k];
@@ -114,8 +94,7 @@ void RowWiseOptimizer::step() {
     torch::Tensor rows = g._indices().select(0, 0).contiguous();
     torch::Tensor values = g._values().contiguous();
     if (o.tensor_ops || !w.device().is_cpu()) {
-      step_rows_by_tensor_ops(w, s.first[k], s.second[k], rows, values, adam, AdamRow{b1, b2, wd, step_size, sqrt_bc2, eps},
-                              lr);
+      step_rows_by_tensor_ops(w, s.first[k], s.second[k], rows, values, adam, a, lr);
       continue;
     }
     const int64_t n = rows.numel(), d = w.size(1);
@@ -131,7 +110,7 @@ void RowWiseOptimizer::step() {
         float* wr = wp + off;
         float* mr = m + off;
         if (adam) {
-          adam_row(wr, mr, v + off, gr, d, AdamRow{b1, b2, wd, step_size, sqrt_bc2, eps});
+          adam_row(wr, mr, v + off, gr, d, a);
         } else {
           for (int64_t j = 0; j < d; ++j) {
             float gj = gr[j] + wd * wr[j];
