@@ -358,7 +358,8 @@ std::vector<ConfigKey> speed_keys() {
       key(t, &TrainingConfig::prefetch, "prefetch", boolean(), "assemble the next batch on a background thread"),
       key(t, &TrainingConfig::fused_adam, "fused_adam", boolean(),
           "optimizer adam: each parameter's update in one pass (ATen's fused kernel; rounding\n"
-          "differs from false, torch::optim::Adam's step of about ten tensor operations)"),
+          "differs from false, torch::optim::Adam's step of about ten tensor operations); on the\n"
+          "CPU the id tables' gradients stay sparse and dense Adam moves every row from them"),
       key(t, &TrainingConfig::cpu_matmul, "cpu_matmul", choice(kCpuMatmuls),
           "onednn | torch: who multiplies the layers' CPU fp32 matrices (model/linear.h)"),
       key(t, &TrainingConfig::matmul_precision, "matmul_precision", choice(kMatmulPrecisions),
