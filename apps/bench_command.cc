@@ -18,6 +18,7 @@ struct BenchTrainArgs {
   int threads = 2;
   int64_t max_steps = 100;
   int rounds = 3;
+  std::string device = "cpu", reference_compile;
   std::vector<std::string> overrides;
 };
 
@@ -53,6 +54,8 @@ void run_bench_train(const BenchTrainArgs& a, const std::string& command_line) {
   o.threads = a.threads;
   o.max_steps = a.max_steps;
   o.rounds = a.rounds;
+  o.device = a.device;
+  o.reference_compile = a.reference_compile;
   o.work_dir = a.work_dir;
   o.command_line = command_line;
   run_train_bench(o, std::cout);
@@ -115,6 +118,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--rounds", args->rounds,
                   "rounds of twotower, reference and GEMM rate, alternating; medians are reported")
       ->capture_default_str();
+  cmd->add_option("--device", args->device, "cpu | cuda: where both systems train")->capture_default_str();
+  cmd->add_option("--reference-compile", args->reference_compile,
+                  "the reference's --compile mode (default, reduce-overhead, ...; empty: eager)");
   cmd->add_option("--work-dir", args->work_dir, "scratch folder (generated data, logs, the twotower run)")
       ->capture_default_str();
   cmd->add_option("overrides", args->overrides, "section.key=value overrides of the config");
@@ -123,7 +129,9 @@ void add_bench_command(CLI::App& app) {
     shown << "twotower bench train --config " << args->config;
     if (!args->data.empty()) shown << " --data " << args->data;
     if (!args->generate.empty()) shown << " --generate " << args->generate;
-    shown << " --threads " << args->threads << " --max-steps " << args->max_steps << " --rounds " << args->rounds;
+    shown << " --threads " << args->threads << " --max-steps " << args->max_steps << " --rounds " << args->rounds
+          << " --device " << args->device;
+    if (!args->reference_compile.empty()) shown << " --reference-compile " << args->reference_compile;
     for (const auto& s : args->overrides) shown << " " << s;
     run_bench_train(*args, shown.str());
   });

@@ -70,6 +70,7 @@ std::vector<Option> options() {
        }},
       {"torch matmul", [](Config& c) { c.training.cpu_matmul = CpuMatmul::kTorch; }},
       {"no prefetch", [](Config& c) { c.training.prefetch = false; }},
+      {"torch's Adam (fused_adam false)", [](Config& c) { c.training.fused_adam = false; }},
       {"bf16 products", [](Config& c) { c.training.matmul_precision = MatmulPrecision::kBf16; }},
   };
 }

@@ -105,7 +105,7 @@ SystemResult run_twotower(const TrainBenchOptions& o, const fs::path& data, std:
        {"data.data_path=" + data.string(), std::string("data.train_splits=[train, valid]"),
         "training.num_epochs=" + std::to_string(kWarmupEpochs + 1),
         "training.max_steps_per_epoch=" + std::to_string(o.max_steps), "training.threads=" + std::to_string(o.threads),
-        std::string("training.early_stopping_patience=0"), std::string("training.best_metric=train_loss"),
+        "training.device=" + o.device, std::string("training.early_stopping_patience=0"), std::string("training.best_metric=train_loss"),
         "training.output_dir=" + run_dir.string()}) {
     argv.push_back(s);
   }
@@ -141,11 +141,15 @@ SystemResult run_reference(const TrainBenchOptions& o, const Config& c, const fs
   const TrainingConfig& t = c.training;
   std::vector<std::string> argv{python.string(), script.lexically_normal().string(), inter.string(),
                                 "--epochs", std::to_string(kWarmupEpochs + 1), "--max-steps", std::to_string(o.max_steps),
-                                "--no-eval", "--threads", std::to_string(o.threads),
+                                "--no-eval", "--threads", std::to_string(o.threads), "--device", o.device,
                                 "--neg-ratio", std::to_string(c.data.neg_ratio), "--batch", std::to_string(t.batch_size),
                                 "--dropout", number(c.model.dropout), "--logit-scale", number(t.logit_scale),
                                 "--emb-lr", number(t.embedding_learning_rate > 0 ? t.embedding_learning_rate : t.learning_rate),
                                 "--emb-init-std", number(c.model.embedding_init_std), "--seed", std::to_string(c.data.seed)};
+  if (!o.reference_compile.empty()) {
+    argv.emplace_back("--compile");
+    argv.push_back(o.reference_compile);
+  }
   if (!c.model.last_layer_activation) argv.emplace_back("--final-linear");
   if (!c.model.output_layer) argv.emplace_back("--no-output-layer");
   if (!text.empty()) {
@@ -213,12 +217,48 @@ std::vector<std::string> departures(const Config& c) {
   return d;
 }
 
+// The medians' table, and on the CPU the GEMM bounds (gemm_gflops 0: a GPU run, none).
+struct MedianTable {
+  SystemResult ours, ref;
+  double epoch_pairs;
+  PairFlops flops;
+  double gemm_gflops, onednn_gflops;
+};
+
+void print_medians(const TrainBenchOptions& o, const MedianTable& t, std::ostream& out) {
+  const bool bounds = t.gemm_gflops > 0;
+  const double bound = t.gemm_gflops * 1e9 / t.flops.training, onednn_bound = t.onednn_gflops * 1e9 / t.flops.training;
+  out << "\nmedians of " << o.rounds << " round" << (o.rounds > 1 ? "s" : "") << " on " << o.device
+      << " (peak RSS: the largest)\n";
+  out << "system      pairs/s   measured epoch (" << o.max_steps << " steps) s   full epoch (est.) s   peak RSS MiB"
+      << (bounds ? "   GEMM bound (torch mm)   (oneDNN)" : "") << "\n";
+  for (const SystemResult* r : {&t.ours, &t.ref}) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%-10s %8s %27.2f %21.1f %14.0f", r->name.c_str(), thousands(r->pairs_per_s).c_str(),
+                  r->epoch_seconds, t.epoch_pairs / r->pairs_per_s, static_cast<double>(r->peak_rss_kib) / 1024.0);
+    out << line;
+    if (bounds) {
+      std::snprintf(line, sizeof line, " %22.1f%% %9.1f%%", 100.0 * r->pairs_per_s / bound,
+                    100.0 * r->pairs_per_s / onednn_bound);
+      out << line;
+    }
+    out << "\n";
+  }
+  if (!bounds) return;
+  out << "\ngemm: " << fixed(t.gemm_gflops, 1) << " GFLOP/s (LibTorch fp32 mm 1024x1024x1024, the reference's layers), "
+      << fixed(t.onednn_gflops, 1) << " GFLOP/s (oneDNN, twotower's layers), " << o.threads << " threads\n";
+  out << "model: " << fixed(t.flops.forward / 1e6, 3) << " MFLOP per pair forward, " << fixed(t.flops.training / 1e6, 3)
+      << " MFLOP with backward; GEMM bound " << thousands(bound) << " pairs/s (torch mm), " << thousands(onednn_bound)
+      << " (oneDNN)\n";
+}
+
 }  // namespace
 
 void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   if (o.threads < 1) fail("--threads: got ", o.threads, ", expected at least 1");
   if (o.max_steps < 1) fail("--max-steps: got ", o.max_steps, ", expected at least 1");
   if (o.rounds < 1) fail("--rounds: got ", o.rounds, ", expected at least 1");
+  if (o.device != "cpu" && o.device != "cuda") fail("--device: got \"", o.device, "\", expected cpu or cuda");
   bool generate = o.generate_users > 0 || o.generate_items > 0 || o.generate_interactions > 0;
   if (generate == !o.data.empty()) fail("bench train: expected either --data DIR or --generate users,items,interactions");
   fs::create_directories(o.work_dir);
@@ -278,39 +318,22 @@ void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   for (int round = 1; round <= o.rounds; ++round) {
     our_rounds.push_back(run_twotower(o, data_dir, out));
     ref_rounds.push_back(run_reference(o, config, inter, text, out));
-    gemm_rounds.push_back(measure_gemm_gflops(o.threads, CpuMatmul::kTorch));
-    onednn_rounds.push_back(measure_gemm_gflops(o.threads, CpuMatmul::kOneDnn));
     ratio_rounds.push_back(our_rounds.back().pairs_per_s / ref_rounds.back().pairs_per_s);
     out << "round " << round << "/" << o.rounds << ": twotower " << thousands(our_rounds.back().pairs_per_s)
-        << " pairs/s, reference " << thousands(ref_rounds.back().pairs_per_s) << " pairs/s, gemm "
-        << fixed(gemm_rounds.back(), 1) << " GFLOP/s, onednn " << fixed(onednn_rounds.back(), 1)
-        << " GFLOP/s, ratio " << fixed(ratio_rounds.back(), 2) << "\n"
-        << std::flush;
+        << " pairs/s, reference " << thousands(ref_rounds.back().pairs_per_s) << " pairs/s";
+    if (o.device == "cpu") {  // the CPU's GEMM rate; a GPU run has no CPU bound to compare with
+      gemm_rounds.push_back(measure_gemm_gflops(o.threads, CpuMatmul::kTorch));
+      onednn_rounds.push_back(measure_gemm_gflops(o.threads, CpuMatmul::kOneDnn));
+      out << ", gemm " << fixed(gemm_rounds.back(), 1) << " GFLOP/s, onednn " << fixed(onednn_rounds.back(), 1) << " GFLOP/s";
+    }
+    out << ", ratio " << fixed(ratio_rounds.back(), 2) << "\n" << std::flush;
   }
-  SystemResult ours = median_result(our_rounds), ref = median_result(ref_rounds);
-  double gflops = median(gemm_rounds), onednn_gflops = median(onednn_rounds);
-  double bound = gflops * 1e9 / flops.training, onednn_bound = onednn_gflops * 1e9 / flops.training;
-  MachineInfo after = machine_info();
-
   const int64_t k = config.data.neg_ratio;
-  double epoch_pairs = static_cast<double>(training_rows * (1 + k));
-  out << "\nmedians of " << o.rounds << " round" << (o.rounds > 1 ? "s" : "") << " (peak RSS: the largest)\n";
-  out << "system      pairs/s   measured epoch (" << o.max_steps
-      << " steps) s   full epoch (est.) s   peak RSS MiB   GEMM bound (torch mm)   (oneDNN)\n";
-  for (const SystemResult* r : {&ours, &ref}) {
-    char line[256];
-    std::snprintf(line, sizeof line, "%-10s %8s %27.2f %21.1f %14.0f %22.1f%% %9.1f%%\n", r->name.c_str(),
-                  thousands(r->pairs_per_s).c_str(), r->epoch_seconds, epoch_pairs / r->pairs_per_s,
-                  static_cast<double>(r->peak_rss_kib) / 1024.0, 100.0 * r->pairs_per_s / bound,
-                  100.0 * r->pairs_per_s / onednn_bound);
-    out << line;
-  }
-  out << "\ngemm: " << fixed(gflops, 1) << " GFLOP/s (LibTorch fp32 mm 1024x1024x1024, the reference's layers), "
-      << fixed(onednn_gflops, 1) << " GFLOP/s (oneDNN, twotower's layers), " << o.threads << " threads\n";
-  out << "model: " << fixed(flops.forward / 1e6, 3) << " MFLOP per pair forward, " << fixed(flops.training / 1e6, 3)
-      << " MFLOP with backward; GEMM bound " << thousands(bound) << " pairs/s (torch mm), " << thousands(onednn_bound)
-      << " (oneDNN)\n";
-  out << "pairs/s are of epoch " << kWarmupEpochs + 1 << " (epoch 1 warms up); " << load_text(after) << " at end\n";
+  MedianTable table{median_result(our_rounds), median_result(ref_rounds), static_cast<double>(training_rows * (1 + k)),
+                    flops, gemm_rounds.empty() ? 0 : median(gemm_rounds),
+                    onednn_rounds.empty() ? 0 : median(onednn_rounds)};
+  print_medians(o, table, out);
+  out << "pairs/s are of epoch " << kWarmupEpochs + 1 << " (epoch 1 warms up); " << load_text(machine_info()) << " at end\n";
   out << "ratio " << fixed(median(ratio_rounds), 2) << "\n";
 }
 

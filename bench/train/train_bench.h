@@ -24,6 +24,9 @@ struct TrainBenchOptions {
   int64_t max_steps = 100;               // batches per epoch, >= 1; epoch 1 warms up, epoch 2 is measured
   int rounds = 3;                        // rounds of (twotower, reference, GEMM rate), >= 1: the
                                          // figures are medians, the ratio the median of each round's
+  std::string device = "cpu";            // cpu | cuda: training.device of twotower, --device of the
+                                         // reference; on cuda no CPU GEMM probes or bounds are printed
+  std::string reference_compile;         // empty: the reference runs eager; else its --compile mode
   std::filesystem::path work_dir;        // scratch folder (created; the generated data stays there)
   std::string command_line;              // printed first
 };

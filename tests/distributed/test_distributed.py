@@ -90,6 +90,10 @@ OPTIONS = {
     "bce-adagrad-features": {"training.loss": "bce", "data.neg_ratio": 3, "training.embedding_optimizer": "adagrad",
                              "model.use_category": True, "model.use_brand": True, "model.user_history": 0},
     "bpr-shared-user-tower": {"training.loss": "bpr", "data.neg_ratio": 2, "training.shared_user_tower": True},
+    # Dense Adam: the tables' summed gradients stay sparse (fused_adam, the default) or are made
+    # dense (torch's Adam); clipping over the sparse ones.
+    "bce-dense-adam-clip": {"training.loss": "bce", "training.clip_grad_norm": 1.0},
+    "softmax-torch-adam": {"training.loss": "softmax", "training.fused_adam": False},
     # Batches of whole histories, split over the ranks by pair: a history cut between two ranks is
     # encoded on both, each keeping its own prefixes.
     "attention-full": {"training.loss": "full", "model.user_history": 10, "model.user_history_pooling": "attention",

@@ -43,3 +43,14 @@ def test_rounds_and_median_ratio(tmp_path):
     assert final, lines[-1]
     assert abs(float(final.group(1)) - statistics.median(ratios)) <= 0.0051
     assert any(line.startswith("medians of 3 rounds") for line in lines)
+    # Both systems train on the device asked for (cpu by default).
+    assert any(line.startswith("twotower: ") and "training.device=cpu" in line for line in lines), lines
+    assert any(line.startswith("reference: ") and "--device cpu" in line for line in lines), lines
+
+
+def test_an_unknown_device_is_refused(tmp_path):
+    out = subprocess.run(
+        [CLI, "bench", "train", "--generate", "60,40,400", "--device", "tpu", "--work-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert '--device: got "tpu", expected cpu or cuda' in out.stderr, out.stderr[-2000:]
