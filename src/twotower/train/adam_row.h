@@ -23,6 +23,8 @@ struct AdamRow {
 void adam_row(float* w, float* m, float* v, const float* g, int64_t d, const AdamRow& a);
 
 /// The same with a zero gradient (g' = wd * w): a row the batch did not touch, under dense Adam.
+/// It multiplies sqrt(v) by 1 / sqrt_bc2 instead of dividing (one division an element, not two:
+/// the divider, which square roots share, bounds this loop), so its rounding differs from adam_row's.
 void adam_row_without_grad(float* w, float* m, float* v, int64_t d, const AdamRow& a);
 
 }  // namespace twotower
