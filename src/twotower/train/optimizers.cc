@@ -25,9 +25,9 @@ Optimizers make_optimizers(TwoTowerModel& model, const TrainingConfig& t) {
   Optimizers o;
   std::vector<torch::optim::OptimizerParamGroup> groups;
   if (t.embedding_optimizer == EmbeddingOptimizerKind::kDense) {
-    groups.emplace_back(model->embedding_parameters());
     const std::vector<torch::Tensor> tables = model->embedding_parameters();
     o.sparse_tables = t.optimizer == OptimizerKind::kAdam && t.fused_adam && !tables.empty() && tables[0].device().is_cpu();
+    groups.emplace_back(tables);
   } else {
     o.sparse_tables = true;
     RowWiseOptions options;

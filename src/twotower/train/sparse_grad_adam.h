@@ -3,7 +3,7 @@
 // first moment keeps moving it); this does exactly that in one pass over the table, its two
 // moments and the touched rows' gradient, so the [rows, D] dense gradient (zero-filled,
 // accumulated into, read by clipping and by the update) is never made. The result equals
-// Adam over grad.to_dense() up to float rounding (tests/sparse_grad_adam_test.cc).
+// Adam over grad.to_dense() up to float rounding (tests/fused_adam_test.cc).
 #pragma once
 
 #include <cstdint>
