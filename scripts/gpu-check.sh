@@ -8,11 +8,12 @@
 #   cp ../shared/reference/seed_reference.py .device-kit/reference/
 # then one device run, carry [".device-kit"], timeout about 540 s:
 #   bash scripts/gpu-check.sh
-# It builds build-gpu (with the test binary), prepares Games, runs every option and config on
-# cuda (DeviceOptions tests), `bench train --device cuda` at batch 1024 / 4096 / 8192 beside the
-# reference eager and with --compile reduce-overhead, and configs/best.yaml on Games (epoch
-# seconds, test Recall@10). Everything goes to $OUT (default runs/gpu-check); a step that fails
-# is logged and the next one runs. To check the script itself here on the CPU:
+# It builds build-gpu (with the test binary), prepares Games, checks that no training step waits
+# for the device (SyncFreeStep test), runs every option and config on cuda (DeviceOptions tests),
+# `bench train --device cuda` at batch 1024 / 4096 / 8192 beside the reference eager and with
+# --compile reduce-overhead, and configs/best.yaml on Games (epoch seconds, test Recall@10).
+# Everything goes to $OUT (default runs/gpu-check); a step that fails is logged and the next one
+# runs. To check the script itself here on the CPU:
 #   SKIP_BUILD=1 BIN=build DEVICE=cpu STEPS=3 BATCHES=1024 BEST_ARGS="training.num_epochs=1" \
 #     OUT=/tmp/gpu-check scripts/gpu-check.sh
 set -uo pipefail
@@ -46,6 +47,13 @@ step prepare
 $TT prepare --reviews $KIT/data/Games.inter.gz --meta $KIT/data/Games.item.gz --out "$DATA" --overwrite -q ||
   $TT prepare --reviews ../shared/data/amazon-2018/games/Games.inter.gz \
     --meta ../shared/data/amazon-2018/games/Games.item.gz --out "$DATA" --overwrite -q || exit 1
+
+step "no step waits for the device (tests/cuda/sync_free_step_test.cc)"
+if [[ -x $BIN/tests/twotower_tests ]]; then
+  TORCH_SHOW_CPP_STACKTRACES=1 timeout 120 $BIN/tests/twotower_tests --gtest_filter='SyncFreeStep*:EpochRunner*' \
+    > "$OUT/sync_free_step.txt" 2>&1
+  grep -E "^\[  (PASSED|FAILED|SKIPPED)|Failure|waited for the device" "$OUT/sync_free_step.txt" | head -40
+fi
 
 step "every option and config on $DEVICE (tests/device_options_test.cc)"
 if [[ -x $BIN/tests/twotower_tests ]]; then

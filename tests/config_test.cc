@@ -128,6 +128,22 @@ TEST(Config, EachCheckHasItsMessage) {
   EXPECT_CONTAINS(error_of("data: [1, 2"), "run.yaml:1: not valid YAML");
 }
 
+// A captured CUDA step refuses what it cannot hold, each with its own message; with the rest it parses.
+TEST(Config, CudaGraphRefusesWhatItCannotCapture) {
+  const std::string base = "data: {data_path: d}\ntraining: {cuda_graph: true, ";
+  EXPECT_TRUE(parse_config(base + "device: cuda}", "run.yaml").training.cuda_graph);
+  EXPECT_CONTAINS(error_of(base + "device: cpu}"),
+                  "field \"training.device\": got cpu with cuda_graph true, expected cuda or auto");
+  EXPECT_CONTAINS(error_of(base + "optimizer: sgd}"),
+                  "field \"training.optimizer\": got sgd with cuda_graph true, expected adam with fused_adam true");
+  EXPECT_CONTAINS(error_of(base + "fused_adam: false}"), "got adam without fused_adam with cuda_graph true");
+  EXPECT_CONTAINS(error_of(base + "embedding_optimizer: lazy_adam}"),
+                  "field \"training.embedding_optimizer\": got lazy_adam with cuda_graph true, expected dense");
+  EXPECT_CONTAINS(error_of(base + "loss: softmax}\nmodel: {user_history: 3, user_history_mode: before, "
+                                  "user_history_pooling: attention}"),
+                  "field \"model.user_history_pooling\": got attention with cuda_graph true, expected mean");
+}
+
 // Overrides replace file values, can add keys, and their problems name the override.
 TEST(Config, Overrides) {
   Config c = parse_config("data: {data_path: d}\ntraining: {batch_size: 8}", "run.yaml",
@@ -258,7 +274,7 @@ TEST(Config, EveryKeyIsDescribedOnce) {
     EXPECT_FALSE(key.expected.empty()) << key.name;
     EXPECT_EQ(key.doc.empty(), key.name == "use_text") << key.name;
   }
-  EXPECT_EQ(names.size(), 69u);  // 9 data, 22 model, 38 training keys
+  EXPECT_EQ(names.size(), 70u);  // 9 data, 22 model, 39 training keys
   YAML::Node written = YAML::Load(config_to_yaml(Config{}));
   size_t count = 0;
   for (const auto& section : written) count += section.second.size();
@@ -280,7 +296,7 @@ namespace twotower {
 namespace {
 
 // `yaml` without the lines of the keys added after commit 8386010 (continued training's, the
-// attention tower's, refit, fused_adam).
+// attention tower's, refit, fused_adam, cuda_graph).
 std::string without_later_keys(const std::string& yaml) {
   std::string out, line;
   std::istringstream in(yaml);
@@ -288,7 +304,7 @@ std::string without_later_keys(const std::string& yaml) {
     bool later = false;
     for (const char* key : {"  init_from:", "  incremental:", "  replay_ratio:", "  user_history_pooling:",
                             "  attention_blocks:", "  attention_heads:", "  attention_dropout:", "  use_user_id:",
-                            "  refit:", "  refit_mode:", "  refit_epochs:", "  fused_adam:"}) {
+                            "  refit:", "  refit_mode:", "  refit_epochs:", "  fused_adam:", "  cuda_graph:"}) {
       later = later || line.starts_with(key);
     }
     if (later) continue;

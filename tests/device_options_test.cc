@@ -72,6 +72,11 @@ std::vector<Option> options() {
       {"no prefetch", [](Config& c) { c.training.prefetch = false; }},
       {"torch's Adam (fused_adam false)", [](Config& c) { c.training.fused_adam = false; }},
       {"bf16 products", [](Config& c) { c.training.matmul_precision = MatmulPrecision::kBf16; }},
+      {"cuda graph", [](Config& c) { c.training.cuda_graph = true; }},
+      {"cuda graph with softmax and history", [](Config& c) {
+         c.training.cuda_graph = true, c.training.loss = LossKind::kSoftmax;
+         c.model.user_history = 3, c.model.user_history_mode = UserHistoryMode::kBefore;
+       }},
   };
 }
 
@@ -112,6 +117,17 @@ TEST(DeviceOptions, EveryOptionOnItsOwnTrainsOnThePresentDevice) {
                          !onednn_bf16_available();
     if (refused) {
       EXPECT_THROW(run_training(c), Error) << option.name << ": bf16 products on a CPU without them must be refused";
+      continue;
+    }
+    if (c.training.cuda_graph && c.training.device == DeviceKind::kCpu) {
+      c.training.output_dir = (dir.path() / "cuda-graph-refused").string();
+      try {
+        run_training(c);
+        ADD_FAILURE() << option.name << ": a CUDA graph on the CPU must be refused";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("training.cuda_graph: got true on cpu"), std::string::npos) << e.what();
+      }
+      EXPECT_FALSE(fs::exists(fs::path(c.training.output_dir) / "checkpoints" / "last.pt")) << option.name << ": refused after training";
       continue;
     }
     expect_finite_run(c, option.name);

@@ -159,7 +159,28 @@ void check_attention(const Config& c, Reader& reader, const std::string& source)
   }
 }
 
+// What a captured step (train/step_graph.h) cannot hold: the host, a row-wise or torch's own
+// optimizer update, batches of histories of varying widths.
+void check_cuda_graph(const Config& c, Reader& reader, const std::string& source) {
+  const TrainingConfig& t = c.training;
+  const auto problem = [&](const char* field, const std::string& got, const char* expected) {
+    reader.add_problem(input_error(source, 0, field, got + " with cuda_graph true", expected));
+  };
+  if (t.device == DeviceKind::kCpu) problem("training.device", "cpu", "cuda or auto (a CUDA graph needs a GPU)");
+  if (t.optimizer != OptimizerKind::kAdam || !t.fused_adam) {
+    problem("training.optimizer", t.optimizer == OptimizerKind::kAdam ? "adam without fused_adam" : to_string(t.optimizer),
+            "adam with fused_adam true (the captured update is ATen's fused Adam)");
+  }
+  if (t.embedding_optimizer != EmbeddingOptimizerKind::kDense) {
+    problem("training.embedding_optimizer", to_string(t.embedding_optimizer), "dense (row-wise updates touch data-dependent rows)");
+  }
+  if (c.model.user_history_pooling == HistoryPooling::kAttention) {
+    problem("model.user_history_pooling", "attention", "mean (batches of histories change shape)");
+  }
+}
+
 void check_cross_fields(const Config& c, Reader& reader, const std::string& source) {
+  if (c.training.cuda_graph) check_cuda_graph(c, reader, source);
   if (!known_best_metric(c.training.best_metric)) {
     reader.add_problem(input_error(source, 0, "training.best_metric", "\"" + c.training.best_metric + "\"",
                                    "val_loss, train_loss, last, recall@K or ndcg@K (K >= 1)"));

@@ -131,6 +131,7 @@ struct TrainingConfig {
   bool shared_user_tower = false;
   bool prefetch = true;
   bool fused_adam = true;
+  bool cuda_graph = false;
   CpuMatmul cpu_matmul = CpuMatmul::kOneDnn;
   MatmulPrecision matmul_precision = MatmulPrecision::kFp32;
 };

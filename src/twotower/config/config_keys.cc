@@ -360,6 +360,10 @@ std::vector<ConfigKey> speed_keys() {
           "optimizer adam: each parameter's update in one pass (ATen's fused kernel; rounding\n"
           "differs from false, torch::optim::Adam's step of about ten tensor operations); on the\n"
           "CPU the id tables' gradients stay sparse and dense Adam moves every row from them"),
+      key(t, &TrainingConfig::cuda_graph, "cuda_graph", boolean(),
+          "on a CUDA device: each full batch's step (forward, backward, clip, Adam) replayed from a\n"
+          "CUDA graph captured after 3 eager steps; the same arithmetic, one launch per step (needs\n"
+          "optimizer adam, fused_adam, embedding_optimizer dense, one process, mean pooling)"),
       key(t, &TrainingConfig::cpu_matmul, "cpu_matmul", choice(kCpuMatmuls),
           "onednn | torch: who multiplies the layers' CPU fp32 matrices (model/linear.h)"),
       key(t, &TrainingConfig::matmul_precision, "matmul_precision", choice(kMatmulPrecisions),

@@ -160,7 +160,12 @@ torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p, uint64_t se
 }
 
 torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p) {
-  return p <= 0 ? torch::relu(x) : relu_counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
+  if (p <= 0) return torch::relu(x);
+  // Off the CPU torch's dropout draws from the device's generator: no seed from the host's, whose
+  // stream (the epochs' permutations) then does not depend on how the steps ran (a replayed
+  // CUDA graph draws none).
+  if (!x.device().is_cpu()) return torch::dropout(torch::relu(x), p, true);
+  return relu_counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
 }
 
 torch::Tensor ReluDropoutImpl::forward(const torch::Tensor& x) {
@@ -175,7 +180,9 @@ torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed) {
 }
 
 torch::Tensor counter_dropout(const torch::Tensor& x, double p) {
-  return p <= 0 ? x : counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
+  if (p <= 0) return x;
+  if (!x.device().is_cpu()) return torch::dropout(x, p, true);  // as relu_counter_dropout
+  return counter_dropout(x, p, static_cast<uint64_t>(draw_seed()));
 }
 
 torch::Tensor CounterDropoutImpl::forward(const torch::Tensor& x) {

@@ -24,7 +24,8 @@ torch::Tensor counter_dropout(const torch::Tensor& x, double p, uint64_t seed);
 torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p, uint64_t seed);
 
 /// The two above with a seed drawn from torch's default generator (one draw per call), as the
-/// modules below draw theirs: what a training-mode forward calls.
+/// modules below draw theirs: what a training-mode forward calls. Off the CPU, torch::dropout
+/// with no draw from the host's generator.
 torch::Tensor counter_dropout(const torch::Tensor& x, double p);
 torch::Tensor relu_counter_dropout(const torch::Tensor& x, double p);
 

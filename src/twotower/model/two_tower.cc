@@ -207,12 +207,22 @@ void TwoTowerModelImpl::add_logit_scale(double initial) {
 
 torch::Tensor TwoTowerModelImpl::logit_scale(double fixed) {
   if (log_logit_scale_.defined()) return log_logit_scale_.exp();
-  return torch::tensor(fixed, any_parameter().options().requires_grad(false));
+  // Filled on the parameters' device: a scalar copied from the host would wait for the device.
+  return torch::full({}, fixed, any_parameter().options().requires_grad(false));
+}
+
+bool TwoTowerModelImpl::ids_in_range(const torch::Tensor& users, const torch::Tensor& items,
+                                     const torch::Tensor& history) const {
+  const auto within = [](const torch::Tensor& ids, int64_t lo, int64_t size) {
+    return !ids.defined() || ids.numel() == 0 || (ids.min().item<int64_t>() >= lo && ids.max().item<int64_t>() < size);
+  };
+  return within(users, 0, sizes_.num_users) && within(items, 0, sizes_.num_items) &&
+         within(history, -1, sizes_.num_items);
 }
 
 torch::Tensor TwoTowerModelImpl::checked(const torch::Tensor& ids, int64_t size, const char* what,
                                          std::atomic<int64_t>& clamped) {
-  if (ids.numel() == 0) return ids;
+  if (!id_checks_ || ids.numel() == 0) return ids;
   torch::Tensor bad = (ids < 0).logical_or(ids >= size);
   if (config_.out_of_range_ids == IdPolicy::kError) {
     if (bad.any().item<bool>()) {
@@ -355,7 +365,7 @@ torch::Tensor TwoTowerModelImpl::new_item_embeddings(const torch::Tensor& catego
 torch::Tensor TwoTowerModelImpl::item_embeddings(const torch::Tensor& items) {
   torch::Tensor ids = checked(items, sizes_.num_items, "item", clamped_items_);
   torch::Tensor rows, unique;
-  if (ids.dim() == 1 && ids.numel() > 1 && !(is_training() && config_.item_id_dropout > 0)) {
+  if (ids.device().is_cpu() && ids.dim() == 1 && ids.numel() > 1 && !(is_training() && config_.item_id_dropout > 0)) {
     torch::Tensor inverse;
     std::tie(unique, inverse) = torch::_unique(ids, /*sorted=*/false, /*return_inverse=*/true);
     if (unique.numel() < ids.numel()) {

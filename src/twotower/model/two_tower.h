@@ -133,10 +133,11 @@ struct TwoTowerModelImpl : torch::nn::Module {
   /// @return         [B, D] float32 unit rows (a zero row where the tower maps the input to zero)
   torch::Tensor new_user_embeddings(const torch::Tensor& history);
   /// @param items  [B] int64 item ids  @return [B, D] float32 unit rows
-  /// An item repeated in `items` runs the tower's head (inputs through the first Linear, 82% of
-  /// the reference item tower's multiply-adds) once; its rows then go through the tail (and
-  /// dropout) separately. Equal to the plain computation up to float summation order in the
-  /// gradient; off in training with item_id_dropout, whose draw is per row.
+  /// On the CPU an item repeated in `items` runs the tower's head (inputs through the first
+  /// Linear, 82% of the reference item tower's multiply-adds) once; its rows then go through the
+  /// tail (and dropout) separately. Equal to the plain computation up to float summation order in
+  /// the gradient; off in training with item_id_dropout, whose draw is per row, and on a device,
+  /// where finding the repeats reads their count back (a wait for the device on every call).
   torch::Tensor item_embeddings(const torch::Tensor& items);
   /// The item tower for items without an id (new catalogue items): a zero id embedding (what
   /// model.item_id_dropout trains) and the features the config uses (an ids-only model gives every
@@ -158,6 +159,14 @@ struct TwoTowerModelImpl : torch::nn::Module {
   /// is on, so that ids never trained read as the zero input the towers learned for them
   /// (zero rows get no gradient and stay zero).
   void zero_unseen_ids(const torch::Tensor& seen_users, const torch::Tensor& seen_items);
+
+  /// Whether the towers check the user and item ids they are given (model.out_of_range_ids; on by
+  /// default). A device run turns the checks off for training batches whose columns passed
+  /// ids_in_range: on a device each check reads a flag back, a wait for the device per batch.
+  void set_id_checks(bool on) { id_checks_ = on; }
+  /// Whether every user id, item id and history item (-1 padding aside) of these columns lies in
+  /// the model's vocabularies; undefined tensors count as in range.
+  bool ids_in_range(const torch::Tensor& users, const torch::Tensor& items, const torch::Tensor& history) const;
 
   /// Id embeddings (user, item, category, brand), for their own learning rate.
   std::vector<torch::Tensor> embedding_parameters();
@@ -198,6 +207,7 @@ struct TwoTowerModelImpl : torch::nn::Module {
   ModelSizes sizes_;
   ItemFeatureTable features_;
   torch::Tensor history_;          // [num_users, N] int64, -1 padded; undefined when off
+  bool id_checks_ = true;
   torch::Tensor log_logit_scale_;  // 0-dim parameter, undefined unless add_logit_scale
   std::atomic<int64_t> clamped_users_{0};
   std::atomic<int64_t> clamped_items_{0};

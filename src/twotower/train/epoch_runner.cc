@@ -95,6 +95,23 @@ torch::Tensor length_sorted_windows(const torch::Tensor& perm, const SequenceCol
   return torch::tensor(order, torch::kLong);
 }
 
+// Turns the towers' id checks off while alive, when `off`.
+class IdChecksOff {
+ public:
+  IdChecksOff(TwoTowerModel& model, bool off) : model_(model), off_(off) {
+    if (off_) model_->set_id_checks(false);
+  }
+  ~IdChecksOff() {
+    if (off_) model_->set_id_checks(true);
+  }
+  IdChecksOff(const IdChecksOff&) = delete;
+  IdChecksOff& operator=(const IdChecksOff&) = delete;
+
+ private:
+  TwoTowerModel& model_;
+  bool off_;
+};
+
 }  // namespace
 
 EpochRunner::EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeSampler& sampler, Objective& objective,
@@ -102,11 +119,51 @@ EpochRunner::EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeS
     : model_(model), optimizers_(optimizers), sampler_(sampler), objective_(objective), config_(config), dp_(dp),
       between_steps_(std::move(between_steps)),
       parameters_(model->parameters()), tables_(model->embedding_parameters()),
-      dense_parameters_(model->dense_parameters()) {}
+      dense_parameters_(model->dense_parameters()) {
+  const bool on_device = !parameters_.empty() && !parameters_.front().device().is_cpu();
+  set_readback_steps(on_device ? kDeviceReadbackSteps : 1);
+  if (config.training.cuda_graph) {
+    if (dp_.active()) {
+      fail("training.cuda_graph: got true with ", dp_.world_size(), " ranks, expected one process (the ranks' "
+           "gradient exchange is not captured)");
+    }
+    graph_ = make_step_graph(parameters_, optimizers_, config.training,
+                             parameters_.empty() ? torch::Device(torch::kCPU) : parameters_.front().device(),
+                             [this](const torch::Tensor& users, const torch::Tensor& items, const torch::Tensor& negatives,
+                                    const torch::Tensor& history) {
+                               return objective_.loss_with(model_, users, items, negatives, history);
+                             });
+  }
+}
 
-double EpochRunner::step(const torch::Tensor& loss, int64_t epoch, int64_t batch, int64_t num_batches) {
+void EpochRunner::set_readback_steps(int64_t steps) {
+  if (steps < 1) fail("loss read back: got every ", steps, " steps, expected >= 1");
+  readback_steps_ = dp_.active() ? 1 : steps;
+}
+
+void EpochRunner::read_back(int64_t epoch, int64_t batch, int64_t num_batches) {
+  if (pending_.empty()) return;
+  const torch::Tensor values = torch::stack(pending_).to(torch::kCPU, torch::kDouble);
+  const auto first = batch - static_cast<int64_t>(pending_.size());
+  pending_.clear();
+  for (int64_t j = 0; j < values.numel(); ++j) {
+    const double value = values.data_ptr<double>()[j];
+    if (!std::isfinite(value)) {
+      fail("training: the loss is ", value, " at epoch ", epoch, ", step ", first + j + 1, " of ", num_batches,
+           "; losses are read back every ", readback_steps_, " steps, so steps ", first + j + 1, " to ", batch,
+           " updated the model; checkpoints/last.pt still holds the last good epoch. Expected a finite loss: lower "
+           "training.learning_rate, raise training.temperature or check the inputs");
+    }
+    total_ += value;
+    ++read_;
+  }
+}
+
+void EpochRunner::step(const torch::Tensor& loss, int64_t epoch, int64_t batch, int64_t num_batches) {
   const TrainingConfig& t = config_.training;
-  double value = loss.item<double>();
+  const bool now = readback_steps_ == 1;
+  double value = now ? loss.item<double>() : NAN;
+  if (!now) pending_.push_back(loss.detach());
   optimizers_.dense->zero_grad();
   if (optimizers_.rows) optimizers_.rows->zero_grad();
   // With several ranks the loss is summed with the first gradient bucket, so the backward pass
@@ -115,10 +172,14 @@ double EpochRunner::step(const torch::Tensor& loss, int64_t epoch, int64_t batch
     loss.backward();
     dp_.reduce_gradients(dense_parameters_, tables_, !optimizers_.sparse_tables, value);
   }
-  if (!std::isfinite(value)) {
+  if (now && !std::isfinite(value)) {
     fail("training: the loss is ", value, " at epoch ", epoch, ", step ", batch + 1, " of ", num_batches,
          " (no update was made from it); checkpoints/last.pt still holds the last good epoch. "
          "Expected a finite loss: lower training.learning_rate, raise training.temperature or check the inputs");
+  }
+  if (now) {
+    total_ += value;
+    ++read_;
   }
   if (!dp_.active()) loss.backward();
   if (t.clip_grad_norm > 0) {
@@ -126,7 +187,6 @@ double EpochRunner::step(const torch::Tensor& loss, int64_t epoch, int64_t batch
   }
   if (optimizers_.rows) optimizers_.rows->step();
   optimizers_.dense->step();
-  return value;
 }
 
 double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps, int64_t& pairs) {
@@ -163,7 +223,17 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
     const int64_t total_pairs = by_history ? sequences.counts.sum().item<int64_t>() : n;
     progress.emplace(str_cat("epoch ", epoch, "/", t.num_epochs), std::min(total_pairs, num_batches * t.batch_size) * (1 + k), "pairs");
   }
-  double total = 0;
+  total_ = 0;
+  read_ = 0;
+  pending_.clear();
+  // On a device each batch's id check would wait for it: the columns are checked once instead.
+  const bool check_once = readback_steps_ > 1 && !by_history &&
+                          model_->ids_in_range(train.users, train.items, train.history);
+  IdChecksOff id_checks(model_, check_once);
+  // A captured step holds no id check (each would wait for the device): the graph runs only when
+  // the columns passed the check.
+  StepGraph* graph = check_once ? graph_.get() : nullptr;
+  const std::unique_ptr<StepGraph::Scope> on_stream = graph ? graph->scope() : nullptr;
   // Batches are assembled in order, the next one on a background thread while this one trains;
   // a worker's exception surfaces at get().
   const auto policy = t.prefetch ? std::launch::async : std::launch::deferred;
@@ -176,15 +246,25 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
   for (int64_t batch = 0; batch < num_batches; ++batch) {
     Batch current = next.get();
     if (batch + 1 < num_batches) next = std::async(policy, assemble, batch + 1);
-    torch::Tensor loss = objective_.loss(model_, sampler_, current.users, current.items, current.history,
-                                         current.prefixes ? &*current.prefixes : nullptr);
-    total += step(loss, epoch, batch, num_batches);
+    const torch::Tensor negatives = objective_.draw_negatives(sampler_, current.items);
+    const torch::Tensor replayed =
+        graph ? graph->step(current.users, current.items, negatives, current.history) : torch::Tensor();
+    if (replayed.defined()) {
+      pending_.push_back(replayed);
+    } else {
+      step(objective_.loss_with(model_, current.users, current.items, negatives, current.history,
+                                current.prefixes ? &*current.prefixes : nullptr),
+           epoch, batch, num_batches);
+    }
     ++steps;
     pairs += current.positives * (1 + k);
-    if (progress) progress->add(current.positives * (1 + k), str_cat("loss ", total / static_cast<double>(batch + 1)));
+    if (static_cast<int64_t>(pending_.size()) >= readback_steps_ || batch + 1 == num_batches) {
+      read_back(epoch, batch + 1, num_batches);
+    }
+    if (progress) progress->add(current.positives * (1 + k), str_cat("loss ", total_ / static_cast<double>(std::max<int64_t>(read_, 1))));
     if (between_steps_) between_steps_();
   }
-  const double mean = num_batches ? total / static_cast<double>(num_batches) : NAN;
+  const double mean = num_batches ? total_ / static_cast<double>(num_batches) : NAN;
   if (progress) progress->finish(str_cat("loss ", mean));
   return mean;
 }

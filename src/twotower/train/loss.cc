@@ -16,7 +16,7 @@ at::Tensor bce_loss(const at::Tensor& scores, const at::Tensor& labels, const at
 }
 
 at::Tensor bce_loss(const at::Tensor& scores, const at::Tensor& labels, double scale) {
-  return bce_loss(scores, labels, torch::tensor(scale, scores.options()));
+  return bce_loss(scores, labels, torch::full({}, scale, scores.options()));
 }
 
 at::Tensor bpr_loss(const at::Tensor& positive, const at::Tensor& negative, const at::Tensor& scale) {

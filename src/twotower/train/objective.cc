@@ -29,23 +29,51 @@ Objective::Objective(const Config& config, const std::vector<int64_t>& train_ite
 
 torch::Tensor Objective::loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& users,
                               const torch::Tensor& items, const torch::Tensor& history, const PrefixBatch* prefixes) {
+  return loss_with(model, users, items, draw_negatives(sampler, items), history, prefixes);
+}
+
+torch::Tensor Objective::draw_negatives(NegativeSampler& sampler, const torch::Tensor& items) {
+  const TrainingConfig& t = config_.training;
+  if (t.loss == LossKind::kMixed) {
+    negatives_.resize(static_cast<size_t>(t.mixed_negatives));
+    sampler.sample(nullptr, t.mixed_negatives, 1, false, negatives_.data());  // positives unread
+    return torch::tensor(negatives_, torch::kLong);
+  }
+  if (t.loss != LossKind::kBce && t.loss != LossKind::kBpr) return {};
+  // The whole batch's negatives are drawn on every rank (the sampler's sequence is the one
+  // process's); a rank keeps its rows'.
+  const int64_t m = items.numel(), k = config_.data.neg_ratio;
+  const torch::Tensor positives = items.contiguous();
+  negatives_.resize(static_cast<size_t>(k * m));
+  sampler.sample(positives.data_ptr<int64_t>(), m, k, config_.data.negatives_exclude_positive, negatives_.data());
+  return torch::tensor(negatives_, torch::kLong).view({k, m});
+}
+
+torch::Tensor Objective::loss_with(TwoTowerModel& model, const torch::Tensor& users, const torch::Tensor& items,
+                                   const torch::Tensor& negatives, const torch::Tensor& history,
+                                   const PrefixBatch* prefixes) {
   const int64_t m = users.numel();
   const RowRange rows = dp_.local_rows(m);  // all of them in one process
-  const torch::Tensor u = users.slice(0, rows.begin, rows.end).to(device_);
+  const torch::Tensor u = on_device(users.slice(0, rows.begin, rows.end));
   // A pair's own history holds only earlier items; the stored recent items leave the target out.
-  const torch::Tensor h = history.defined() ? history.slice(0, rows.begin, rows.end).to(device_) : torch::Tensor();
-  const torch::Tensor exclude = h.defined() || prefixes ? torch::Tensor() : items.slice(0, rows.begin, rows.end).to(device_);
+  const torch::Tensor h = history.defined() ? on_device(history.slice(0, rows.begin, rows.end)) : torch::Tensor();
+  const torch::Tensor exclude = h.defined() || prefixes ? torch::Tensor() : on_device(items.slice(0, rows.begin, rows.end));
   const LossKind kind = config_.training.loss;
   torch::Tensor loss;
   if (kind == LossKind::kSoftmax || kind == LossKind::kMixed || kind == LossKind::kFull) {
     torch::Tensor q = prefixes ? prefix_rows(model, *prefixes, rows) : model->user_embeddings(u, exclude, h);  // [b, D]
-    loss = kind == LossKind::kFull ? full_loss(model, items, q, rows) : softmax_loss(model, sampler, items, q, rows);
+    loss = kind == LossKind::kFull ? full_loss(model, items, q, rows) : softmax_loss(model, negatives, items, q, rows);
   } else {
     if (prefixes) fail("training.loss: got ", to_string(kind), " for a batch of histories, expected softmax, mixed or full");
-    loss = pair_loss(model, sampler, items, u, h, exclude, rows);
+    loss = pair_loss(model, negatives, items, u, h, exclude, rows);
   }
   if (!dp_.active()) return loss;
   return loss * (static_cast<double>(rows.size()) / static_cast<double>(m));
+}
+
+torch::Tensor Objective::on_device(const torch::Tensor& t) const {
+  if (!device_.is_cuda() || !t.device().is_cpu()) return t.to(device_);
+  return t.pin_memory().to(device_, /*non_blocking=*/true);
 }
 
 torch::Tensor Objective::prefix_rows(TwoTowerModel& model, const PrefixBatch& batch, const RowRange& rows) {
@@ -55,8 +83,8 @@ torch::Tensor Objective::prefix_rows(TwoTowerModel& model, const PrefixBatch& ba
   const auto hi = std::lower_bound(first.begin(), first.end(), rows.end) - first.begin();
   const int64_t width = batch.history.size(1) + 1;
   torch::Tensor where = batch.where.slice(0, rows.begin, rows.end) - lo * width;
-  return model->prefix_user_embeddings(batch.users.slice(0, lo, hi).to(device_),
-                                       batch.history.slice(0, lo, hi).to(device_), where.to(device_));
+  return model->prefix_user_embeddings(on_device(batch.users.slice(0, lo, hi)), on_device(batch.history.slice(0, lo, hi)),
+                                       on_device(where));
 }
 
 Objective::Columns Objective::gathered_columns(TwoTowerModel& model, const torch::Tensor& positives,
@@ -85,17 +113,17 @@ Objective::Columns Objective::gathered_columns(TwoTowerModel& model, const torch
   for (int64_t j = 0; j < m + extra; ++j) {
     if (j < rows.begin || j >= rows.end) order.push_back(j);
   }
-  torch::Tensor order_tensor = torch::tensor(order, torch::kLong).to(device_);
+  torch::Tensor order_tensor = on_device(torch::tensor(order, torch::kLong));
   std::vector<int64_t> rows_in_gathered;
   for (int64_t j : order) rows_in_gathered.push_back(where[static_cast<size_t>(j)]);
-  return {gathered.index_select(0, torch::tensor(rows_in_gathered, torch::kLong).to(device_)), order_tensor};
+  return {gathered.index_select(0, on_device(torch::tensor(rows_in_gathered, torch::kLong))), order_tensor};
 }
 
-torch::Tensor Objective::softmax_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
+torch::Tensor Objective::softmax_loss(TwoTowerModel& model, const torch::Tensor& negatives, const torch::Tensor& items,
                                       const torch::Tensor& q, const RowRange& rows) {
   const TrainingConfig& t = config_.training;
   const int64_t m = items.numel();
-  const torch::Tensor i = items.to(device_);
+  const torch::Tensor i = on_device(items);
   torch::Tensor uniform;
   torch::Tensor columns = i;                                 // [C]
   torch::Tensor log_q;
@@ -104,9 +132,7 @@ torch::Tensor Objective::softmax_loss(TwoTowerModel& model, NegativeSampler& sam
     log_q = log_q_.index_select(0, i) + static_cast<float>(std::log(static_cast<double>(m)));
   }
   if (t.loss == LossKind::kMixed) {
-    negatives_.resize(static_cast<size_t>(t.mixed_negatives));
-    sampler.sample(nullptr, t.mixed_negatives, 1, false, negatives_.data());  // positives unread
-    uniform = torch::tensor(negatives_, torch::kLong).to(device_);
+    uniform = on_device(negatives);
     columns = torch::cat({i, uniform});
     if (t.logq_correction) log_q = torch::cat({log_q, torch::full({t.mixed_negatives}, log_uniform_, log_q.options())});
   }
@@ -128,22 +154,19 @@ torch::Tensor Objective::full_loss(TwoTowerModel& model, const torch::Tensor& it
                                    const RowRange& rows) {
   // Every rank scores its rows against the whole catalogue: the item tower's gradient of the
   // ranks' shares sums to the batch's.
-  return full_softmax_loss_of(q, model->item_embeddings(all_items_), items.slice(0, rows.begin, rows.end).to(device_),
+  return full_softmax_loss_of(q, model->item_embeddings(all_items_), on_device(items.slice(0, rows.begin, rows.end)),
                               config_.training.temperature);
 }
 
-torch::Tensor Objective::pair_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
+torch::Tensor Objective::pair_loss(TwoTowerModel& model, const torch::Tensor& negatives, const torch::Tensor& items,
                                    const torch::Tensor& u, const torch::Tensor& h, const torch::Tensor& exclude,
                                    const RowRange& rows) {
   const TrainingConfig& t = config_.training;
-  const int64_t m = items.numel(), b = rows.size(), k = config_.data.neg_ratio;
-  // The whole batch's negatives are drawn on every rank (the sampler's sequence is the one
-  // process's); a rank keeps its rows' (negative r of positive j at r * m + j).
-  negatives_.resize(static_cast<size_t>(k * m));
-  sampler.sample(items.data_ptr<int64_t>(), m, k, config_.data.negatives_exclude_positive, negatives_.data());
-  torch::Tensor negatives = torch::tensor(negatives_, torch::kLong).view({k, m}).slice(1, rows.begin, rows.end);
+  const int64_t b = rows.size(), k = config_.data.neg_ratio;
+  // This rank's rows' negatives (negative r of positive j at [r, j]).
+  const torch::Tensor own = negatives.slice(1, rows.begin, rows.end);
   torch::Tensor candidates =
-      torch::cat({items.slice(0, rows.begin, rows.end), negatives.reshape({k * b})}).to(device_);  // [(1 + k) b]
+      on_device(torch::cat({items.slice(0, rows.begin, rows.end), own.reshape({k * b})}));  // [(1 + k) b]
   torch::Tensor scores;
   if (t.shared_user_tower) {
     scores = shared_user_scores(model, u, candidates, k, h);
@@ -157,10 +180,9 @@ torch::Tensor Objective::pair_loss(TwoTowerModel& model, NegativeSampler& sample
   }
   torch::Tensor scale = model->logit_scale(t.logit_scale);
   if (t.loss == LossKind::kBpr) return bpr_loss(scores.slice(0, 0, b), scores.slice(0, b), scale);
-  if (!labels_.defined() || labels_.numel() != (1 + k) * b) {
-    labels_ = torch::cat({torch::ones({b}), torch::zeros({k * b})}).to(device_);
-  }
-  return bce_loss(scores, labels_, scale);
+  torch::Tensor& labels = labels_[b];
+  if (!labels.defined()) labels = torch::cat({torch::ones({b}), torch::zeros({k * b})}).to(device_);
+  return bce_loss(scores, labels, scale);
 }
 
 }  // namespace twotower

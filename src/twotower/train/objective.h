@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "twotower/config/config.h"
@@ -44,7 +45,21 @@ class Objective {
                      const torch::Tensor& items, const torch::Tensor& history = {},
                      const PrefixBatch* prefixes = nullptr);
 
+  /// The negatives loss() draws from `sampler` for the positives `items` ([B] int64 on the CPU, the
+  /// global batch), on the CPU: [neg_ratio, B] for bce and bpr (negative r of positive j at
+  /// [r, j]), [mixed_negatives] for mixed, undefined for the losses that draw none.
+  torch::Tensor draw_negatives(NegativeSampler& sampler, const torch::Tensor& items);
+  /// loss() with its negatives given (draw_negatives'); `users`, `items`, `negatives` and
+  /// `history` may be on the CPU or already on the device (a captured step's inputs: then nothing
+  /// is copied).
+  torch::Tensor loss_with(TwoTowerModel& model, const torch::Tensor& users, const torch::Tensor& items,
+                          const torch::Tensor& negatives, const torch::Tensor& history = {},
+                          const PrefixBatch* prefixes = nullptr);
+
  private:
+  // A batch's CPU tensor on the device; on a CUDA device copied from pinned memory, so that the
+  // copy does not wait for the device to finish its queue.
+  torch::Tensor on_device(const torch::Tensor& t) const;
   // The item vectors of the in-batch softmax's columns (positives, then the shared uniform
   // negatives) with this rank's positives moved first: `order` maps a column to its global index.
   struct Columns {
@@ -58,11 +73,11 @@ class Objective {
   torch::Tensor prefix_rows(TwoTowerModel& model, const PrefixBatch& batch, const RowRange& rows);
   // The in-batch softmax (loss softmax or mixed) of user vectors `q`, the full softmax, and the
   // pair losses (bce, bpr).
-  torch::Tensor softmax_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
+  torch::Tensor softmax_loss(TwoTowerModel& model, const torch::Tensor& negatives, const torch::Tensor& items,
                              const torch::Tensor& q, const RowRange& rows);
   torch::Tensor full_loss(TwoTowerModel& model, const torch::Tensor& items, const torch::Tensor& q,
                           const RowRange& rows);
-  torch::Tensor pair_loss(TwoTowerModel& model, NegativeSampler& sampler, const torch::Tensor& items,
+  torch::Tensor pair_loss(TwoTowerModel& model, const torch::Tensor& negatives, const torch::Tensor& items,
                           const torch::Tensor& u, const torch::Tensor& h, const torch::Tensor& exclude,
                           const RowRange& rows);
 
@@ -73,7 +88,9 @@ class Objective {
   torch::Tensor log_q_;      // [num_items] float32 on the device: log(frequency / pairs)
   double log_uniform_ = 0;   // log(mixed_negatives / num_items): expected draws of an item, uniform
   std::vector<int64_t> negatives_;
-  torch::Tensor labels_;     // BCE: [B ones, k*B zeros], kept for the last batch size
+  // BCE's labels [b ones, k*b zeros] of each batch size b met, kept for the run: a captured step
+  // (train/step_graph.h) reads its batch size's on every replay.
+  std::map<int64_t, torch::Tensor> labels_;
   torch::Tensor all_items_;  // full: [num_items] int64 on the device
 };
 

@@ -60,11 +60,33 @@ void set_learning_rates(Optimizers& optimizers, const TrainingConfig& t, int64_t
   if (optimizers.rows) optimizers.rows->set_learning_rate(scheduled_learning_rate(t, embedding_rate(t), step));
 }
 
+namespace {
+
+// torch's clip with the factor kept on the device: min(1, max_norm / (norm + 1e-6)) multiplies
+// every gradient (1 leaves it as it is), where torch's reads the norm back to compare it.
+void clip_on_device(const std::vector<torch::Tensor>& params, double max_norm) {
+  std::vector<torch::Tensor> grads, norms;
+  for (const auto& p : params) {
+    if (!p.grad().defined()) continue;
+    grads.push_back(p.grad());
+    norms.push_back(torch::linalg_vector_norm(p.grad(), 2));
+  }
+  if (grads.empty()) return;
+  const torch::Tensor factor = (max_norm / (torch::linalg_vector_norm(torch::stack(norms), 2) + 1e-6)).clamp_max(1.0);
+  torch::_foreach_mul_(grads, factor);
+}
+
+}  // namespace
+
 void clip_gradients(const std::vector<torch::Tensor>& params, RowWiseOptimizer* rows, double max_norm) {
   const bool any_sparse =
       std::any_of(params.begin(), params.end(), [](const torch::Tensor& p) { return p.grad().defined() && p.grad().is_sparse(); });
   if (!rows && !any_sparse) {
-    torch::nn::utils::clip_grad_norm_(params, max_norm);
+    if (!params.empty() && !params.front().device().is_cpu()) {
+      clip_on_device(params, max_norm);
+    } else {
+      torch::nn::utils::clip_grad_norm_(params, max_norm);
+    }
     return;
   }
   double squares = rows ? rows->coalesce_grads() : 0;

@@ -45,7 +45,8 @@ double embedding_rate(const TrainingConfig& t);
 /// Clips the global L2 norm of the gradients of `params` and, when `rows` is given, of its tables
 /// to max_norm, as torch's clip_grad_norm_ does over dense gradients: g *= max_norm / (norm + 1e-6)
 /// when that factor is below 1. Sparse gradients are coalesced in place first (their norm is then
-/// that of their values). With dense gradients only and no `rows` it is torch's clip_grad_norm_.
+/// that of their values). With dense gradients only and no `rows` it is torch's clip_grad_norm_;
+/// on a device, the same formula with the factor computed there (no wait for the device).
 void clip_gradients(const std::vector<torch::Tensor>& params, RowWiseOptimizer* rows, double max_norm);
 
 }  // namespace twotower

@@ -79,6 +79,9 @@ torch::Device setup_device(const TrainingConfig& t, int cuda_index) {
       t.device == DeviceKind::kCpu || !cuda ? torch::Device(torch::kCPU)
                                                                 : torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(cuda_index));
   check_matmul_precision(t, device);
+  if (t.cuda_graph && !device.is_cuda()) {
+    fail("training.cuda_graph: got true on ", device.str(), ", expected a CUDA device (training.device cuda, or auto on a GPU host)");
+  }
   log_info("train: output ", t.output_dir, ", device ", device.str(), ", ", torch::get_num_threads(), " threads",
            device.is_cpu() ? str_cat(", matrix products by ", onednn_available() ? to_string(t.cpu_matmul) : "torch",
                                      " in ", to_string(t.matmul_precision))

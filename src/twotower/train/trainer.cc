@@ -157,6 +157,8 @@ void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, Tr
     }
   }
   run.writer.write_plot(run.history, metric_names);
+  summary.graph_replays = runner.graph_replays();
+  if (t.cuda_graph) log_info("cuda graph: ", summary.graph_replays, " of ", run.state.step, " steps replayed");
   summary.pairs_per_second = train_seconds > 0 ? static_cast<double>(pairs_this_run) / train_seconds : 0.0;
 }
 

@@ -65,6 +65,7 @@ struct TrainSummary {
   double pairs_per_second = 0.0;  // over the epochs of this invocation
   int64_t clamped_user_ids = 0;
   int64_t clamped_item_ids = 0;
+  int64_t graph_replays = 0;  // steps replayed from a captured CUDA graph (training.cuda_graph)
   nlohmann::json history;    // one object per epoch: epoch, train_loss, val_loss, learning_rate, ...
 };
 

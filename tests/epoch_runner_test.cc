@@ -1,0 +1,122 @@
+#include "twotower/train/epoch_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "twotower/common/error.h"
+#include "twotower/config/config.h"
+#include "twotower/model/two_tower.h"
+#include "twotower/train/data_parallel.h"
+#include "twotower/train/negative_sampler.h"
+#include "twotower/train/objective.h"
+#include "twotower/train/optimizers.h"
+
+namespace twotower {
+namespace {
+
+// 6 users, 9 items, 50 pairs in batches of 8 (the last one of 2), clipping on: what a device run
+// does differently (losses read back in groups) can be run on the CPU and compared.
+Config small_config() {
+  Config c;
+  c.model.embedding_dim = 4;
+  c.model.user_mlp_hidden = c.model.item_mlp_hidden = {8};
+  c.model.dropout = 0.0;
+  c.data.neg_ratio = 2;
+  c.training.loss = LossKind::kBce;
+  c.training.batch_size = 8;
+  c.training.clip_grad_norm = 0.5;
+  c.training.learning_rate = 0.05;
+  return c;
+}
+
+PairColumns small_pairs() {
+  torch::manual_seed(3);
+  PairColumns p;
+  p.users = torch::randint(0, 6, {50}, torch::kLong);
+  p.items = torch::randint(0, 9, {50}, torch::kLong);
+  return p;
+}
+
+struct Trained {
+  double loss = 0;
+  std::vector<torch::Tensor> parameters;
+};
+
+// One epoch from a fixed start with losses read back every `readback` steps; `between` runs after
+// each step with the model and the step's number (1-based).
+Trained train_epoch(int64_t readback, const std::function<void(TwoTowerModel&, int64_t)>& between = {}) {
+  const Config c = small_config();
+  const PairColumns pairs = small_pairs();
+  torch::manual_seed(0);
+  TwoTowerModel model(c.model, ModelSizes{6, 9, 2, 3, 6});
+  Optimizers optimizers = make_optimizers(model, c.training);
+  NegativeSampler sampler(9, 7);
+  DataParallel one_process;
+  std::vector<int64_t> items(pairs.items.data_ptr<int64_t>(), pairs.items.data_ptr<int64_t>() + pairs.size());
+  Objective objective(c, items, 9, torch::kCPU);
+  int64_t step = 0;
+  EpochRunner runner(model, optimizers, sampler, objective, c, one_process, [&] {
+    ++step;
+    if (between) between(model, step);
+  });
+  runner.set_readback_steps(readback);
+  int64_t steps = 0, scored = 0;
+  Trained out;
+  out.loss = runner.run(pairs, 1, steps, scored);
+  EXPECT_EQ(steps, 7);
+  for (const auto& p : model->parameters()) out.parameters.push_back(p.detach().clone());
+  return out;
+}
+
+TEST(EpochRunner, ReadingLossesBackInGroupsChangesNothing) {
+  const Trained each = train_epoch(1);
+  ASSERT_TRUE(std::isfinite(each.loss));
+  for (int64_t readback : {3, 32}) {  // a group cut by the epoch's end; one group for the epoch
+    const Trained grouped = train_epoch(readback);
+    EXPECT_EQ(grouped.loss, each.loss) << "read back every " << readback;
+    ASSERT_EQ(grouped.parameters.size(), each.parameters.size());
+    for (size_t j = 0; j < each.parameters.size(); ++j) {
+      EXPECT_TRUE(torch::equal(grouped.parameters[j], each.parameters[j])) << "parameter " << j << ", read back every " << readback;
+    }
+  }
+}
+
+// The item tower's first layer turned NaN after step 2 makes step 3's loss NaN: read back each
+// step, the run stops there before updating from it; read back every 4 steps, at step 4, naming
+// step 3 and the steps that updated the model from it.
+TEST(EpochRunner, ANonFiniteLossStopsTheEpochAtItsReadBack) {
+  const auto poison = [](TwoTowerModel& model, int64_t step) {
+    if (step != 2) return;
+    torch::NoGradGuard no_grad;
+    model->item_tower->mlp->parameters().front().fill_(NAN);
+  };
+  for (int64_t readback : {1, 4}) {
+    try {
+      train_epoch(readback, poison);
+      ADD_FAILURE() << "read back every " << readback << ": a NaN loss trained on";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("at epoch 1, step 3 of 7"), std::string::npos) << what;
+      const char* told = readback == 1 ? "no update was made from it" : "so steps 3 to 4 updated the model";
+      EXPECT_NE(what.find(told), std::string::npos) << what;
+    }
+  }
+}
+
+TEST(EpochRunner, RefusesAReadBackOfNoSteps) {
+  const Config c = small_config();
+  TwoTowerModel model(c.model, ModelSizes{6, 9, 2, 3, 6});
+  Optimizers optimizers = make_optimizers(model, c.training);
+  NegativeSampler sampler(9, 7);
+  DataParallel one_process;
+  Objective objective(c, {0}, 9, torch::kCPU);
+  EpochRunner runner(model, optimizers, sampler, objective, c, one_process);
+  EXPECT_THROW(runner.set_readback_steps(0), Error);
+}
+
+}  // namespace
+}  // namespace twotower
