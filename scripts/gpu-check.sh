@@ -8,13 +8,15 @@
 #   cp ../shared/reference/seed_reference.py .device-kit/reference/
 # then one device run, carry [".device-kit"], timeout about 540 s:
 #   bash scripts/gpu-check.sh
-# It builds build-gpu (with the test binary), prepares Games, checks that no training step waits
-# for the device (SyncFreeStep test), runs every option and config on cuda (DeviceOptions tests),
-# `bench train --device cuda` at batch 1024 / 4096 / 8192 beside the reference eager and with
-# --compile reduce-overhead, and configs/best.yaml on Games (epoch seconds, test Recall@10).
-# Everything goes to $OUT (default runs/gpu-check); a step that fails is logged and the next one
-# runs. To check the script itself here on the CPU:
-#   SKIP_BUILD=1 BIN=build DEVICE=cpu STEPS=3 BATCHES=1024 BEST_ARGS="training.num_epochs=1" \
+# It builds build-gpu (with the test binary), prepares Games, runs the GPU-only tests (no
+# training step waits for the device; replays of the captured step train as eager steps), then
+# `bench train --device cuda` on Games at batch 1024 beside the reference eager (twotower eager and
+# with training.cuda_graph), at batch 1024 / 4096 / 8192 beside the reference with --compile
+# reduce-overhead, at the reference's sizes, configs/best.yaml on Games (epoch seconds, test
+# Recall@10) and last every option and config on cuda (DeviceOptions tests). Everything goes to
+# $OUT (default runs/gpu-check); a step that fails is logged and the next one runs. To check the
+# script itself here on the CPU (GRAPH= leaves training.cuda_graph out, which the CPU refuses):
+#   SKIP_BUILD=1 BIN=build DEVICE=cpu STEPS=3 BATCHES=1024 GRAPH= BEST_ARGS="training.num_epochs=1" \
 #     OUT=/tmp/gpu-check scripts/gpu-check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,7 @@ DEVICE=${DEVICE:-cuda}
 STEPS=${STEPS:-200}
 BATCHES=${BATCHES:-1024 4096 8192}
 read -r -a BEST <<< "${BEST_ARGS:-}"
+read -r -a GRAPH_ARGS <<< "${GRAPH-training.cuda_graph=true}"
 BIN=${BIN:-build-gpu}
 THREADS=${THREADS:-$(nproc)}
 KIT=.device-kit
@@ -48,31 +51,34 @@ $TT prepare --reviews $KIT/data/Games.inter.gz --meta $KIT/data/Games.item.gz --
   $TT prepare --reviews ../shared/data/amazon-2018/games/Games.inter.gz \
     --meta ../shared/data/amazon-2018/games/Games.item.gz --out "$DATA" --overwrite -q || exit 1
 
-step "no step waits for the device (tests/cuda/sync_free_step_test.cc)"
+step "no step waits for the device; replayed graphs train as eager steps (tests/cuda/)"
 if [[ -x $BIN/tests/twotower_tests ]]; then
-  TORCH_SHOW_CPP_STACKTRACES=1 timeout 120 $BIN/tests/twotower_tests --gtest_filter='SyncFreeStep*:EpochRunner*' \
-    > "$OUT/sync_free_step.txt" 2>&1
-  grep -E "^\[  (PASSED|FAILED|SKIPPED)|Failure|waited for the device" "$OUT/sync_free_step.txt" | head -40
+  TORCH_SHOW_CPP_STACKTRACES=1 timeout 150 $BIN/tests/twotower_tests \
+    --gtest_filter='SyncFreeStep*:StepGraph*:EpochRunner*' > "$OUT/device_step_tests.txt" 2>&1
+  grep -E "^\[  (PASSED|FAILED|SKIPPED)|Failure|waited for the device|largest difference" \
+    "$OUT/device_step_tests.txt" | head -40
 fi
 
-step "every option and config on $DEVICE (tests/device_options_test.cc)"
-if [[ -x $BIN/tests/twotower_tests ]]; then
-  timeout 240 $BIN/tests/twotower_tests --gtest_filter='DeviceOptions*' \
-    > "$OUT/device_options.txt" 2>&1
-  tail -3 "$OUT/device_options.txt"
-fi
-
-step "bench train --device $DEVICE, reference eager, batch 1024"
-$TT bench train --data "$DATA" --device "$DEVICE" --threads "$THREADS" --max-steps "$STEPS" --rounds 1 \
-  --work-dir "$OUT/bench-eager" data.text_embeddings="$TEXT" > "$OUT/bench-eager-1024.txt" 2>&1
-tail -6 "$OUT/bench-eager-1024.txt"
+# One bench run: twotower and the reference on $DEVICE; NAME names its output file.
+bench() {
+  local name=$1
+  shift
+  $TT bench train --device "$DEVICE" --threads "$THREADS" --max-steps "$STEPS" --rounds 1 "$@" \
+    > "$OUT/bench-$name.txt" 2>&1
+  tail -6 "$OUT/bench-$name.txt"
+}
+GAMES=(--data "$DATA" --work-dir "$OUT/bench-games" data.text_embeddings="$TEXT")
+step "Games, batch 1024, reference eager: twotower eager"
+bench games-eager-1024 "${GAMES[@]}"
+step "Games, batch 1024, reference eager: twotower with training.cuda_graph"
+bench games-graph-1024 "${GAMES[@]}" "${GRAPH_ARGS[@]}"
 for b in $BATCHES; do
-  step "bench train --device $DEVICE, reference --compile reduce-overhead, batch $b"
-  $TT bench train --data "$DATA" --device "$DEVICE" --threads "$THREADS" --max-steps "$STEPS" --rounds 1 \
-    --reference-compile reduce-overhead --work-dir "$OUT/bench-compiled" data.text_embeddings="$TEXT" \
-    training.batch_size=$b > "$OUT/bench-compiled-$b.txt" 2>&1
-  tail -4 "$OUT/bench-compiled-$b.txt"
+  step "Games, batch $b, reference --compile reduce-overhead: twotower with training.cuda_graph"
+  bench "games-graph-compiled-$b" "${GAMES[@]}" --reference-compile reduce-overhead training.batch_size="$b" \
+    "${GRAPH_ARGS[@]}"
 done
+step "reference sizes (generated), batch 1024, reference eager: twotower with training.cuda_graph"
+bench refsizes-graph-1024 --generate 93543,159279,260000 --work-dir "$OUT/bench-refsizes" "${GRAPH_ARGS[@]}"
 
 step "configs/best.yaml on $DEVICE"
 $TT train --config configs/best.yaml data.data_path="$DATA" training.device="$DEVICE" \
@@ -88,5 +94,10 @@ for name in ("selection/history.json", "history.json"):
         epochs = json.loads(f.read_text())["epochs"]
         print(name, "epochs", len(epochs), "sum of epoch seconds", round(sum(e["seconds"] for e in epochs), 2))
 PY
+step "every option and config on $DEVICE (tests/device_options_test.cc)"
+if [[ -x $BIN/tests/twotower_tests ]]; then
+  timeout 150 $BIN/tests/twotower_tests --gtest_filter='DeviceOptions*' > "$OUT/device_options.txt" 2>&1
+  tail -3 "$OUT/device_options.txt"
+fi
 step done
-rm -rf "$OUT/data" "$OUT"/bench-*/generated "$OUT"/bench-*/prepared "$OUT"/bench-*/*.inter "$OUT"/bench-*/*.npy
+rm -rf "$OUT/data" "$OUT"/bench-*/generated "$OUT"/bench-*/raw "$OUT"/bench-*/prepared "$OUT"/bench-*/*.inter "$OUT"/bench-*/*.npy

@@ -1,15 +1,14 @@
 // The step graph against a CUDA LibTorch (tests/cuda/step_graph_test.cc checks it on a GPU).
 #include <ATen/cuda/CUDAGraph.h>
-#include <ATen/ops/_fused_adam.h>
 #include <c10/core/Event.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "twotower/common/error.h"
+#include "twotower/train/counter_adam.h"
 #include "twotower/train/step_graph.h"
 
 namespace twotower {
@@ -52,15 +51,6 @@ std::vector<int64_t> shape_of(const std::vector<torch::Tensor>& tensors) {
   return shape;
 }
 
-// One parameter group's share of the captured Adam update.
-struct AdamGroup {
-  std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
-  std::vector<torch::optim::AdamParamState*> states;
-  std::vector<int64_t> slots;  // where each parameter's step count sits in the counters
-  torch::Tensor lr;            // 0-dim, a view of the counters
-  double beta1 = 0, beta2 = 0, weight_decay = 0, eps = 0;
-};
-
 class CudaStepGraph : public StepGraph {
  public:
   CudaStepGraph(const std::vector<torch::Tensor>& parameters, Optimizers& optimizers, const TrainingConfig& t,
@@ -87,12 +77,10 @@ class CudaStepGraph : public StepGraph {
     }
     copy_inputs(batch);
     if (!graph_) capture();
-    fill_counters();
+    adam_update_->fill();
     graph_->replay();
+    adam_update_->advance();
     ++replays_;
-    for (AdamGroup& g : groups_) {
-      for (auto* state : g.states) state->step(state->step() + 1);
-    }
     return loss_.detach().clone();
   }
 
@@ -111,74 +99,18 @@ class CudaStepGraph : public StepGraph {
     }
   }
 
-  // Each parameter's step count after this step, then each group's learning rate, into the
-  // counters the captured update reads.
-  void fill_counters() {
-    std::vector<float> values(static_cast<size_t>(counters_.numel()), 1.0f);
-    for (const AdamGroup& g : groups_) {
-      for (size_t j = 0; j < g.states.size(); ++j) {
-        values[static_cast<size_t>(g.slots[j])] = static_cast<float>(g.states[j]->step() + 1);
-      }
-    }
-    const auto& groups = adam_->param_groups();
-    for (size_t g = 0; g < groups.size(); ++g) {
-      values[static_cast<size_t>(parameter_count_) + g] = static_cast<float>(groups[g].options().get_lr());
-    }
-    const torch::Tensor host = torch::tensor(values, torch::kFloat).pin_memory();
-    counters_.copy_(host, /*non_blocking=*/true);
-  }
-
   // Records loss, backward, clip and update of the batch in the input buffers. The gradients are
   // unset first, so the captured backward writes them rather than adding to them.
   void capture() {
     adam_->zero_grad();
-    parameter_count_ = 0;
-    for (const auto& group : adam_->param_groups()) parameter_count_ += static_cast<int64_t>(group.params().size());
-    counters_ = torch::ones({parameter_count_ + static_cast<int64_t>(adam_->param_groups().size())},
-                            torch::TensorOptions(torch::kFloat).device(device_));
+    adam_update_ = std::make_unique<CounterAdam>(*adam_, device_);
     graph_ = std::make_unique<at::cuda::CUDAGraph>();
     graph_->capture_begin();
     loss_ = loss_of_(inputs_[0], inputs_[1], inputs_[2], inputs_[3]);
     loss_.backward();
     if (clip_ > 0) clip_gradients(parameters_, nullptr, clip_);
-    capture_update();
+    adam_update_->update();
     graph_->capture_end();
-  }
-
-  // ATen's fused Adam over every parameter with a gradient, its step counts and learning rates
-  // read from the counters (as FusedAdam::step, with numbers read on the device).
-  void capture_update() {
-    groups_.clear();
-    int64_t slot = 0;  // the position of the parameter among all groups' parameters
-    auto& state = adam_->state();
-    const auto num_groups = static_cast<int64_t>(adam_->param_groups().size());
-    for (int64_t g = 0; g < num_groups; ++g) {
-      const auto& group = adam_->param_groups()[static_cast<size_t>(g)];
-      const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
-      AdamGroup a;
-      std::tie(a.beta1, a.beta2) = o.betas();
-      a.weight_decay = o.weight_decay();
-      a.eps = o.eps();
-      a.lr = counters_[parameter_count_ + g];
-      for (const auto& p : group.params()) {
-        const int64_t at = slot++;
-        if (!p.grad().defined()) continue;
-        auto found = state.find(p.unsafeGetTensorImpl());
-        if (found == state.end()) fail("training.cuda_graph: a parameter has no Adam state after the warm-up steps");
-        auto* s = static_cast<torch::optim::AdamParamState*>(found->second.get());
-        a.params.push_back(p);
-        a.grads.push_back(p.grad());
-        a.exp_avgs.push_back(s->exp_avg());
-        a.exp_avg_sqs.push_back(s->exp_avg_sq());
-        a.steps.push_back(counters_[at]);
-        a.slots.push_back(at);
-        a.states.push_back(s);
-      }
-      if (a.params.empty()) continue;
-      at::_fused_adam_(a.params, a.grads, a.exp_avgs, a.exp_avg_sqs, {}, a.steps, a.lr, a.beta1, a.beta2,
-                       a.weight_decay, a.eps, /*amsgrad=*/false, /*maximize=*/false);
-      groups_.push_back(std::move(a));
-    }
   }
 
   std::vector<torch::Tensor> parameters_;
@@ -191,11 +123,9 @@ class CudaStepGraph : public StepGraph {
   int64_t warmed_up_ = 0;
   int64_t replays_ = 0;
   std::vector<torch::Tensor> inputs_;  // users, items, negatives, history on the device
-  int64_t parameter_count_ = 0;        // the optimizer's parameters, over all groups
-  torch::Tensor counters_;             // [each parameter's step count..., each group's lr...]
+  std::unique_ptr<CounterAdam> adam_update_;  // made just before the capture
   std::unique_ptr<at::cuda::CUDAGraph> graph_;
   torch::Tensor loss_;
-  std::vector<AdamGroup> groups_;
 };
 
 }  // namespace
