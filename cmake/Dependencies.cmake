@@ -33,6 +33,13 @@ find_package(Threads REQUIRED)
 # Serving: faiss (Debian libfaiss-dev) for the top-K index, cpp-httplib (libcpp-httplib-dev) for HTTP.
 # faiss's CMake package names OpenMP::OpenMP_CXX in its link interface without finding it.
 find_package(OpenMP REQUIRED)
+# The torch wheel ships the OpenMP runtime LibTorch was built with (torch/lib/libgomp.so.1), and
+# the process loads that one (the run-time path names torch/lib first). faiss and the project's
+# OpenMP code link it too, rather than GCC's libgomp.so.1 in another directory: one runtime, one
+# thread pool, and no second library of the same name for CMake's run-time path to warn about.
+if(EXISTS "${TORCH_INSTALL_PREFIX}/lib/libgomp.so.1")
+  set_target_properties(OpenMP::OpenMP_CXX PROPERTIES INTERFACE_LINK_LIBRARIES "${TORCH_INSTALL_PREFIX}/lib/libgomp.so.1")
+endif()
 find_package(faiss REQUIRED)
 find_path(TWOTOWER_HTTPLIB_INCLUDE httplib.h REQUIRED)
 find_library(TWOTOWER_HTTPLIB_LIBRARY NAMES cpp-httplib)

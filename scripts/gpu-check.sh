@@ -23,7 +23,8 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/gpu-check}
 DEVICE=${DEVICE:-cuda}
 STEPS=${STEPS:-200}
-BATCHES=${BATCHES:-1024 4096 8192}
+BATCHES=${BATCHES:-1024 8192 4096}
+BUDGET=${BUDGET:-480}  # seconds from the start: a step that would begin later is skipped
 read -r -a BEST <<< "${BEST_ARGS:-}"
 read -r -a GRAPH_ARGS <<< "${GRAPH-training.cuda_graph=true}"
 BIN=${BIN:-build-gpu}
@@ -31,7 +32,13 @@ THREADS=${THREADS:-$(nproc)}
 KIT=.device-kit
 mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu-check.log") 2>&1
-step() { echo "== $(date +%T) $*"; }
+step() { echo "== $(date +%T) ${SECONDS} s: $*"; }
+# False, with a line saying so, once the budget is spent (the device run's limit is 600 s).
+due() {
+  ((SECONDS < BUDGET)) && return 0
+  echo "   skipped: ${SECONDS} s of the ${BUDGET} s budget used"
+  return 1
+}
 
 if [[ -z ${SKIP_BUILD:-} ]]; then
   step build
@@ -59,32 +66,34 @@ if [[ -x $BIN/tests/twotower_tests ]]; then
     "$OUT/device_step_tests.txt" | head -40
 fi
 
-# One bench run: twotower and the reference on $DEVICE; NAME names its output file.
+# One bench run (at most 180 s): twotower and the reference on $DEVICE; NAME names its output.
 bench() {
   local name=$1
   shift
-  $TT bench train --device "$DEVICE" --threads "$THREADS" --max-steps "$STEPS" --rounds 1 "$@" \
+  timeout 180 $TT bench train --device "$DEVICE" --threads "$THREADS" --max-steps "$STEPS" --rounds 1 "$@" \
     > "$OUT/bench-$name.txt" 2>&1
   tail -6 "$OUT/bench-$name.txt"
 }
 GAMES=(--data "$DATA" --work-dir "$OUT/bench-games" data.text_embeddings="$TEXT")
-step "Games, batch 1024, reference eager: twotower eager"
-bench games-eager-1024 "${GAMES[@]}"
 step "Games, batch 1024, reference eager: twotower with training.cuda_graph"
-bench games-graph-1024 "${GAMES[@]}" "${GRAPH_ARGS[@]}"
+due && bench games-graph-1024 "${GAMES[@]}" "${GRAPH_ARGS[@]}"
+step "Games, batch 1024, reference eager: twotower eager"
+due && bench games-eager-1024 "${GAMES[@]}"
 for b in $BATCHES; do
   step "Games, batch $b, reference --compile reduce-overhead: twotower with training.cuda_graph"
-  bench "games-graph-compiled-$b" "${GAMES[@]}" --reference-compile reduce-overhead training.batch_size="$b" \
+  due && bench "games-graph-compiled-$b" "${GAMES[@]}" --reference-compile reduce-overhead training.batch_size="$b" \
     "${GRAPH_ARGS[@]}"
+  if [[ $b == 8192 ]]; then
+    step "reference sizes (generated), batch 1024, reference eager: twotower with training.cuda_graph"
+    due && bench refsizes-graph-1024 --generate 93543,159279,260000 --work-dir "$OUT/bench-refsizes" "${GRAPH_ARGS[@]}"
+  fi
 done
-step "reference sizes (generated), batch 1024, reference eager: twotower with training.cuda_graph"
-bench refsizes-graph-1024 --generate 93543,159279,260000 --work-dir "$OUT/bench-refsizes" "${GRAPH_ARGS[@]}"
 
 step "configs/best.yaml on $DEVICE"
-$TT train --config configs/best.yaml data.data_path="$DATA" training.device="$DEVICE" \
+due && timeout 120 $TT train --config configs/best.yaml data.data_path="$DATA" training.device="$DEVICE" \
   training.output_dir="$OUT/best" "${BEST[@]}" > "$OUT/best.log" 2>&1
-$TT evaluate --run "$OUT/best" --no-baselines > "$OUT/best.eval" 2>&1
-grep -E "recall@10|ndcg@10" "$OUT/best.eval"
+[[ -d $OUT/best ]] && $TT evaluate --run "$OUT/best" --no-baselines > "$OUT/best.eval" 2>&1 &&
+  grep -E "recall@10|ndcg@10" "$OUT/best.eval"
 python3 - "$OUT/best" <<'PY'
 import json, pathlib, sys
 run = pathlib.Path(sys.argv[1])
@@ -95,8 +104,8 @@ for name in ("selection/history.json", "history.json"):
         print(name, "epochs", len(epochs), "sum of epoch seconds", round(sum(e["seconds"] for e in epochs), 2))
 PY
 step "every option and config on $DEVICE (tests/device_options_test.cc)"
-if [[ -x $BIN/tests/twotower_tests ]]; then
-  timeout 150 $BIN/tests/twotower_tests --gtest_filter='DeviceOptions*' > "$OUT/device_options.txt" 2>&1
+if [[ -x $BIN/tests/twotower_tests ]] && due; then
+  timeout $((BUDGET + 100 - SECONDS)) $BIN/tests/twotower_tests --gtest_filter='DeviceOptions*' > "$OUT/device_options.txt" 2>&1
   tail -3 "$OUT/device_options.txt"
 fi
 step done

@@ -1,6 +1,7 @@
 // The metrics hook that training calls after each epoch: full-ranking Recall@K and NDCG@K of the
 // epoch's embeddings on the validation split (data.valid_split), with the protocol of
-// eval/evaluator.h (items before the split excluded, ties against the target).
+// eval/evaluator.h (items before the split excluded, ties against the target); on the GPU when
+// the run trains there (eval/tensor_ranking.h, the same numbers).
 #pragma once
 
 #include <cstdint>
