@@ -56,8 +56,8 @@ torch::Tensor target_positions(const Chunk& c, const torch::Tensor& users, const
                                torch::Tensor& nan_count) {
   const torch::Device device = users.device();
   torch::Tensor scores = users.index_select(0, on(device, c.rows)).matmul(items.t()).contiguous();  // [c, n]
-  nan_count += torch::isnan(scores).sum();
   if (!c.history.empty()) scores.view(-1).index_fill_(0, on(device, c.history), -std::numeric_limits<float>::infinity());
+  nan_count += torch::isnan(scores).sum();  // the evaluator reads no score of the history either
   const auto rows = static_cast<int64_t>(c.rows.size());
   const torch::Tensor tr = on(device, c.target_row), ti = on(device, c.target_item);
   const torch::Tensor is_target =
@@ -75,13 +75,13 @@ torch::Tensor target_positions(const Chunk& c, const torch::Tensor& users, const
 
 std::map<std::string, double> tensor_ranking_metrics(const EvalData& data, const torch::Tensor& users,
                                                      const torch::Tensor& items, const std::vector<int64_t>& ks,
-                                                     int64_t chunk_users) {
+                                                     int64_t chunk_targets) {
   if (users.dim() != 2 || items.dim() != 2 || users.size(0) != data.num_users || items.size(0) != data.num_items ||
       users.size(1) != items.size(1)) {
     fail("tensor ranking: got users ", users.sizes(), " and items ", items.sizes(), ", expected [", data.num_users,
          ", D] and [", data.num_items, ", D]");
   }
-  if (chunk_users < 1) fail("tensor ranking: got chunk_users ", chunk_users, ", expected >= 1");
+  if (chunk_targets < 1) fail("tensor ranking: got chunk_targets ", chunk_targets, ", expected >= 1");
   for (int64_t k : ks) {
     if (k < 1) fail("tensor ranking: got K = ", k, ", expected >= 1");
   }
@@ -98,7 +98,7 @@ std::map<std::string, double> tensor_ranking_metrics(const EvalData& data, const
   }
   torch::Tensor nan_count = torch::zeros({}, torch::TensorOptions(torch::kLong).device(device));
   for (size_t next = 0; next < evaluated.size();) {
-    const Chunk c = make_chunk(data, evaluated, next, chunk_users);
+    const Chunk c = make_chunk(data, evaluated, next, chunk_targets);
     const torch::Tensor pos = target_positions(c, users, items, data.num_items, nan_count).to(torch::kDouble);
     const torch::Tensor count = torch::tensor(c.target_count, torch::kDouble).to(device);
     for (size_t j = 0; j < ks.size(); ++j) {

@@ -21,10 +21,12 @@
 namespace twotower {
 
 /// {"recall@K", "ndcg@K"} for each K of `ks` (each >= 1) from users [num_users, D] and items
-/// [num_items, D] float32 on one device, scored `chunk_users` users at a time (memory about
-/// chunk_users * num_items * 9 bytes). 0 for every metric when no user has a target.
+/// [num_items, D] float32 on one device, the users taken in chunks holding at most
+/// `chunk_targets` targets (a user with more is a chunk alone; memory about 16 bytes per target
+/// and item). 0 for every metric when no user has a target; throws on a NaN score outside the
+/// users' histories (as the evaluator).
 std::map<std::string, double> tensor_ranking_metrics(const EvalData& data, const torch::Tensor& users,
                                                      const torch::Tensor& items, const std::vector<int64_t>& ks,
-                                                     int64_t chunk_users = 1024);
+                                                     int64_t chunk_targets = 1024);
 
 }  // namespace twotower

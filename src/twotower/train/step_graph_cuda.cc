@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "twotower/common/error.h"
+#include "twotower/common/log.h"
 #include "twotower/train/counter_adam.h"
 #include "twotower/train/step_graph.h"
 
@@ -27,7 +28,13 @@ class StreamScope : public StepGraph::Scope {
       : before_(c10::cuda::getCurrentCUDAStream(stream.device_index())), stream_(stream), guard_(stream) {
     wait_for(before_, stream_);
   }
-  ~StreamScope() override { wait_for(stream_, before_); }
+  ~StreamScope() override {
+    try {
+      wait_for(stream_, before_);
+    } catch (const std::exception& e) {  // a sticky CUDA error: the read back reports it first
+      log_warn("cuda graph: the default stream cannot wait for the epoch's stream: ", e.what());
+    }
+  }
   StreamScope(const StreamScope&) = delete;
   StreamScope& operator=(const StreamScope&) = delete;
 
@@ -104,13 +111,24 @@ class CudaStepGraph : public StepGraph {
   void capture() {
     adam_->zero_grad();
     adam_update_ = std::make_unique<CounterAdam>(*adam_, device_);
-    graph_ = std::make_unique<at::cuda::CUDAGraph>();
-    graph_->capture_begin();
-    loss_ = loss_of_(inputs_[0], inputs_[1], inputs_[2], inputs_[3]);
-    loss_.backward();
-    if (clip_ > 0) clip_gradients(parameters_, nullptr, clip_);
-    adam_update_->update();
-    graph_->capture_end();
+    auto graph = std::make_unique<at::cuda::CUDAGraph>();
+    graph->capture_begin();
+    try {
+      loss_ = loss_of_(inputs_[0], inputs_[1], inputs_[2], inputs_[3]);
+      loss_.backward();
+      if (clip_ > 0) clip_gradients(parameters_, nullptr, clip_);
+      adam_update_->update();
+    } catch (...) {
+      // End the capture (and the allocator's redirection to the graph's pool) so that the error
+      // reaches the caller and the stream works again; the graph is not kept.
+      try {
+        graph->capture_end();
+      } catch (...) {
+      }
+      throw;
+    }
+    graph->capture_end();
+    graph_ = std::move(graph);
   }
 
   std::vector<torch::Tensor> parameters_;

@@ -62,9 +62,9 @@ nlohmann::json epoch_record(int64_t epoch, double train_loss, double val_loss, d
 // The metrics hook's values on the epoch's embeddings, added to `record`; their names are added to
 // `metric_names` in first-seen order.
 void add_hook_metrics(const TrainOptions& options, const Matrix& users, const Matrix& items, const Dataset& data,
-                      const Config& config, int64_t epoch, nlohmann::json& record,
+                      const Config& config, int64_t epoch, const torch::Device& device, nlohmann::json& record,
                       std::vector<std::string>& metric_names) {
-  for (const auto& [name, value] : options.metrics(EpochEmbeddings{users, items, data, config, epoch})) {
+  for (const auto& [name, value] : options.metrics(EpochEmbeddings{users, items, data, config, epoch, device})) {
     record[name] = value;
     if (std::find(metric_names.begin(), metric_names.end(), name) == metric_names.end()) metric_names.push_back(name);
   }
@@ -136,7 +136,7 @@ void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, Tr
     nlohmann::json record = epoch_record(epoch, train_loss, val_loss, seconds, pairs, run.state.step,
                                          run.optimizers.learning_rate());
     if (run.dp.active()) add_communication(record, run.dp.stats(), seconds);
-    if (ranks) add_hook_metrics(run.options, users, items, run.data, run.config, epoch, record, metric_names);
+    if (ranks) add_hook_metrics(run.options, users, items, run.data, run.config, epoch, run.device, record, metric_names);
     const bool better = root && best.update(record, epoch, metric_names, run.state);
     run.history.push_back(record);
     log_info("epoch ", epoch, "/", t.num_epochs, ": ", record.dump(), better ? " (best)" : "");

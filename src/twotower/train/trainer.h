@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <c10/core/Device.h>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 
 #include "twotower/config/config.h"
@@ -30,6 +31,7 @@ struct EpochEmbeddings {
   const Dataset& data;
   const Config& config;
   int64_t epoch;        // 1-based
+  c10::Device device = c10::kCPU;  // the run's device, where a hook may compute
 };
 
 /// Retrieval metrics on the validation split (e.g. {"recall@10": 0.05}); each name becomes a

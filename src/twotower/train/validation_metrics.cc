@@ -34,11 +34,10 @@ MetricsHook make_validation_metrics(std::vector<int64_t> ks) {
       log_info("validation metrics: ", (*eval_data)->users_with_targets, " users with targets in split ",
                split_name(split));
     }
-    // A run on a GPU ranks there (the run's device: training.device auto or cuda, as setup_device
-    // picks it), with the evaluator's numbers.
-    if (e.config.training.device != DeviceKind::kCpu && torch::cuda::is_available()) {
-      const auto on_gpu = [](const Matrix& m) {
-        return torch::from_blob(const_cast<float*>(m.data.data()), {m.rows, m.cols}, torch::kFloat).to(torch::kCUDA);
+    // A run on a GPU ranks there, with the evaluator's numbers.
+    if (e.device.is_cuda()) {
+      const auto on_gpu = [&e](const Matrix& m) {
+        return torch::from_blob(const_cast<float*>(m.data.data()), {m.rows, m.cols}, torch::kFloat).to(e.device);
       };
       return tensor_ranking_metrics(**eval_data, on_gpu(e.users), on_gpu(e.items), ks);
     }
