@@ -127,6 +127,7 @@ struct TrainingConfig {
   double replay_ratio = 1.0;
   DeviceKind device = DeviceKind::kAuto;
   int64_t threads = 0;
+  int64_t trace_steps = 0;
   EmbeddingOptimizerKind embedding_optimizer = EmbeddingOptimizerKind::kDense;
   bool shared_user_tower = false;
   bool prefetch = true;

@@ -345,6 +345,10 @@ std::vector<ConfigKey> run_keys() {
       key(t, &TrainingConfig::device, "device", choice(kDevices), "auto | cpu | cuda (auto: cuda when available)"),
       key(t, &TrainingConfig::threads, "threads", integer(0, "an integer >= 0 (0 = all cores)"),
           "intra-op threads (>= 0; 0 = all cores)"),
+      key(t, &TrainingConfig::trace_steps, "trace_steps", integer(0, "an integer >= 0 (0 = off)"),
+          "trace this many steps of the first epoch, after its first 10, with PyTorch's profiler\n"
+          "(a GPU's kernels, the CPU's operators) into output_dir/trace.json (Chrome trace format);\n"
+          "the log gives the kernels' share of the traced time (0 = off)"),
   };
 }
 

@@ -1,8 +1,10 @@
 #include "twotower/train/epoch_runner.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <future>
+#include <memory>
 #include <optional>
 
 #include "twotower/common/error.h"
@@ -122,6 +124,11 @@ EpochRunner::EpochRunner(TwoTowerModel& model, Optimizers& optimizers, NegativeS
       dense_parameters_(model->dense_parameters()) {
   const bool on_device = !parameters_.empty() && !parameters_.front().device().is_cpu();
   set_readback_steps(on_device ? kDeviceReadbackSteps : 1);
+  if (config.training.trace_steps > 0 && dp_.is_root()) {
+    trace_ = std::make_unique<StepTrace>(
+        config.training.trace_steps, parameters_.empty() ? torch::Device(torch::kCPU) : parameters_.front().device(),
+        std::filesystem::path(config.training.output_dir) / "trace.json");
+  }
   if (config.training.cuda_graph) {
     if (dp_.active()) {
       fail("training.cuda_graph: got true with ", dp_.world_size(), " ranks, expected one process (the ranks' "
@@ -244,6 +251,7 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
   std::future<Batch> next;
   if (num_batches > 0) next = std::async(policy, assemble, 0);
   for (int64_t batch = 0; batch < num_batches; ++batch) {
+    if (trace_) trace_->before_batch(epoch, batch);
     Batch current = next.get();
     if (batch + 1 < num_batches) next = std::async(policy, assemble, batch + 1);
     const torch::Tensor negatives = objective_.draw_negatives(sampler_, current.items);
@@ -261,6 +269,7 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
     if (static_cast<int64_t>(pending_.size()) >= readback_steps_ || batch + 1 == num_batches) {
       read_back(epoch, batch + 1, num_batches);
     }
+    if (trace_) trace_->after_batch(epoch, batch, batch + 1 == num_batches);
     if (progress) progress->add(current.positives * (1 + k), str_cat("loss ", total_ / static_cast<double>(std::max<int64_t>(read_, 1))));
     if (between_steps_) between_steps_();
   }

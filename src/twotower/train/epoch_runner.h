@@ -9,6 +9,7 @@
 // batches are replayed from a captured graph (train/step_graph.h). In data-parallel training the
 // permutation is rank 0's (broadcast), each rank computes its rows of every global batch and the
 // gradients are summed over the ranks before the clip and the step (train/data_parallel.h).
+// With training.trace_steps rank 0 traces a stretch of its first epoch (train/step_trace.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -25,6 +26,7 @@
 #include "twotower/train/objective.h"
 #include "twotower/train/optimizers.h"
 #include "twotower/train/step_graph.h"
+#include "twotower/train/step_trace.h"
 #include "twotower/train/training_pairs.h"
 
 namespace twotower {
@@ -72,6 +74,7 @@ class EpochRunner {
   std::vector<torch::Tensor> tables_;
   std::vector<torch::Tensor> dense_parameters_;
   std::unique_ptr<StepGraph> graph_;  // training.cuda_graph
+  std::unique_ptr<StepTrace> trace_;  // training.trace_steps
   int64_t readback_steps_ = 1;
   std::vector<torch::Tensor> pending_;  // 0-dim losses on the device, not yet read back
   double total_ = 0;                    // the sum of the epoch's losses read back so far

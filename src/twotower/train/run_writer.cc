@@ -80,7 +80,7 @@ void RunWriter::write_plot(const nlohmann::json& history, std::vector<std::strin
   if (!writes_) return;
   // Metrics of resumed epochs that this invocation did not compute are drawn too.
   static const std::set<std::string> kFixed{"epoch", "train_loss", "val_loss", "learning_rate",
-                                            "seconds", "pairs_per_s", "steps"};
+                                            "seconds", "pairs_per_s", "steps", "device_peak_mib"};
   for (const auto& record : history) {
     for (const auto& [key, value] : record.items()) {
       if (!kFixed.count(key) && std::find(metric_names.begin(), metric_names.end(), key) == metric_names.end()) {

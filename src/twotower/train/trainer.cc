@@ -15,6 +15,7 @@
 #include "twotower/train/batch_size.h"
 #include "twotower/train/best_epoch.h"
 #include "twotower/train/data_parallel.h"
+#include "twotower/train/device_memory.h"
 #include "twotower/train/epoch_runner.h"
 #include "twotower/train/init_from.h"
 #include "twotower/train/refit.h"
@@ -136,6 +137,7 @@ void run_epochs(Run& run, const PairColumns& train, const PairColumns& valid, Tr
     nlohmann::json record = epoch_record(epoch, train_loss, val_loss, seconds, pairs, run.state.step,
                                          run.optimizers.learning_rate());
     if (run.dp.active()) add_communication(record, run.dp.stats(), seconds);
+    if (!run.device.is_cpu()) record["device_peak_mib"] = static_cast<double>(device_peak_bytes(run.device)) / 1048576.0;
     if (ranks) add_hook_metrics(run.options, users, items, run.data, run.config, epoch, run.device, record, metric_names);
     const bool better = root && best.update(record, epoch, metric_names, run.state);
     run.history.push_back(record);
