@@ -19,6 +19,7 @@ struct BenchTrainArgs {
   int64_t max_steps = 100;
   int rounds = 3;
   std::string device = "cpu", reference_compile;
+  int64_t trace_steps = -1;
   std::vector<std::string> overrides;
 };
 
@@ -56,6 +57,7 @@ void run_bench_train(const BenchTrainArgs& a, const std::string& command_line) {
   o.rounds = a.rounds;
   o.device = a.device;
   o.reference_compile = a.reference_compile;
+  o.trace_steps = a.trace_steps;
   o.work_dir = a.work_dir;
   o.command_line = command_line;
   run_train_bench(o, std::cout);
@@ -121,6 +123,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--device", args->device, "cpu | cuda: where both systems train")->capture_default_str();
   cmd->add_option("--reference-compile", args->reference_compile,
                   "the reference's --compile mode (default, reduce-overhead, ...; empty: eager)");
+  cmd->add_option("--trace-steps", args->trace_steps,
+                  "steps of the warm-up epoch (after its first 10) both systems trace for their GPU kernel share; "
+                  "-1: 20 on cuda, none on cpu")
+      ->capture_default_str();
   cmd->add_option("--work-dir", args->work_dir, "scratch folder (generated data, logs, the twotower run)")
       ->capture_default_str();
   cmd->add_option("overrides", args->overrides, "section.key=value overrides of the config");
@@ -132,6 +138,7 @@ void add_bench_command(CLI::App& app) {
     shown << " --threads " << args->threads << " --max-steps " << args->max_steps << " --rounds " << args->rounds
           << " --device " << args->device;
     if (!args->reference_compile.empty()) shown << " --reference-compile " << args->reference_compile;
+    if (args->trace_steps >= 0) shown << " --trace-steps " << args->trace_steps;
     for (const auto& s : args->overrides) shown << " " << s;
     run_bench_train(*args, shown.str());
   });

@@ -12,7 +12,8 @@
 # training step waits for the device; replays of the captured step train as eager steps), then
 # `bench train --device cuda` on Games at batch 1024 beside the reference eager (twotower eager and
 # with training.cuda_graph), at batch 1024 / 4096 / 8192 beside the reference with --compile
-# reduce-overhead, at the reference's sizes, configs/best.yaml on Games (epoch seconds, test
+# reduce-overhead, at the reference's sizes (each bench also gives both systems' peak device memory
+# and the kernels' share of 20 traced warm-up steps), configs/best.yaml on Games (epoch seconds, test
 # Recall@10) and last every option and config on cuda (DeviceOptions tests). Everything goes to
 # $OUT (default runs/gpu-check); a step that fails is logged and the next one runs. To check the
 # script itself here on the CPU (GRAPH= leaves training.cuda_graph out, which the CPU refuses):
@@ -61,7 +62,7 @@ $TT prepare --reviews $KIT/data/Games.inter.gz --meta $KIT/data/Games.item.gz --
 step "no step waits for the device; replayed graphs train as eager steps (tests/cuda/)"
 if [[ -x $BIN/tests/twotower_tests ]]; then
   TORCH_SHOW_CPP_STACKTRACES=1 timeout 150 $BIN/tests/twotower_tests \
-    --gtest_filter='SyncFreeStep*:StepGraph*:EpochRunner*' > "$OUT/device_step_tests.txt" 2>&1
+    --gtest_filter='SyncFreeStep*:StepGraph*:EpochRunner*:StepTraceCuda*' > "$OUT/device_step_tests.txt" 2>&1
   grep -E "^\[  (PASSED|FAILED|SKIPPED)|Failure|waited for the device|largest difference" \
     "$OUT/device_step_tests.txt" | head -40
 fi
@@ -72,7 +73,7 @@ bench() {
   shift
   timeout 180 $TT bench train --device "$DEVICE" --threads "$THREADS" --max-steps "$STEPS" --rounds 1 "$@" \
     > "$OUT/bench-$name.txt" 2>&1
-  tail -6 "$OUT/bench-$name.txt"
+  tail -9 "$OUT/bench-$name.txt"
 }
 GAMES=(--data "$DATA" --work-dir "$OUT/bench-games" data.text_embeddings="$TEXT")
 step "Games, batch 1024, reference eager: twotower with training.cuda_graph"

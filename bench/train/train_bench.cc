@@ -18,6 +18,8 @@
 #include "twotower/data/npy.h"
 #include "twotower/data/text_embeddings.h"
 #include "twotower/data/prepare.h"
+#include "twotower/train/kernel_share.h"
+#include "twotower/train/step_trace.h"
 
 namespace fs = std::filesystem;
 
@@ -25,6 +27,7 @@ namespace twotower {
 namespace {
 
 constexpr int kWarmupEpochs = 1;  // epoch 1 warms up (allocator, thread pools, caches); epoch 2 is measured
+constexpr int64_t kDeviceTraceSteps = 20;  // steps traced on a GPU by default
 
 struct SystemResult {
   std::string name;
@@ -32,6 +35,10 @@ struct SystemResult {
   double epoch_seconds = 0;   // measured epoch (max_steps batches)
   int64_t pairs = 0;          // pairs of the measured epoch
   int64_t peak_rss_kib = 0;
+  double device_peak_mib = -1;  // a device run's (torch.cuda.max_memory_allocated); -1: none
+  bool traced = false;          // the warm-up epoch's steps were traced: then
+  double kernel_share = 0;      // the share of their time in which the GPU ran kernels (kernel_share.h)
+  int64_t kernels = 0;          // and how many ran
 };
 
 std::string fixed(double v, int digits) {
@@ -95,6 +102,14 @@ std::vector<int64_t> write_inter(const Dataset& data, const fs::path& path) {
   return order;
 }
 
+// The kernel share of a system's trace.
+void set_kernels(SystemResult& r, const fs::path& trace) {
+  const KernelShare k = read_kernel_share(trace);
+  r.traced = true;
+  r.kernel_share = k.share();
+  r.kernels = k.kernels;
+}
+
 SystemResult run_twotower(const TrainBenchOptions& o, const fs::path& data, std::ostream& out) {
   fs::path run_dir = o.work_dir / "twotower";
   fs::remove_all(run_dir);
@@ -109,6 +124,7 @@ SystemResult run_twotower(const TrainBenchOptions& o, const fs::path& data, std:
         "training.output_dir=" + run_dir.string()}) {
     argv.push_back(s);
   }
+  if (o.trace_steps > 0) argv.push_back("training.trace_steps=" + std::to_string(o.trace_steps));
   fs::path log = o.work_dir / "twotower.log";
   fs::remove(log);
   std::string shown;
@@ -124,6 +140,8 @@ SystemResult run_twotower(const TrainBenchOptions& o, const fs::path& data, std:
   r.pairs_per_s = epoch.at("pairs_per_s").get<double>();
   r.pairs = static_cast<int64_t>(std::llround(r.pairs_per_s * r.epoch_seconds));
   r.peak_rss_kib = child.peak_rss_kib;
+  r.device_peak_mib = epoch.value("device_peak_mib", -1.0);
+  if (o.trace_steps > 0) set_kernels(r, run_dir / "trace.json");
   return r;
 }
 
@@ -133,19 +151,30 @@ std::string number(double v) {
   return s.str();
 }
 
-SystemResult run_reference(const TrainBenchOptions& o, const Config& c, const fs::path& inter,
-                           const fs::path& text, std::ostream& out) {
+// The reference's command: seed_reference.py run unchanged inside bench/reference_probe.py, which
+// adds its device memory and, with o.trace_steps, its trace into `trace`.
+std::vector<std::string> reference_argv(const TrainBenchOptions& o, const Config& c, const fs::path& inter,
+                                        const fs::path& text, const fs::path& trace) {
   fs::path python = TWOTOWER_PYTHON;
   fs::path script = fs::path(TWOTOWER_SOURCE_DIR) / ".." / "shared" / "reference" / "seed_reference.py";
   if (!fs::exists(script)) fail("the reference system ", script.lexically_normal().string(), " does not exist");
   const TrainingConfig& t = c.training;
-  std::vector<std::string> argv{python.string(), script.lexically_normal().string(), inter.string(),
+  std::vector<std::string> argv{python.string(), (fs::path(TWOTOWER_SOURCE_DIR) / "bench" / "reference_probe.py").string()};
+  if (o.trace_steps > 0) {
+    for (const std::string& s : {std::string("--trace"), trace.string(), std::string("--trace-steps"),
+                                 std::to_string(o.trace_steps), std::string("--trace-after"),
+                                 std::to_string(StepTrace::kWarmupSteps)}) {
+      argv.push_back(s);
+    }
+  }
+  const std::vector<std::string> reference{"--", script.lexically_normal().string(), inter.string(),
                                 "--epochs", std::to_string(kWarmupEpochs + 1), "--max-steps", std::to_string(o.max_steps),
                                 "--no-eval", "--threads", std::to_string(o.threads), "--device", o.device,
                                 "--neg-ratio", std::to_string(c.data.neg_ratio), "--batch", std::to_string(t.batch_size),
                                 "--dropout", number(c.model.dropout), "--logit-scale", number(t.logit_scale),
                                 "--emb-lr", number(t.embedding_learning_rate > 0 ? t.embedding_learning_rate : t.learning_rate),
                                 "--emb-init-std", number(c.model.embedding_init_std), "--seed", std::to_string(c.data.seed)};
+  argv.insert(argv.end(), reference.begin(), reference.end());
   if (!o.reference_compile.empty()) {
     argv.emplace_back("--compile");
     argv.push_back(o.reference_compile);
@@ -156,6 +185,14 @@ SystemResult run_reference(const TrainBenchOptions& o, const Config& c, const fs
     argv.emplace_back("--text-emb");
     argv.push_back(text.string());
   }
+  return argv;
+}
+
+SystemResult run_reference(const TrainBenchOptions& o, const Config& c, const fs::path& inter,
+                           const fs::path& text, std::ostream& out) {
+  const fs::path trace = o.work_dir / "reference_trace.json";
+  fs::remove(trace);
+  const std::vector<std::string> argv = reference_argv(o, c, inter, text, trace);
   fs::path log = o.work_dir / "reference.log";
   fs::remove(log);
   std::string shown;
@@ -165,8 +202,12 @@ SystemResult run_reference(const TrainBenchOptions& o, const Config& c, const fs
   if (child.exit_code != 0) fail("the reference exited with ", child.exit_code, "; the end of ", log.string(), ":", log_tail(log));
   std::ifstream in(log);
   std::vector<nlohmann::json> epochs;
+  double device_peak_mib = -1;
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("{\"epoch\"", 0) == 0) epochs.push_back(nlohmann::json::parse(line));
+    if (line.rfind("{\"probe\"", 0) == 0) {
+      device_peak_mib = nlohmann::json::parse(line)["probe"].value("device_peak_mib", device_peak_mib);
+    }
   }
   if (epochs.size() <= static_cast<size_t>(kWarmupEpochs)) fail(log.string(), ": expected ", kWarmupEpochs + 1, " epoch lines");
   const auto& e = epochs[kWarmupEpochs];
@@ -176,6 +217,11 @@ SystemResult run_reference(const TrainBenchOptions& o, const Config& c, const fs
   r.pairs_per_s = e.at("pos_per_s").get<double>() * static_cast<double>(1 + c.data.neg_ratio);
   r.pairs = static_cast<int64_t>(std::llround(r.pairs_per_s * r.epoch_seconds));
   r.peak_rss_kib = child.peak_rss_kib;
+  r.device_peak_mib = device_peak_mib;
+  if (o.trace_steps > 0) {
+    if (!fs::exists(trace)) fail("the reference wrote no trace ", trace.string(), "; the end of ", log.string(), ":", log_tail(log));
+    set_kernels(r, trace);
+  }
   return r;
 }
 
@@ -186,18 +232,27 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// Median pairs/s and epoch time over rounds, the largest peak RSS.
+// Median pairs/s, epoch time and kernel share over rounds, the largest peak RSS and device memory.
 SystemResult median_result(const std::vector<SystemResult>& rounds) {
   SystemResult r = rounds.front();
-  std::vector<double> rate, seconds;
+  std::vector<double> rate, seconds, share;
   for (const auto& x : rounds) {
     rate.push_back(x.pairs_per_s);
     seconds.push_back(x.epoch_seconds);
+    share.push_back(x.kernel_share);
     r.peak_rss_kib = std::max(r.peak_rss_kib, x.peak_rss_kib);
+    r.device_peak_mib = std::max(r.device_peak_mib, x.device_peak_mib);
   }
   r.pairs_per_s = median(rate);
   r.epoch_seconds = median(seconds);
+  r.kernel_share = median(share);
   return r;
+}
+
+// "93.1% (1,234 kernels)", or what a trace without kernels holds.
+std::string kernel_text(const SystemResult& r) {
+  if (r.kernels == 0) return "no GPU kernels";
+  return fixed(100 * r.kernel_share, 1) + "% (" + thousands(static_cast<double>(r.kernels)) + " kernels)";
 }
 
 // Differences the reference cannot express: printed, so a reader knows what the ratio compares.
@@ -244,6 +299,16 @@ void print_medians(const TrainBenchOptions& o, const MedianTable& t, std::ostrea
     }
     out << "\n";
   }
+  for (const SystemResult* r : {&t.ours, &t.ref}) {
+    if (r->device_peak_mib < 0) continue;
+    out << r->name << ": device peak " << fixed(r->device_peak_mib, 1)
+        << " MiB allocated (torch.cuda.max_memory_allocated)\n";
+  }
+  if (t.ours.traced) {
+    out << "kernel share (steps " << StepTrace::kWarmupSteps + 1 << "-" << StepTrace::kWarmupSteps + o.trace_steps
+        << " of epoch 1 traced, GPU busy time over the span of its kernels, median): twotower " << kernel_text(t.ours)
+        << ", reference " << kernel_text(t.ref) << "\n";
+  }
   if (!bounds) return;
   out << "\ngemm: " << fixed(t.gemm_gflops, 1) << " GFLOP/s (LibTorch fp32 mm 1024x1024x1024, the reference's layers), "
       << fixed(t.onednn_gflops, 1) << " GFLOP/s (oneDNN, twotower's layers), " << o.threads << " threads\n";
@@ -252,9 +317,27 @@ void print_medians(const TrainBenchOptions& o, const MedianTable& t, std::ostrea
       << " (oneDNN)\n";
 }
 
+// The traced steps must lie inside epoch 1 of both systems: a trace asked for is refused when they
+// do not, the default one is dropped with a note.
+void check_trace_fits(TrainBenchOptions& o, bool asked, int64_t training_rows, int64_t batch_size, std::ostream& out) {
+  if (o.trace_steps == 0) return;
+  const int64_t batches = std::min(o.max_steps, (training_rows + batch_size - 1) / batch_size);
+  if (batches >= StepTrace::kWarmupSteps + o.trace_steps) return;
+  if (asked) {
+    fail("--trace-steps: got ", o.trace_steps, " with ", batches, " steps per epoch, expected at most ",
+         std::max<int64_t>(0, batches - StepTrace::kWarmupSteps), " (the first ", StepTrace::kWarmupSteps,
+         " steps are not traced; --max-steps and the data set the epoch's steps)");
+  }
+  out << "note: no kernel share: an epoch of " << batches << " steps is too short for " << o.trace_steps << " traced steps after "
+      << StepTrace::kWarmupSteps << "\n";
+  o.trace_steps = 0;
+}
+
 }  // namespace
 
-void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
+void run_train_bench(const TrainBenchOptions& options, std::ostream& out) {
+  TrainBenchOptions o = options;
+  if (o.trace_steps < 0) o.trace_steps = o.device == "cuda" ? kDeviceTraceSteps : 0;
   if (o.threads < 1) fail("--threads: got ", o.threads, ", expected at least 1");
   if (o.max_steps < 1) fail("--max-steps: got ", o.max_steps, ", expected at least 1");
   if (o.rounds < 1) fail("--rounds: got ", o.rounds, ", expected at least 1");
@@ -273,6 +356,7 @@ void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
   Dataset data = load_dataset(data_dir, ItemText::kSkip);
   int64_t training_rows = 0;
   for (Split s : data.interactions.split) training_rows += s != Split::kTest ? 1 : 0;
+  check_trace_fits(o, options.trace_steps > 0, training_rows, config.training.batch_size, out);
   const int64_t text_dim = config.data.emb_dim;
   int64_t params = parameter_count(config.model, data.num_users(), data.num_items(),
                                    static_cast<int64_t>(data.items.category_vocab.size()),
@@ -325,6 +409,9 @@ void run_train_bench(const TrainBenchOptions& o, std::ostream& out) {
       gemm_rounds.push_back(measure_gemm_gflops(o.threads, CpuMatmul::kTorch));
       onednn_rounds.push_back(measure_gemm_gflops(o.threads, CpuMatmul::kOneDnn));
       out << ", gemm " << fixed(gemm_rounds.back(), 1) << " GFLOP/s, onednn " << fixed(onednn_rounds.back(), 1) << " GFLOP/s";
+    }
+    if (o.trace_steps > 0) {
+      out << ", kernel share twotower " << kernel_text(our_rounds.back()) << ", reference " << kernel_text(ref_rounds.back());
     }
     out << ", ratio " << fixed(ratio_rounds.back(), 2) << "\n" << std::flush;
   }

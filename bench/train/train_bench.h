@@ -2,7 +2,9 @@
 // same interactions, model, loss, optimizer settings, batch size and thread count, one after the
 // other in one run, each as a child process, then the machine's fp32 GEMM rate, repeated in
 // alternating rounds (the machine's speed drifts between runs: a round's ratio compares
-// neighbouring runs); then the fraction of the GEMM bound each reaches.
+// neighbouring runs); then the fraction of the GEMM bound each reaches. On a GPU, each system's
+// peak device memory and the share of a traced stretch of its warm-up epoch in which the GPU ran
+// kernels (the measured epoch is never traced).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +29,9 @@ struct TrainBenchOptions {
   std::string device = "cpu";            // cpu | cuda: training.device of twotower, --device of the
                                          // reference; on cuda no CPU GEMM probes or bounds are printed
   std::string reference_compile;         // empty: the reference runs eager; else its --compile mode
+  int64_t trace_steps = -1;              // steps 11..10+N of epoch 1 (the warm-up epoch) traced in each
+                                         // round by both systems for their kernel share; -1: 20 on
+                                         // cuda, 0 (none) on cpu
   std::filesystem::path work_dir;        // scratch folder (created; the generated data stays there)
   std::string command_line;              // printed first
 };
