@@ -36,8 +36,8 @@ struct SystemResult {
   int64_t pairs = 0;          // pairs of the measured epoch
   int64_t peak_rss_kib = 0;
   double device_peak_mib = -1;  // a device run's (torch.cuda.max_memory_allocated); -1: none
-  bool traced = false;          // the warm-up epoch's steps were traced: then
-  double kernel_share = 0;      // the share of their time in which the GPU ran kernels (kernel_share.h)
+  double kernel_share = 0;      // with a trace of the warm-up epoch's steps: the share of their time in
+                                // which the GPU ran kernels (kernel_share.h)
   int64_t kernels = 0;          // and how many ran
 };
 
@@ -105,7 +105,6 @@ std::vector<int64_t> write_inter(const Dataset& data, const fs::path& path) {
 // The kernel share of a system's trace.
 void set_kernels(SystemResult& r, const fs::path& trace) {
   const KernelShare k = read_kernel_share(trace);
-  r.traced = true;
   r.kernel_share = k.share();
   r.kernels = k.kernels;
 }
@@ -304,7 +303,7 @@ void print_medians(const TrainBenchOptions& o, const MedianTable& t, std::ostrea
     out << r->name << ": device peak " << fixed(r->device_peak_mib, 1)
         << " MiB allocated (torch.cuda.max_memory_allocated)\n";
   }
-  if (t.ours.traced) {
+  if (o.trace_steps > 0) {
     out << "kernel share (steps " << StepTrace::kWarmupSteps + 1 << "-" << StepTrace::kWarmupSteps + o.trace_steps
         << " of epoch 1 traced, GPU busy time over the span of its kernels, median): twotower " << kernel_text(t.ours)
         << ", reference " << kernel_text(t.ref) << "\n";
