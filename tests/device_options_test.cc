@@ -51,13 +51,11 @@ std::vector<Option> options() {
        }},
       {"loss full", [](Config& c) { c.training.loss = LossKind::kFull; }},
       {"attention pooling, no user id, full", [](Config& c) {
-         c.model.user_history = 4, c.model.user_history_mode = UserHistoryMode::kBefore;
-         c.model.user_history_pooling = HistoryPooling::kAttention, c.model.use_user_id = false;
-         c.training.loss = LossKind::kFull;
+         testing::use_attention_pooling(c, 4);
+         c.model.use_user_id = false, c.training.loss = LossKind::kFull;
        }},
       {"attention pooling with lazy_adam and mixed", [](Config& c) {
-         c.model.user_history = 4, c.model.user_history_mode = UserHistoryMode::kBefore;
-         c.model.user_history_pooling = HistoryPooling::kAttention;
+         testing::use_attention_pooling(c, 4);
          c.training.loss = LossKind::kMixed, c.training.mixed_negatives = 8;
          c.training.embedding_optimizer = EmbeddingOptimizerKind::kLazyAdam;
        }},

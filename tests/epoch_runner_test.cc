@@ -46,11 +46,39 @@ struct Trained {
   std::vector<torch::Tensor> parameters;
 };
 
+// The same users as histories for attention pooling (history of 3, softmax): users 0-4 hold 4
+// items each (one row of 4 targets), user 5 holds 2 (targets 2, the rest padding).
+Config attention_config() {
+  Config c = small_config();
+  c.model.user_history = 3;
+  c.model.user_history_mode = UserHistoryMode::kBefore;
+  c.model.user_history_pooling = HistoryPooling::kAttention;
+  c.model.attention_heads = 2;
+  c.training.loss = LossKind::kSoftmax;
+  return c;
+}
+
+PairColumns history_pairs() {
+  torch::manual_seed(4);
+  const torch::Tensor items = torch::randint(0, 9, {6, 4}, torch::kLong);
+  items[5].slice(0, 2).fill_(-1);
+  PairColumns p;
+  SequenceColumns& s = p.sequences;
+  s.users = torch::arange(6, torch::kLong);
+  s.targets = items;
+  s.history = items.slice(1, 0, 3).clone();
+  s.history[5][1] = -1;  // a history holds the targets but the last
+  s.counts = (items >= 0).sum(1);
+  const torch::Tensor real = items >= 0;
+  p.items = items.masked_select(real);
+  p.users = s.users.unsqueeze(1).expand({6, 4}).masked_select(real);
+  return p;
+}
+
 // One epoch from a fixed start with losses read back every `readback` steps; `between` runs after
 // each step with the model and the step's number (1-based).
-Trained train_epoch(int64_t readback, const std::function<void(TwoTowerModel&, int64_t)>& between = {}) {
-  const Config c = small_config();
-  const PairColumns pairs = small_pairs();
+Trained train_epoch(int64_t readback, const std::function<void(TwoTowerModel&, int64_t)>& between = {},
+                    const Config& c = small_config(), const PairColumns& pairs = small_pairs(), int64_t batches = 7) {
   torch::manual_seed(0);
   TwoTowerModel model(c.model, ModelSizes{6, 9, 2, 3, 6});
   Optimizers optimizers = make_optimizers(model, c.training);
@@ -67,7 +95,7 @@ Trained train_epoch(int64_t readback, const std::function<void(TwoTowerModel&, i
   int64_t steps = 0, scored = 0;
   Trained out;
   out.loss = runner.run(pairs, 1, steps, scored);
-  EXPECT_EQ(steps, 7);
+  EXPECT_EQ(steps, batches);
   for (const auto& p : model->parameters()) out.parameters.push_back(p.detach().clone());
   return out;
 }
@@ -82,6 +110,25 @@ TEST(EpochRunner, ReadingLossesBackInGroupsChangesNothing) {
     for (size_t j = 0; j < each.parameters.size(); ++j) {
       EXPECT_TRUE(torch::equal(grouped.parameters[j], each.parameters[j])) << "parameter " << j << ", read back every " << readback;
     }
+  }
+}
+
+// So with batches of histories (attention pooling), whose columns are checked once when read
+// back in groups (a device run's id checks per batch would each wait for the device).
+TEST(EpochRunner, BatchesOfHistoriesReadBackInGroupsChangeNothing) {
+  const auto checks_on = [](bool expected) {
+    return [expected](TwoTowerModel& model, int64_t step) { EXPECT_EQ(model->id_checks(), expected) << "step " << step; };
+  };
+  const Config c = attention_config();
+  const PairColumns pairs = history_pairs();
+  const int64_t batches = 3;  // 22 pairs in whole histories of at most 8 pairs: 4 + 4 a batch
+  const Trained each = train_epoch(1, checks_on(true), c, pairs, batches);
+  ASSERT_TRUE(std::isfinite(each.loss));
+  const Trained grouped = train_epoch(32, checks_on(false), c, pairs, batches);
+  EXPECT_EQ(grouped.loss, each.loss);
+  ASSERT_EQ(grouped.parameters.size(), each.parameters.size());
+  for (size_t j = 0; j < each.parameters.size(); ++j) {
+    EXPECT_TRUE(torch::equal(grouped.parameters[j], each.parameters[j])) << "parameter " << j;
   }
 }
 

@@ -77,4 +77,12 @@ inline Config tiny_config(const std::filesystem::path& data, const std::filesyst
   return c;
 }
 
+// Attention pooling over up to `history` items before each pair (configs/best.yaml's user tower);
+// it trains on batches of histories, with a loss of softmax, mixed or full.
+inline void use_attention_pooling(Config& c, int64_t history) {
+  c.model.user_history = history;
+  c.model.user_history_mode = UserHistoryMode::kBefore;
+  c.model.user_history_pooling = HistoryPooling::kAttention;
+}
+
 }  // namespace twotower::testing

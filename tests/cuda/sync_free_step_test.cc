@@ -33,8 +33,8 @@ struct Option {
 };
 
 // The options whose steps run without a wait: the pair and in-batch losses with the dense
-// optimizers and mean pooling. The row-wise optimizers (coalescing sparse rows) and attention
-// pooling (data-dependent shapes) still wait and are not listed.
+// optimizers, mean and attention pooling. The row-wise optimizers (coalescing sparse rows) still
+// wait and are not listed.
 std::vector<Option> options() {
   return {
       {"bce, user tower per pair (the reference)", [](Config&) {}},
@@ -47,6 +47,13 @@ std::vector<Option> options() {
       {"history last", [](Config& c) { c.model.user_history = 3; }},
       {"history before", [](Config& c) {
          c.model.user_history = 3, c.model.user_history_mode = UserHistoryMode::kBefore;
+       }},
+      {"attention pooling, no user id, full (best.yaml's)", [](Config& c) {
+         testing::use_attention_pooling(c, 4);
+         c.model.use_user_id = false, c.training.loss = LossKind::kFull;
+       }},
+      {"attention pooling, softmax", [](Config& c) {
+         testing::use_attention_pooling(c, 4), c.training.loss = LossKind::kSoftmax;
        }},
       {"id dropouts", [](Config& c) { c.model.item_id_dropout = 0.2, c.model.user_id_dropout = 0.2; }},
       {"learned logit scale", [](Config& c) { c.training.learn_logit_scale = true; }},

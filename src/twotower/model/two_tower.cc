@@ -7,6 +7,7 @@
 #include "twotower/common/error.h"
 #include "twotower/common/format.h"
 #include "twotower/model/counter_dropout.h"
+#include "twotower/model/history_rows.h"
 #include "twotower/model/l2_normalize.h"
 #include "twotower/model/linear.h"
 
@@ -254,13 +255,6 @@ torch::Tensor TwoTowerModelImpl::user_id_input(const torch::Tensor& ids) {
   return x;
 }
 
-torch::Tensor TwoTowerModelImpl::history_inputs(const torch::Tensor& history) {
-  // Only real items are looked up: the padding touches no row of the table (nor its gradient).
-  torch::Tensor keep = history >= 0;
-  torch::Tensor rows = item_tower->embedding(history.masked_select(keep));
-  return torch::zeros({history.size(0), history.size(1), rows.size(1)}, rows.options()).index_put({keep}, rows);
-}
-
 torch::Tensor TwoTowerModelImpl::pooled_history(const torch::Tensor& history, const torch::Tensor& exclude) {
   if (!item_tower->embedding) fail("user history: model.use_item_id is false, expected true");
   if (config_.user_history_pooling == HistoryPooling::kMean) return masked_mean(item_tower->embedding, history, exclude);
@@ -285,8 +279,8 @@ torch::Tensor TwoTowerModelImpl::read_after_last(const torch::Tensor& items, con
   for (int64_t s = 0; s < n; s += kGroupRows) {
     const int64_t e = std::min(n, s + kGroupRows);
     const torch::Tensor rows = by_length.slice(0, s, e);
-    const torch::Tensor encoded = user_tower->sequence->prefixes(
-        history_inputs(items.index_select(0, rows).slice(1, 0, length[e - 1])));  // [g, width + 1, D]
+    const torch::Tensor group = items.index_select(0, rows).slice(1, 0, length[e - 1]);
+    const torch::Tensor encoded = user_tower->sequence->prefixes(history_rows(item_tower->embedding, group));  // [g, width + 1, D]
     const torch::Tensor at = lengths.index_select(0, rows).view({-1, 1, 1}).expand({-1, 1, d});
     groups.push_back(encoded.gather(1, at).squeeze(1));
   }
@@ -320,10 +314,10 @@ torch::Tensor TwoTowerModelImpl::prefix_user_embeddings(const torch::Tensor& use
   const int64_t s = history.size(0), l = history.size(1), d = config_.embedding_dim;
   torch::Tensor pooled;  // [S, L + 1, D]
   if (config_.user_history_pooling == HistoryPooling::kAttention) {
-    pooled = user_tower->sequence->prefixes(history_inputs(history));
+    pooled = user_tower->sequence->prefixes(history_rows(item_tower->embedding, history));
   } else {
     // Running means: prefix p averages the first p items (none: zeros).
-    torch::Tensor sums = history_inputs(history).cumsum(1);
+    torch::Tensor sums = history_rows(item_tower->embedding, history).cumsum(1);
     torch::Tensor counts = (history >= 0).cumsum(1).clamp_min(1).unsqueeze(-1).to(sums.dtype());
     pooled = torch::cat({torch::zeros({s, 1, d}, sums.options()), sums / counts}, 1);
   }

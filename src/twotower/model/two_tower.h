@@ -164,6 +164,7 @@ struct TwoTowerModelImpl : torch::nn::Module {
   /// default). A device run turns the checks off for training batches whose columns passed
   /// ids_in_range: on a device each check reads a flag back, a wait for the device per batch.
   void set_id_checks(bool on) { id_checks_ = on; }
+  bool id_checks() const { return id_checks_; }
   /// Whether every user id, item id and history item (-1 padding aside) of these columns lies in
   /// the model's vocabularies; undefined tensors count as in range.
   bool ids_in_range(const torch::Tensor& users, const torch::Tensor& items, const torch::Tensor& history) const;
@@ -196,8 +197,6 @@ struct TwoTowerModelImpl : torch::nn::Module {
   // The attention encoder's output after the last item of each row of `items` [B, N] (items
   // first, -1 padding after them), `lengths` [B] items per row: [B, D].
   torch::Tensor read_after_last(const torch::Tensor& items, const torch::Tensor& lengths);
-  // The item id embeddings of a -1 padded [S, L] table, zero rows at the padding: [S, L, D].
-  torch::Tensor history_inputs(const torch::Tensor& history);
   // A parameter of the model: its device and dtype are the model's.
   torch::Tensor any_parameter();
   // Checks ids against [0, size): throws naming the first bad id, or clamps and counts them.

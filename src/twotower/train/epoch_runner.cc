@@ -233,9 +233,10 @@ double EpochRunner::run(const PairColumns& train, int64_t epoch, int64_t& steps,
   total_ = 0;
   read_ = 0;
   pending_.clear();
-  // On a device each batch's id check would wait for it: the columns are checked once instead.
-  const bool check_once = readback_steps_ > 1 && !by_history &&
-                          model_->ids_in_range(train.users, train.items, train.history);
+  // On a device each batch's id check would wait for it: the columns are checked once instead
+  // (histories' batches read the same users and items, and their histories from `sequences`).
+  const bool check_once = readback_steps_ > 1 &&
+                          model_->ids_in_range(train.users, train.items, by_history ? sequences.history : train.history);
   IdChecksOff id_checks(model_, check_once);
   // A captured step holds no id check (each would wait for the device): the graph runs only when
   // the columns passed the check.
