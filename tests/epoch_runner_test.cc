@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "train_test_util.h"
 #include "twotower/common/error.h"
 #include "twotower/config/config.h"
 #include "twotower/model/two_tower.h"
@@ -50,10 +51,7 @@ struct Trained {
 // items each (one row of 4 targets), user 5 holds 2 (targets 2, the rest padding).
 Config attention_config() {
   Config c = small_config();
-  c.model.user_history = 3;
-  c.model.user_history_mode = UserHistoryMode::kBefore;
-  c.model.user_history_pooling = HistoryPooling::kAttention;
-  c.model.attention_heads = 2;
+  testing::use_attention_pooling(c, 3);
   c.training.loss = LossKind::kSoftmax;
   return c;
 }
