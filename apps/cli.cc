@@ -1,17 +1,19 @@
 #include "cli.h"
 
-#include <algorithm>
-#include <exception>
-#include <iostream>
 #include <memory>
-#include <new>
 
+#include "app_runner.h"
 #include "commands.h"
 #include "twotower/common/error.h"
-#include "twotower/common/memory.h"
 
 namespace twotower::cli {
 namespace {
+
+std::string joined(const std::vector<std::string>& args) {
+  std::string text;
+  for (const std::string& arg : args) text += (text.empty() ? "" : " ") + arg;
+  return text;
+}
 
 std::unique_ptr<CLI::App> make_app(const CliContext& context) {
   auto app = std::make_unique<CLI::App>("twotower: two-tower retrieval recommenders on Amazon product data");
@@ -35,22 +37,7 @@ std::unique_ptr<CLI::App> make_app(const CliContext& context) {
 
 int run_cli(int argc, char** argv, const CliContext& context) {
   std::unique_ptr<CLI::App> app = make_app(context);
-  try {
-    app->parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app->exit(e);
-  } catch (const Error& e) {
-    std::cerr << "twotower: error: " << e.what() << '\n';
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "twotower: error: out of memory: an allocation failed (" << memory_limits_summary()
-              << "); raise the limit, or use a smaller data set or batch\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "twotower: internal error: " << e.what() << '\n';
-    return 2;
-  }
-  return 0;
+  return run_app(*app, argc, argv);
 }
 
 void run_cli_or_throw(const std::vector<std::string>& args, const CliContext& context) {
@@ -60,9 +47,9 @@ void run_cli_or_throw(const std::vector<std::string>& args, const CliContext& co
   try {
     app->parse(reversed);
   } catch (const CLI::ParseError& e) {
-    std::string command;
-    for (const std::string& arg : args) command += (command.empty() ? "" : " ") + arg;
-    fail("twotower ", command, ": ", e.what());
+    fail("twotower ", joined(args), ": ", e.what());
+  } catch (const ChildExit& e) {
+    fail("twotower ", joined(args), ": ended with exit code ", e.code);
   }
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#include "twotower/train/process_group.h"
 
 namespace twotower::cli {
 
@@ -14,7 +14,7 @@ namespace twotower::cli {
 struct CliContext {
   /// `train` trains data-parallel over this group (the Python module passes torch.distributed's
   /// under torchrun); null: one process.
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  ProcessGroupPtr group;
 };
 
 /// Parses argv (argv[0] is the program name) and runs the subcommand. Prints an error on stderr

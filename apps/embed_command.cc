@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
+#include "twotower_build_paths.h"
 
 namespace twotower::cli {
 namespace {

@@ -2,7 +2,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "twotower/serve/export_writer.h"
+#include "twotower/serve/export/export_writer.h"
 
 namespace twotower::cli {
 

@@ -6,8 +6,8 @@
 #include "twotower/common/error.h"
 #include "twotower/common/text.h"
 #include "twotower/data/forget.h"
-#include "twotower/serve/export_forget.h"
-#include "twotower/serve/export_layout.h"
+#include "twotower/serve/export/export_forget.h"
+#include "twotower/serve/export/export_layout.h"
 
 namespace fs = std::filesystem;
 

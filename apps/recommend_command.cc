@@ -19,8 +19,8 @@ struct RecommendArgs {
   std::vector<std::string> history;
   std::vector<std::string> exclude;
   std::filesystem::path out;
-  int64_t k = 10;
-  bool exclude_seen = false;
+  int64_t k = kDefaultK;
+  bool exclude_seen = RecommendRequest().exclude_seen;
 };
 
 void print(const RecommendResult& result) {
@@ -91,7 +91,9 @@ void add_recommend_command(CLI::App& app) {
   cmd->add_option("--exclude", args->exclude, "item ids to leave out, comma-separated")->delimiter(',');
   cmd->add_option("--out", args->out, "Parquet output of --users: user_id, rank, item_id, score");
   cmd->add_option("--k", args->k, "items per list")->capture_default_str();
-  cmd->add_flag("--exclude-seen", args->exclude_seen, "leave out the user's train + valid items (or the history)");
+  cmd->add_flag("--exclude-seen,!--include-seen", args->exclude_seen,
+                "leave out the user's train + valid items (or the history); --include-seen keeps them")
+      ->capture_default_str();
   cmd->callback([args] { run_recommend(*args); });
 }
 

@@ -8,7 +8,7 @@
 #include "commands.h"
 #include "twotower/common/log.h"
 #include "twotower/serve/control_signals.h"
-#include "twotower/serve/http_server.h"
+#include "twotower/serve/http/http_server.h"
 #include "twotower/serve/service_factory.h"
 
 namespace twotower::cli {

@@ -11,7 +11,7 @@ namespace {
 struct SimilarArgs {
   ExportFlags export_flags;
   std::string item;
-  int64_t k = 10;
+  int64_t k = kDefaultK;
 };
 
 void run_similar(const SimilarArgs& a) {

@@ -9,7 +9,7 @@
 #include "train_workers.h"
 #include "twotower/common/log.h"
 #include "twotower/config/config.h"
-#include "twotower/train/trainer.h"
+#include "twotower/train/refit.h"
 #include "twotower/train/validation_metrics.h"
 
 namespace twotower::cli {
@@ -57,10 +57,10 @@ void run_train_args(const TrainArgs& args, const CliContext& context) {
 
 TrainSummary run_train(const Config& config, TrainOptions options, bool eval) {
   if (eval) {
-    options.metrics = make_validation_metrics({10, 20});
-    options.metric_names = validation_metric_names({10, 20});
+    options.metrics = make_validation_metrics();
+    options.metric_names = validation_metric_names();
   }
-  TrainSummary summary = run_training(config, options);
+  TrainSummary summary = train(config, options);
   if (config.training.refit) {  // the final phase keeps its last epoch; the selection is in refit.json
     log_info("train: the final model after ", summary.epochs_done, " epochs on ", config.data.valid_split,
              " too (the selection's choice: refit.json), outputs in ", config.training.output_dir);

@@ -5,7 +5,7 @@
 //                  as an Embedding without sparse = true makes it: zeros, then the rows added)
 //   fused_dense    FusedAdam (ATen's fused kernel) over the same dense gradients
 //   fused_sparse   FusedAdam over sparse gradients: coalesce, then dense Adam's every-row pass
-//                  (train/sparse_grad_adam.h); the default on the CPU
+//                  (train/optim/sparse_grad_adam.h); the default on the CPU
 //   lazy_adam      the row-wise lazy Adam (touched rows only; not dense Adam's result)
 //   scale          multiplying the parameter and both moments in place by a constant (3 x 34.5 MB
 //                  read and written): the memory-bandwidth floor of any dense Adam, which must
@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "bench_context.h"
-#include "twotower/train/fused_adam.h"
-#include "twotower/train/sparse_optimizer.h"
+#include "twotower/train/optim/fused_adam.h"
+#include "twotower/train/optim/sparse_optimizer.h"
 
 namespace twotower {
 namespace {

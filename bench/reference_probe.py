@@ -6,7 +6,7 @@ reads of it besides its epoch lines:
 - with --trace FILE --trace-steps N, a trace of its optimizer steps W+1 .. W+N (W: --trace-after,
   10 as twotower's) by torch.profiler (the GPU's activity on CUDA, the operators on the CPU) in
   Chrome's trace format: the same stretch and the same recording as twotower's
-  training.trace_steps, so that one reading (src/twotower/train/kernel_share.h) gives both
+  training.trace_steps, so that one reading (src/twotower/train/gpu/kernel_share.h) gives both
   systems' kernel share.
 
 usage: reference_probe.py [--trace FILE --trace-steps N [--trace-after W]] -- seed_reference.py ARGS...

@@ -22,9 +22,9 @@
 
 #include "bench_context.h"
 #include "serve/clustered.h"
-#include "twotower/serve/export_catalogue.h"
+#include "twotower/serve/export/export_catalogue.h"
 #include "twotower/serve/recommender.h"
-#include "twotower/serve/topk_index.h"
+#include "twotower/serve/index/topk_index.h"
 
 namespace twotower {
 namespace {

@@ -32,7 +32,21 @@ find_package(Threads REQUIRED)
 
 # Serving: faiss (Debian libfaiss-dev) for the top-K index, cpp-httplib (libcpp-httplib-dev) for HTTP.
 # faiss's CMake package names OpenMP::OpenMP_CXX in its link interface without finding it.
-find_package(OpenMP REQUIRED)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  # clang compiles OpenMP against LLVM's runtime (libomp), which would be a second runtime beside
+  # LibTorch's libgomp: a clang build (the sanitizer build) compiles no OpenMP code of its own,
+  # and takes GCC's omp.h alone to declare libgomp's functions (the benchmarks set its threads).
+  execute_process(COMMAND gcc -print-file-name=include OUTPUT_VARIABLE _gcc_include OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT EXISTS "${_gcc_include}/omp.h")
+    message(FATAL_ERROR "omp.h: got none in ${_gcc_include} (gcc -print-file-name=include), expected GCC's libgomp header")
+  endif()
+  configure_file("${_gcc_include}/omp.h" "${PROJECT_BINARY_DIR}/libgomp-include/omp.h" COPYONLY)
+  add_library(OpenMP::OpenMP_CXX INTERFACE IMPORTED)
+  set_target_properties(OpenMP::OpenMP_CXX PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${PROJECT_BINARY_DIR}/libgomp-include")
+  set(OpenMP_CXX_FLAGS "")
+else()
+  find_package(OpenMP REQUIRED)
+endif()
 # The torch wheel ships the OpenMP runtime LibTorch was built with (torch/lib/libgomp.so.1), and
 # the process loads that one (the run-time path names torch/lib first). faiss and the project's
 # OpenMP code link it too, rather than GCC's libgomp.so.1 in another directory: one runtime, one

@@ -9,8 +9,8 @@
 #include "fuzz_input.h"
 #include "twotower/common/error.h"
 #include "twotower/data/parquet_io.h"
-#include "twotower/serve/export_catalogue.h"
-#include "twotower/serve/export_layout.h"
+#include "twotower/serve/export/export_catalogue.h"
+#include "twotower/serve/export/export_layout.h"
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "twotower/serve/http_server.h"
+#include "twotower/serve/http/http_server.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 18's GPU measurements in one run on the lent GPU machine (docs/speed.md, "On a GPU"), as
+# The GPU measurements in one run on the lent GPU machine (docs/speed.md, "On a GPU"), as
 # ../shared/device/README.md describes. Here, first:
 #   bash ../shared/device/make-kit.sh
 #   mkdir -p .device-kit/data .device-kit/reference

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# docs/quality.md's per-data-set tables (issue 20): prepares Gift Cards, Fashion (5-core reviews,
+# docs/quality.md's per-data-set tables: prepares Gift Cards, Fashion (5-core reviews,
 # leave-last-out), the Magazine 5-core reviews and ratings CSV (global 80/10/10 time split, as
 # scripts/results.sh), Games and Games subsampled to 2k, 8k and 20k users (`prepare --sample-users
 # N --sample-seed 1`: users drawn uniformly, all their interactions kept), ids only (no metadata),

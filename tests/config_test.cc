@@ -295,7 +295,7 @@ TEST(Config, BestMetricIsCheckedWhenParsed) {
 namespace twotower {
 namespace {
 
-// `yaml` without the lines of the keys added after commit 8386010 (continued training's, the
+// `yaml` without the lines of the keys added since that fixture was written (continued training's, the
 // attention tower's, refit, fused_adam, cuda_graph).
 std::string without_later_keys(const std::string& yaml) {
   std::string out, line;
@@ -313,11 +313,11 @@ std::string without_later_keys(const std::string& yaml) {
   return out;
 }
 
-// A run's config.yaml as main wrote it before the key table (commit 8386010, the reference design
-// with row-wise Adam and a shared user tower) still loads, and is written back byte for byte but
+// A run's config.yaml as an earlier version wrote it, before the key table (the reference design
+// with row-wise Adam and a shared user tower), still loads, and is written back byte for byte but
 // for the keys added since, which it gets at their defaults.
 TEST(Config, RunConfigOfEarlierMainLoadsAndWritesBackTheSame) {
-  const std::filesystem::path fixture = testing::source_dir() / "tests" / "fixtures" / "config_written_by_8386010.yaml";
+  const std::filesystem::path fixture = testing::source_dir() / "tests" / "fixtures" / "config_written_before_the_key_table.yaml";
   Config c = load_config(fixture);
   EXPECT_EQ(c.training.embedding_optimizer, EmbeddingOptimizerKind::kLazyAdam);
   EXPECT_TRUE(c.training.shared_user_tower);

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "http_test_service.h"
-#include "twotower/serve/http_server.h"
+#include "twotower/serve/http/http_server.h"
 
 namespace twotower {
 namespace {

@@ -1,4 +1,4 @@
-#include "twotower/train/counter_adam.h"
+#include "twotower/train/optim/counter_adam.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "twotower/common/error.h"
-#include "twotower/train/fused_adam.h"
+#include "twotower/train/optim/fused_adam.h"
 
 namespace twotower {
 namespace {

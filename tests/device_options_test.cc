@@ -14,7 +14,7 @@
 #include "train_test_util.h"
 #include "twotower/data/npy.h"
 #include "twotower/model/linear.h"
-#include "twotower/train/trainer.h"
+#include "twotower/train/refit.h"
 #include "twotower/train/validation_metrics.h"
 
 namespace twotower {
@@ -86,7 +86,7 @@ void expect_finite_run(const Config& config, const std::string& what) {
   options.metrics = make_validation_metrics({10});
   options.metric_names = validation_metric_names({10});
   TrainSummary summary;
-  ASSERT_NO_THROW(summary = run_training(config, options)) << what;
+  ASSERT_NO_THROW(summary = train(config, options)) << what;
   if (config.training.refit) {  // the final run trains the selected number of epochs
     ASSERT_GE(summary.epochs_done, 1);
     ASSERT_LE(summary.epochs_done, config.training.num_epochs);

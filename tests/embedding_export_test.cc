@@ -1,4 +1,4 @@
-#include "twotower/serve/embedding_export.h"
+#include "twotower/model/embedding_export.h"
 
 #include <gtest/gtest.h>
 

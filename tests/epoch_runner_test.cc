@@ -14,7 +14,7 @@
 #include "twotower/train/data_parallel.h"
 #include "twotower/train/negative_sampler.h"
 #include "twotower/train/objective.h"
-#include "twotower/train/optimizers.h"
+#include "twotower/train/optim/optimizers.h"
 
 namespace twotower {
 namespace {

@@ -132,7 +132,7 @@ TEST(EvaluateCommand, RelativeDataPathIsReadFromTheRunFolder) {
 }
 
 // Through the CLI on the real Games data (written as a prepared folder): the popularity check,
-// and EASE at lambda 500 against its figures measured outside the project (issue 20: Recall@10
+// and EASE at lambda 500 against its figures measured outside the project (Recall@10
 // 0.1088, NDCG@10 0.0635, fit on train + valid). One fit: about a CPU-minute and 2.3 GB.
 TEST(EvaluateCommand, GamesBaselinesThroughTheCli) {
   const auto path = testing::shared_data() / "amazon-2018/games/Games.inter.gz";

@@ -1,4 +1,4 @@
-#include "twotower/serve/export_layout.h"
+#include "twotower/serve/export/export_layout.h"
 
 #include <gtest/gtest.h>
 

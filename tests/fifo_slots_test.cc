@@ -1,4 +1,4 @@
-#include "twotower/serve/fifo_slots.h"
+#include "twotower/serve/http/fifo_slots.h"
 
 #include <gtest/gtest.h>
 

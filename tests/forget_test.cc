@@ -1,4 +1,4 @@
-// twotower forget (data/forget.h, serve/export_forget.h): forgotten users leave the prepared
+// twotower forget (data/forget.h, serve/export/export_forget.h): forgotten users leave the prepared
 // data, every export version, the next export and a continued run; every other index stays.
 #include "twotower/data/forget.h"
 
@@ -9,11 +9,11 @@
 #include "test_util.h"
 #include "train_test_util.h"
 #include "twotower/data/npy.h"
-#include "twotower/serve/export_catalogue.h"
-#include "twotower/serve/export_forget.h"
-#include "twotower/serve/export_layout.h"
-#include "twotower/serve/export_model.h"
-#include "twotower/serve/export_writer.h"
+#include "twotower/serve/export/export_catalogue.h"
+#include "twotower/serve/export/export_forget.h"
+#include "twotower/serve/export/export_layout.h"
+#include "twotower/serve/export/export_model.h"
+#include "twotower/serve/export/export_writer.h"
 #include "twotower/serve/recommender.h"
 #include "twotower/train/trainer.h"
 

@@ -1,4 +1,4 @@
-#include "twotower/train/fused_adam.h"
+#include "twotower/train/optim/fused_adam.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "twotower/train/sparse_grad_adam.h"
+#include "twotower/train/optim/sparse_grad_adam.h"
 
 namespace twotower {
 namespace {

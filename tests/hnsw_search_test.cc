@@ -1,4 +1,4 @@
-#include "twotower/serve/hnsw_search.h"
+#include "twotower/serve/index/hnsw_search.h"
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>

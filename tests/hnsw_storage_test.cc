@@ -1,4 +1,4 @@
-#include "twotower/serve/hnsw_storage.h"
+#include "twotower/serve/index/hnsw_storage.h"
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>

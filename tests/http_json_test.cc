@@ -1,4 +1,4 @@
-#include "twotower/serve/http_json.h"
+#include "twotower/serve/http/http_json.h"
 
 #include <gtest/gtest.h>
 

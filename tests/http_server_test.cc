@@ -1,4 +1,4 @@
-#include "twotower/serve/http_server.h"
+#include "twotower/serve/http/http_server.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -21,7 +21,7 @@
 
 #include "http_test_service.h"
 #include "test_util.h"
-#include "twotower/serve/http_access.h"
+#include "twotower/serve/http/http_access.h"
 
 namespace twotower {
 namespace {

@@ -1,4 +1,4 @@
-#include "twotower/train/kernel_share.h"
+#include "twotower/train/gpu/kernel_share.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "twotower/train/optimizers.h"
+#include "twotower/train/optim/optimizers.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -6,7 +6,7 @@
 #include "test_util.h"
 #include "train_test_util.h"
 #include "twotower/data/parquet_io.h"
-#include "twotower/serve/export_catalogue.h"
+#include "twotower/serve/export/export_catalogue.h"
 #include "twotower/serve/recommender.h"
 #include "twotower/train/trainer.h"
 

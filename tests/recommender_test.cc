@@ -14,8 +14,8 @@
 #include "twotower/data/dataset.h"
 #include "twotower/data/model_inputs.h"
 #include "twotower/data/npy.h"
-#include "twotower/serve/export_catalogue.h"
-#include "twotower/serve/export_writer.h"
+#include "twotower/serve/export/export_catalogue.h"
+#include "twotower/serve/export/export_writer.h"
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/trainer.h"
 
@@ -256,8 +256,8 @@ TEST_F(RecommenderTest, Errors) {
   EXPECT_THROW(r.similar("nothing", 3), NotFoundError);
   req.history = {};
   req.k = 51;
-  testing::expect_exact_error([&] { r.recommend(req); }, "k: got 51, expected 1 to 50");
-  testing::expect_exact_error([&] { r.similar("x", 0); }, "k: got 0, expected 1 to 50");
+  testing::expect_exact_error([&] { r.recommend(req); }, "k: got 51, expected an integer in [1, 50]");
+  testing::expect_exact_error([&] { r.similar("x", 0); }, "k: got 0, expected an integer in [1, 50]");
   testing::expect_error([&] { Recommender(*dir_ / "data"); }, "not an export");
 }
 

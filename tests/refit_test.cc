@@ -77,17 +77,17 @@ TEST(SequenceTraining, LearnsAndResumesExactly) {
   TempDir dir;
   testing::save_grouped_data(dir.path());
   Config whole = sequence_config(dir / "data", dir / "whole");
-  TrainSummary s = run_training(whole);
+  TrainSummary s = train(whole);
   ASSERT_EQ(s.history.size(), 6u);
   EXPECT_LT(s.history[5]["train_loss"].get<double>(), s.history[0]["train_loss"].get<double>() - 0.1) << s.history.dump();
   EXPECT_EQ(s.history[0]["steps"].get<int64_t>(), 12);  // histories of 6 pairs, two to a batch of 16
   Config half = sequence_config(dir / "data", dir / "half");
   half.training.num_epochs = 3;
-  run_training(half);
+  train(half);
   half.training.num_epochs = 6;
   TrainOptions resume;
   resume.resume = true;
-  run_training(half, resume);
+  train(half, resume);
   const Matrix a = read_npy(dir / "whole" / "user_embeddings.npy"), b = read_npy(dir / "half" / "user_embeddings.npy");
   ASSERT_EQ(a.rows, 24);
   EXPECT_EQ(a.data, b.data);
@@ -102,7 +102,7 @@ TEST(Refit, SelectsEpochsThenTrainsOnTrainAndValid) {
   TrainOptions options;
   int64_t hook_calls = 0;
   options.metrics = scripted_metric("fake@10", hook_calls);
-  TrainSummary s = run_training(c, options);
+  TrainSummary s = train(c, options);
   EXPECT_EQ(hook_calls, 5);  // the selection stops after epoch 5; the final run has no hook
   const nlohmann::json record = read_json(dir / "run" / "refit.json");
   EXPECT_EQ(record["selected_epochs"].get<int64_t>(), 3);
@@ -126,7 +126,7 @@ TEST(Refit, SelectsEpochsThenTrainsOnTrainAndValid) {
   TrainOptions again = options;
   again.resume = true;
   hook_calls = 0;
-  TrainSummary resumed = run_training(c, again);
+  TrainSummary resumed = train(c, again);
   EXPECT_EQ(hook_calls, 0);
   EXPECT_EQ(resumed.epochs_done, 3);
 }
@@ -143,7 +143,7 @@ TEST(Refit, ContinueTrainsTheSelectionsFinalState) {
   TrainOptions options;
   int64_t hook_calls = 0;
   options.metrics = scripted_metric("recall@10", hook_calls);
-  TrainSummary s = run_training(c, options);
+  TrainSummary s = train(c, options);
   EXPECT_EQ(hook_calls, 5);
   const nlohmann::json record = read_json(dir / "run" / "refit.json");
   EXPECT_EQ(record["selected_epochs"].get<int64_t>(), 3);
@@ -165,7 +165,7 @@ TEST(Refit, ContinueTrainsTheSelectionsFinalState) {
   TrainOptions again = options;
   again.resume = true;
   hook_calls = 0;
-  EXPECT_EQ(run_training(c, again).epochs_done, 2);
+  EXPECT_EQ(train(c, again).epochs_done, 2);
   EXPECT_EQ(hook_calls, 0);
 }
 

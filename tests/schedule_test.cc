@@ -1,4 +1,4 @@
-#include "twotower/train/schedule.h"
+#include "twotower/train/optim/schedule.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "twotower/train/sparse_optimizer.h"
+#include "twotower/train/optim/sparse_optimizer.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

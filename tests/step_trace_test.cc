@@ -1,4 +1,4 @@
-#include "twotower/train/step_trace.h"
+#include "twotower/train/gpu/step_trace.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include "train_test_util.h"
 #include "twotower/common/error.h"
 #include "twotower/data/npy.h"
-#include "twotower/train/kernel_share.h"
+#include "twotower/train/gpu/kernel_share.h"
 #include "twotower/train/trainer.h"
 
 namespace twotower {

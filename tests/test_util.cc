@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "twotower/common/error.h"
+#include "twotower_build_paths.h"
 
 namespace twotower::testing {
 

@@ -1,4 +1,4 @@
-#include "twotower/serve/topk_index.h"
+#include "twotower/serve/index/topk_index.h"
 
 #include <gtest/gtest.h>
 

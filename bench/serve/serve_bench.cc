@@ -17,8 +17,9 @@
 #include "twotower/common/error.h"
 #include "twotower/common/format.h"
 #include "twotower/data/npy.h"
-#include "twotower/serve/export_layout.h"
-#include "twotower/serve/topk_index.h"
+#include "twotower/serve/export/export_layout.h"
+#include "twotower/serve/index/topk_index.h"
+#include "twotower_build_paths.h"
 
 namespace fs = std::filesystem;
 

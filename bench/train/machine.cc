@@ -73,6 +73,4 @@ std::string log_tail(const std::filesystem::path& log) {
   return out;
 }
 
-std::filesystem::path self_executable() { return std::filesystem::read_symlink("/proc/self/exe"); }
-
 }  // namespace twotower

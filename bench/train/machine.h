@@ -31,7 +31,4 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::filesyste
 /// The last 8 lines of `log`, each on a new line indented by two spaces: what a failed child said.
 std::string log_tail(const std::filesystem::path& log);
 
-/// The path of the running executable (/proc/self/exe).
-std::filesystem::path self_executable();
-
 }  // namespace twotower

@@ -18,8 +18,9 @@
 #include "twotower/data/npy.h"
 #include "twotower/data/text_embeddings.h"
 #include "twotower/data/prepare.h"
-#include "twotower/train/kernel_share.h"
-#include "twotower/train/step_trace.h"
+#include "twotower/train/gpu/kernel_share.h"
+#include "twotower/train/gpu/step_trace.h"
+#include "twotower_build_paths.h"
 
 namespace fs = std::filesystem;
 
@@ -113,7 +114,10 @@ SystemResult run_twotower(const TrainBenchOptions& o, const fs::path& data, std:
   fs::path run_dir = o.work_dir / "twotower";
   fs::remove_all(run_dir);
   // --no-eval, as the reference runs: the full-catalogue validation ranking is not training.
-  std::vector<std::string> argv{self_executable().string(), "train", "--no-eval", "--config", o.config.string()};
+  // The `twotower` program of this build (the benchmarks are a program of their own).
+  const std::string cli = TWOTOWER_CLI;
+  if (cli.empty()) fail("bench train: this build has no twotower program, expected one to train with");
+  std::vector<std::string> argv{cli, "train", "--no-eval", "--config", o.config.string()};
   for (const auto& s : o.overrides) argv.push_back(s);
   for (const std::string& s :
        {"data.data_path=" + data.string(), std::string("data.train_splits=[train, valid]"),

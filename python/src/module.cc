@@ -16,6 +16,7 @@
 #include "train_command.h"
 #include "twotower/common/error.h"
 #include "twotower/serve/service_factory.h"
+#include "twotower/train/data_parallel.h"
 
 namespace py = pybind11;
 
@@ -25,7 +26,7 @@ namespace {
 // A torch.distributed process group (None: one process), as the trainer takes it.
 cli::CliContext context_of(const py::object& group) {
   cli::CliContext context;
-  if (!group.is_none()) context.group = group.cast<c10::intrusive_ptr<c10d::ProcessGroup>>();
+  if (!group.is_none()) context.group = share_group(group.cast<c10::intrusive_ptr<c10d::ProcessGroup>>());
   return context;
 }
 
@@ -135,6 +136,9 @@ PYBIND11_MODULE(_core, m) {
            py::arg("exclude"))
       .def("similar", &similar, py::arg("item_id"), py::arg("k"))
       .def("info", &info);
+  // The defaults of every front end (serve/recommend_service.h), for the Python signatures.
+  m.attr("DEFAULT_K") = twotower::kDefaultK;
+  m.attr("DEFAULT_EXCLUDE_SEEN") = twotower::RecommendRequest().exclude_seen;
   m.def("load_export", &load, py::arg("export_dir"), py::arg("version"), py::arg("index_kind"),
         "Loads an export folder (its newest version for version \"\") with an exact or hnsw index.");
   m.def("run_cli", &run_cli_args, py::arg("args"), py::arg("group") = py::none(),

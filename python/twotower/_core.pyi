@@ -2,6 +2,9 @@
 
 from typing import Any, Dict, List
 
+DEFAULT_K: int  # k when a request names none (serve/recommend_service.h)
+DEFAULT_EXCLUDE_SEEN: bool  # whether a request leaves out the user's known items by default
+
 class Error(RuntimeError):
     """A twotower::Error of the C++ core; str(error) is its message."""
 

@@ -20,7 +20,7 @@ class Export:
         self.item_vectors = np.load(os.path.join(self.path, "item_embeddings.npy"), mmap_mode="r")
         self.user_vectors = np.load(os.path.join(self.path, "user_embeddings.npy"), mmap_mode="r")
 
-    def recommend(self, user=None, history=None, k=10, exclude_seen=True, exclude=()):
+    def recommend(self, user=None, history=None, k=_core.DEFAULT_K, exclude_seen=_core.DEFAULT_EXCLUDE_SEEN, exclude=()):
         """Top-``k`` items for a known ``user`` id, or for an item ``history`` (ids, oldest first,
         embedded by the user tower), or for nobody (the cold-user vector, or popularity where the
         model has none). Returns ``{"items": [{"item_id", "title", "score"}, ...], "source": ...}``
@@ -31,7 +31,7 @@ class Export:
         return self._service.recommend("" if user is None else str(user), [str(i) for i in (history or [])], int(k),
                                        bool(exclude_seen), [str(i) for i in exclude])
 
-    def similar(self, item, k=10):
+    def similar(self, item, k=_core.DEFAULT_K):
         """The ``k`` items nearest ``item`` by inner product, itself excluded."""
         return self._service.similar(str(item), int(k))
 

@@ -13,7 +13,7 @@
 #include "test_util.h"
 #include "train_test_util.h"
 #include "twotower/data/npy.h"
-#include "twotower/train/step_graph.h"
+#include "twotower/train/gpu/step_graph.h"
 #include "twotower/train/trainer.h"
 
 namespace twotower {

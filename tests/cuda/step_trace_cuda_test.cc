@@ -1,15 +1,15 @@
 // Built only against a CUDA LibTorch, run only where a GPU is present: what `bench train --device
-// cuda` reads of a GPU run, its peak device memory (train/device_memory.h) and its trace's kernel
-// share (train/step_trace.h, train/kernel_share.h).
+// cuda` reads of a GPU run, its peak device memory (train/gpu/device_memory.h) and its trace's kernel
+// share (train/gpu/step_trace.h, train/gpu/kernel_share.h).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <functional>
 
 #include "test_util.h"
-#include "twotower/train/device_memory.h"
-#include "twotower/train/kernel_share.h"
-#include "twotower/train/step_trace.h"
+#include "twotower/train/gpu/device_memory.h"
+#include "twotower/train/gpu/kernel_share.h"
+#include "twotower/train/gpu/step_trace.h"
 
 namespace twotower {
 namespace {

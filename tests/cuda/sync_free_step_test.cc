@@ -15,7 +15,7 @@
 #include "test_util.h"
 #include "train_test_util.h"
 #include "twotower/train/epoch_runner.h"
-#include "twotower/train/step_graph.h"
+#include "twotower/train/gpu/step_graph.h"
 #include "twotower/train/trainer.h"
 
 namespace twotower {

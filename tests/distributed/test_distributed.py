@@ -28,6 +28,13 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT / "python"), OMP_NUM_THREADS="1")
 # relative rounding of small gradients, so the difference grows with the steps. Measured on these
 # sizes (unit vectors, entries up to 0.5): 1e-6 after 108 steps, 2.6e-5 after 162.
 TOLERANCE = 1e-4
+# The attention tower over whole histories: Adam turns the rounding differences of near-zero
+# gradients into steps of the learning rate's size, and where LibTorch's oneDNN product does not
+# run (CPUs without AVX512) the products are MKL's, whose rounding follows the number of rows each
+# rank multiplies. Measured 2.1e-3 between one process and 2 ranks on a 2-core AVX2 AMD EPYC; a
+# rank that computed the wrong rows or gradients is off by far more, and the losses below must
+# still agree to 1e-6.
+TOLERANCES = {"attention-full": 5e-3}
 
 pytestmark = pytest.mark.skipif(not dist.is_gloo_available(), reason="torch.distributed has no Gloo backend here")
 
@@ -108,7 +115,7 @@ def test_ranks_train_to_the_one_process_parameters(prepared, tmp_path, name):
         run = tmp_path / f"ranks{nproc}"
         result = ok(workers(nproc, config(prepared, run, **OPTIONS[name])))
         assert f"data-parallel: {nproc} ranks" in result.stderr
-        assert max_difference(tmp_path / "one", run) <= TOLERANCE, (name, nproc)
+        assert max_difference(tmp_path / "one", run) <= TOLERANCES.get(name, TOLERANCE), (name, nproc)
         for a, b in zip(history(tmp_path / "one"), history(run)):
             assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-6)
             assert a["steps"] == b["steps"]

@@ -21,7 +21,5 @@ template <typename... Args>
 void log_info(Args&&... args) { log_line(LogLevel::kInfo, str_cat(std::forward<Args>(args)...)); }
 template <typename... Args>
 void log_warn(Args&&... args) { log_line(LogLevel::kWarn, str_cat(std::forward<Args>(args)...)); }
-template <typename... Args>
-void log_debug(Args&&... args) { log_line(LogLevel::kDebug, str_cat(std::forward<Args>(args)...)); }
 
 }  // namespace twotower

@@ -14,6 +14,7 @@
 #include "twotower/common/atomic_file.h"
 #include "twotower/common/error.h"
 #include "twotower/common/text.h"
+#include "twotower/config/best_metric.h"
 #include "twotower/config/config_keys.h"
 
 namespace fs = std::filesystem;
@@ -110,16 +111,6 @@ int64_t tower_width(const ModelConfig& m, const std::vector<int64_t>& hidden, in
   return hidden.empty() ? inputs * m.embedding_dim : hidden.back();
 }
 
-// val_loss, train_loss, or recall@K / ndcg@K with K >= 1 (the validation metrics of twotower train).
-bool known_best_metric(const std::string& name) {
-  if (name == "val_loss" || name == "train_loss" || name == "last") return true;
-  const size_t at = name.find('@');
-  if (at == std::string::npos) return false;
-  const std::string metric = name.substr(0, at);
-  int64_t k = 0;
-  return (metric == "recall" || metric == "ndcg") && parse_int64(std::string_view(name).substr(at + 1), &k) && k >= 1;
-}
-
 // training.refit selects the epoch count on validation: a metric that validation gives, a
 // validation split that is not trained on.
 void check_refit(const Config& c, Reader& reader, const std::string& source) {
@@ -159,7 +150,7 @@ void check_attention(const Config& c, Reader& reader, const std::string& source)
   }
 }
 
-// What a captured step (train/step_graph.h) cannot hold: the host, a row-wise or torch's own
+// What a captured step (train/gpu/step_graph.h) cannot hold: the host, a row-wise or torch's own
 // optimizer update, batches of histories of varying widths.
 void check_cuda_graph(const Config& c, Reader& reader, const std::string& source) {
   const TrainingConfig& t = c.training;
@@ -181,9 +172,9 @@ void check_cuda_graph(const Config& c, Reader& reader, const std::string& source
 
 void check_cross_fields(const Config& c, Reader& reader, const std::string& source) {
   if (c.training.cuda_graph) check_cuda_graph(c, reader, source);
-  if (!known_best_metric(c.training.best_metric)) {
+  if (!is_loss_best_metric(c.training.best_metric) && !is_ranking_best_metric(c.training.best_metric)) {
     reader.add_problem(input_error(source, 0, "training.best_metric", "\"" + c.training.best_metric + "\"",
-                                   "val_loss, train_loss, last, recall@K or ndcg@K (K >= 1)"));
+                                   loss_best_metrics_text() + ", recall@K or ndcg@K (K >= 1)"));
   }
   if (c.training.refit) check_refit(c, reader, source);
   if (c.training.incremental == IncrementalMode::kNewReplay && c.training.init_from.empty()) {

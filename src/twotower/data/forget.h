@@ -1,5 +1,5 @@
 // `twotower forget`: users who ask to be forgotten leave the prepared data set (and, through
-// serve/export_forget.h, every export version), while every other index stays where it was.
+// serve/export/export_forget.h, every export version), while every other index stays where it was.
 //
 // In the prepared folder a forgotten user keeps their user_idx (so the checkpoints and exports
 // of earlier runs stay valid) but loses everything else:

@@ -8,6 +8,7 @@
 
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
+#include "twotower/common/text.h"
 #include "twotower/eval/baselines.h"
 
 namespace twotower {
@@ -47,13 +48,11 @@ void check_lambda(double lambda) {
 // K of "<name>@K", with an error naming the value got.
 int64_t metric_cutoff(const std::string& metric) {
   const size_t at = metric.find('@');
-  const std::string digits = at == std::string::npos ? "" : metric.substr(at + 1);
-  if (at == 0 || digits.empty() || digits.size() > 9 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      std::stoll(digits) < 1) {
+  int64_t k = 0;
+  if (at == 0 || at == std::string::npos || !parse_int64(std::string_view(metric).substr(at + 1), &k) || k < 1) {
     fail("EASE: selection metric: got \"", metric, "\", expected <name>@K with K >= 1, e.g. ndcg@10");
   }
-  return std::stoll(digits);
+  return k;
 }
 
 }  // namespace

@@ -23,7 +23,7 @@
 namespace twotower {
 
 /// The default catalogue limit: B alone is 20,000^2 x 4 bytes = 1.6 GB and the fit peaks near
-/// twice that (float32), which leaves room on a 24 GiB machine that others share.
+/// twice that (float32): a few GB, well inside the memory of a small machine.
 constexpr int64_t kEaseDefaultMaxItems = 20000;
 /// The largest condition-number bound at which the fit stays in float32 (see above).
 constexpr double kEaseFloat32MaxCondition = 1e4;

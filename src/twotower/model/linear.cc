@@ -124,7 +124,22 @@ MatmulOptions matmul_options(const TrainingConfig& training) {
   return {training.cpu_matmul, training.matmul_precision};
 }
 
-bool onednn_available() { return at::hasMKLDNN(); }
+bool onednn_available() {
+  // LibTorch built with oneDNN, and its product usable here: at::native::mkldnn_matmul refuses
+  // CPUs without AVX512 (BW, VL, DQ) or AVX-NE-CONVERT in fp32 too, by throwing.
+  static const bool available = [] {
+    if (!at::hasMKLDNN()) return false;
+    try {
+      torch::Tensor a = torch::ones({kRound, kRound});
+      torch::Tensor out = torch::empty({kRound, kRound});
+      at::native::mkldnn_matmul(a, a, out, 0.0f, 1.0f);
+      return out[0][0].item<float>() == static_cast<float>(kRound);
+    } catch (const c10::Error&) {
+      return false;
+    }
+  }();
+  return available;
+}
 
 bool onednn_bf16_available() {
   // oneDNN's bf16 product needs AVX512-BF16 / AVX-NE-CONVERT or AMX; LibTorch says so by throwing.

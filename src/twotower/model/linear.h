@@ -28,7 +28,9 @@ struct MatmulOptions {
 /// The products' options a training config asks for.
 MatmulOptions matmul_options(const TrainingConfig& training);
 
-/// Whether this LibTorch build has oneDNN (at::hasMKLDNN()).
+/// Whether this LibTorch build has oneDNN (at::hasMKLDNN()) and its product runs on this CPU
+/// (LibTorch's oneDNN product needs AVX512 BW/VL/DQ or AVX-NE-CONVERT, in fp32 too); tried once
+/// on a 64 x 64 product. Without it every product is torch's.
 bool onednn_available();
 
 /// Whether oneDNN multiplies bf16 matrices on this CPU (it needs AVX512-BF16, AVX-NE-CONVERT or

@@ -7,7 +7,7 @@
 #include <exception>
 
 #include "twotower/common/error.h"
-#include "twotower/serve/http_server.h"
+#include "twotower/serve/http/http_server.h"
 
 namespace twotower {
 namespace {

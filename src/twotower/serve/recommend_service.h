@@ -35,11 +35,22 @@ enum class QuerySource {
 };
 const char* to_string(QuerySource source);
 
+/// Every request's k: kDefaultK when it names none (capped at the service's max_k), and
+/// 1 <= k <= max_k always. The HTTP front end, the CLI and the Python module take both from here.
+constexpr int64_t kDefaultK = 10;
+/// kDefaultK, or max_k when that is smaller.
+int64_t default_k(int64_t max_k);
+/// Whether 1 <= k <= max_k.
+bool k_in_range(int64_t k, int64_t max_k);
+/// That range in words, for messages: "an integer in [1, MAX_K]".
+std::string k_range_text(int64_t max_k);
+
 struct RecommendRequest {
   std::string user_id;                      // a known user; empty to use `history`
   std::vector<std::string> history;         // item ids, oldest first (used when user_id is empty)
-  int64_t k = 10;                           // 1 <= k <= RecommendService::max_k()
-  bool exclude_seen = true;                 // leave out the user's known items / the history
+  int64_t k = kDefaultK;                    // 1 <= k <= RecommendService::max_k()
+  bool exclude_seen = true;                 // leave out the user's known items / the history (the
+                                            // default of every front end)
   std::vector<std::string> exclude;         // further item ids to leave out
 };
 

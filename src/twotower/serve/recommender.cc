@@ -10,8 +10,8 @@
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
 #include "twotower/data/npy.h"
-#include "twotower/serve/export_catalogue.h"
-#include "twotower/serve/export_layout.h"
+#include "twotower/serve/export/export_catalogue.h"
+#include "twotower/serve/export/export_layout.h"
 #include "twotower/serve/serving_model.h"
 
 namespace fs = std::filesystem;
@@ -93,7 +93,7 @@ void Recommender::make_index(const nlohmann::json& manifest, const std::vector<f
 }
 
 void Recommender::check_k(int64_t k) const {
-  if (k < 1 || k > options_.max_k) fail("k: got ", k, ", expected 1 to ", options_.max_k);
+  if (!k_in_range(k, options_.max_k)) fail("k: got ", k, ", expected ", k_range_text(options_.max_k));
 }
 
 int64_t Recommender::item_or_throw(const std::string& item_id, const char* what) const {

@@ -28,7 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "twotower/serve/recommend_service.h"
-#include "twotower/serve/topk_index.h"
+#include "twotower/serve/index/topk_index.h"
 
 namespace twotower {
 

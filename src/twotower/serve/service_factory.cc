@@ -1,8 +1,8 @@
 #include "twotower/serve/service_factory.h"
 
-#include "twotower/serve/export_layout.h"
+#include "twotower/serve/export/export_layout.h"
 #include "twotower/serve/recommender.h"
-#include "twotower/serve/topk_index.h"
+#include "twotower/serve/index/topk_index.h"
 
 namespace fs = std::filesystem;
 

@@ -6,7 +6,7 @@
 
 #include "twotower/common/error.h"
 #include "twotower/model/two_tower.h"
-#include "twotower/serve/export_model.h"
+#include "twotower/serve/export/export_model.h"
 
 namespace twotower {
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "twotower/model/two_tower.h"
-#include "twotower/train/sparse_optimizer.h"
+#include "twotower/train/optim/sparse_optimizer.h"
 
 namespace twotower {
 

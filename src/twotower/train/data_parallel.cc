@@ -90,8 +90,14 @@ RowRange local_rows(int64_t m, int rank, int world_size) {
   return {m * rank / world_size, m * (rank + 1) / world_size};
 }
 
-DataParallel::DataParallel(c10::intrusive_ptr<c10d::ProcessGroup> group, const torch::Device& device)
-    : group_(std::move(group)) {
+ProcessGroupPtr share_group(c10::intrusive_ptr<c10d::ProcessGroup> group) {
+  if (!group) return nullptr;
+  c10d::ProcessGroup* raw = group.get();
+  return ProcessGroupPtr(raw, [owner = std::move(group)](c10d::ProcessGroup*) {});
+}
+
+DataParallel::DataParallel(const ProcessGroupPtr& group, const torch::Device& device)
+    : group_(group ? c10::intrusive_ptr<c10d::ProcessGroup>::reclaim_copy(group.get()) : nullptr) {
   if (group_) {
     rank_ = group_->getRank();
     world_size_ = group_->getSize();

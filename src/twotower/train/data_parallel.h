@@ -24,6 +24,8 @@
 
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 
+#include "twotower/train/process_group.h"
+
 namespace twotower {
 
 /// The rows [begin, end) of a global batch that one rank computes.
@@ -36,6 +38,9 @@ struct RowRange {
 /// Rank `rank`'s rows of a batch of m: [m * rank / W, m * (rank + 1) / W). The W ranges are
 /// disjoint, cover [0, m) and differ in size by at most one.
 RowRange local_rows(int64_t m, int rank, int world_size);
+
+/// `group` as the trainer's options hold it (null stays null); the result keeps it alive.
+ProcessGroupPtr share_group(c10::intrusive_ptr<c10d::ProcessGroup> group);
 
 /// Bytes and seconds spent in collectives since the last reset (the benchmark's figures).
 struct CommunicationStats {
@@ -55,7 +60,7 @@ class DataParallel {
   /// by Gloo's sparse all-reduce on the CPU, and by all-gathering each rank's rows on a GPU (NCCL
   /// has no sparse all-reduce); TWOTOWER_SPARSE_EXCHANGE=allgather|allreduce forces one (a
   /// diagnostic: both give the same sums).
-  DataParallel(c10::intrusive_ptr<c10d::ProcessGroup> group, const torch::Device& device);
+  DataParallel(const ProcessGroupPtr& group, const torch::Device& device);
 
   int rank() const { return rank_; }
   int world_size() const { return world_size_; }

@@ -6,10 +6,10 @@
 // On a device the batch losses stay there and are read back every few steps (set_readback_steps),
 // the batches are copied from pinned memory and the towers' id checks run once per epoch over the
 // columns, so that no step waits for the device; with training.cuda_graph the steps of full
-// batches are replayed from a captured graph (train/step_graph.h). In data-parallel training the
+// batches are replayed from a captured graph (train/gpu/step_graph.h). In data-parallel training the
 // permutation is rank 0's (broadcast), each rank computes its rows of every global batch and the
 // gradients are summed over the ranks before the clip and the step (train/data_parallel.h).
-// With training.trace_steps rank 0 traces a stretch of its first epoch (train/step_trace.h).
+// With training.trace_steps rank 0 traces a stretch of its first epoch (train/gpu/step_trace.h).
 #pragma once
 
 #include <torch/torch.h>
@@ -24,9 +24,9 @@
 #include "twotower/train/data_parallel.h"
 #include "twotower/train/negative_sampler.h"
 #include "twotower/train/objective.h"
-#include "twotower/train/optimizers.h"
-#include "twotower/train/step_graph.h"
-#include "twotower/train/step_trace.h"
+#include "twotower/train/optim/optimizers.h"
+#include "twotower/train/gpu/step_graph.h"
+#include "twotower/train/gpu/step_trace.h"
 #include "twotower/train/training_pairs.h"
 
 namespace twotower {

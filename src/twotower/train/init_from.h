@@ -32,7 +32,7 @@
 #include "twotower/config/config.h"
 #include "twotower/data/dataset.h"
 #include "twotower/model/two_tower.h"
-#include "twotower/train/optimizers.h"
+#include "twotower/train/optim/optimizers.h"
 
 namespace twotower {
 
@@ -54,8 +54,6 @@ class ContinuedRun {
   nlohmann::json load_into(TwoTowerModel& model, Optimizers& optimizers, const Dataset& data,
                            const torch::Device& device) const;
 
-  /// The old run's vocabulary sizes (text_dim: data.emb_dim).
-  const ModelSizes& old_sizes() const { return old_sizes_; }
   /// The number of interactions of the old run's data (the first rows of the new data).
   int64_t old_interactions() const { return old_interactions_; }
 

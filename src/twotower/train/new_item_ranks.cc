@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "twotower/serve/embedding_export.h"
+#include "twotower/model/embedding_export.h"
 
 namespace twotower {
 namespace {

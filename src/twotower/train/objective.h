@@ -89,7 +89,7 @@ class Objective {
   double log_uniform_ = 0;   // log(mixed_negatives / num_items): expected draws of an item, uniform
   std::vector<int64_t> negatives_;
   // BCE's labels [b ones, k*b zeros] of each batch size b met, kept for the run: a captured step
-  // (train/step_graph.h) reads its batch size's on every replay.
+  // (train/gpu/step_graph.h) reads its batch size's on every replay.
   std::map<int64_t, torch::Tensor> labels_;
   torch::Tensor all_items_;  // full: [num_items] int64 on the device
 };

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
@@ -57,6 +58,10 @@ int64_t selected_epochs(const Config& config, const TrainOptions& options, const
 }
 
 }  // namespace
+
+TrainSummary train(const Config& config, const TrainOptions& options) {
+  return config.training.refit ? run_refit(config, options) : run_training(config, options);
+}
 
 TrainSummary run_refit(const Config& config, const TrainOptions& options) {
   const fs::path out = config.training.output_dir;

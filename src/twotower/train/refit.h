@@ -17,6 +17,9 @@
 
 namespace twotower {
 
+/// What `twotower train` runs: run_refit with training.refit, else run_training.
+TrainSummary train(const Config& config, const TrainOptions& options = {});
+
 /// The two runs above; with options.resume, a finished selection (refit.json) is not run again
 /// and each run resumes from its last checkpoint when it has one. In a group every rank calls it;
 /// E is rank 0's, broadcast. Returns the final run's summary.

@@ -15,7 +15,7 @@
 #include "twotower/model/two_tower.h"
 #include "twotower/train/checkpoint.h"
 #include "twotower/train/negative_sampler.h"
-#include "twotower/train/optimizers.h"
+#include "twotower/train/optim/optimizers.h"
 
 namespace twotower {
 

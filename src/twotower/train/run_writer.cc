@@ -45,11 +45,14 @@ RunWriter::RunWriter(const Config& config, bool resume, bool writes)
       log_warn(dir_.string(), " holds checkpoints of an earlier run: starting over (use --resume to continue it)");
     }
     if (resume && !fs::exists(last_)) fail("--resume: ", last_.string(), " does not exist");
-    save_config(config, dir_ / "config.yaml");
   } catch (...) {
     set_log_file({});
     throw;
   }
+}
+
+void RunWriter::write_config(const Config& config) const {
+  if (writes_) save_config(config, dir_ / "config.yaml");
 }
 
 RunWriter::~RunWriter() {

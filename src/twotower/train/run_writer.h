@@ -12,14 +12,14 @@
 #include "twotower/config/config.h"
 #include "twotower/model/two_tower.h"
 #include "twotower/train/checkpoint.h"
-#include "twotower/train/optimizers.h"
+#include "twotower/train/optim/optimizers.h"
 
 namespace twotower {
 
 class RunWriter {
  public:
-  /// Creates output_dir/checkpoints, sends the log to output_dir/train.log until destruction and
-  /// writes config.yaml. Throws when `resume` is set and last.pt does not exist; warns when it is
+  /// Creates output_dir/checkpoints and sends the log to output_dir/train.log until destruction.
+  /// Throws when `resume` is set and last.pt does not exist; warns when it is
   /// not set and an earlier run's checkpoints are there (they are overwritten). Without `writes`
   /// (the ranks other than 0 of a data-parallel run) it only knows the paths: it creates, writes
   /// and warns nothing, and write_epoch and write_plot do nothing.
@@ -27,6 +27,10 @@ class RunWriter {
   ~RunWriter();
   RunWriter(const RunWriter&) = delete;
   RunWriter& operator=(const RunWriter&) = delete;
+
+  /// config.yaml: the configuration that runs, every value resolved (an automatic batch size
+  /// as the one chosen), written once those are known.
+  void write_config(const Config& config) const;
 
   const std::filesystem::path& dir() const { return dir_; }
   const std::filesystem::path& last_checkpoint() const { return last_; }

@@ -10,15 +10,16 @@
 #include "twotower/common/error.h"
 #include "twotower/common/log.h"
 #include "twotower/common/memory.h"
+#include "twotower/common/text.h"
+#include "twotower/config/best_metric.h"
 #include "twotower/data/model_inputs.h"
-#include "twotower/serve/embedding_export.h"
+#include "twotower/model/embedding_export.h"
 #include "twotower/train/batch_size.h"
 #include "twotower/train/best_epoch.h"
 #include "twotower/train/data_parallel.h"
-#include "twotower/train/device_memory.h"
+#include "twotower/train/gpu/device_memory.h"
 #include "twotower/train/epoch_runner.h"
 #include "twotower/train/init_from.h"
-#include "twotower/train/refit.h"
 #include "twotower/train/run_setup.h"
 #include "twotower/train/run_writer.h"
 
@@ -30,10 +31,10 @@ namespace {
 // Before any work: a best_metric that only the metrics hook could produce needs the hook, and
 // one of the names it returns when they are known.
 void check_best_metric(const TrainingConfig& t, const TrainOptions& options) {
-  if (t.best_metric == "val_loss" || t.best_metric == "train_loss" || t.best_metric == "last") return;
+  if (is_loss_best_metric(t.best_metric)) return;
   const auto& names = options.metric_names;
   if (options.metrics && (names.empty() || std::find(names.begin(), names.end(), t.best_metric) != names.end())) return;
-  std::string expected = "val_loss, train_loss, last";
+  std::string expected = loss_best_metrics_text();
   for (const auto& n : options.metrics ? names : std::vector<std::string>{}) expected += ", " + n;
   fail("training.best_metric: got \"", t.best_metric, "\", expected one of ", expected,
        options.metrics ? "" : " (ranking metrics are computed only with the validation metrics on; --no-eval turns them off)");
@@ -83,7 +84,11 @@ void add_communication(nlohmann::json& record, const CommunicationStats& c, doub
 // The CUDA device of this rank: torchrun's LOCAL_RANK (0 outside torchrun).
 int local_rank() {
   const char* value = std::getenv("LOCAL_RANK");
-  return value ? std::atoi(value) : 0;
+  int64_t rank = 0;
+  if (value && (!parse_int64(value, &rank) || rank < 0 || rank > 65535)) {
+    fail("LOCAL_RANK: got \"", value, "\", expected an integer in [0, 65535] (torchrun sets it)");
+  }
+  return static_cast<int>(rank);
 }
 
 // The run's state between stages: what the epochs read and update.
@@ -191,7 +196,9 @@ void finish(Run& run, TrainSummary& summary) {
 }  // namespace
 
 TrainSummary run_training(const Config& given, const TrainOptions& options) {
-  if (given.training.refit) return run_refit(given, options);
+  if (given.training.refit) {
+    fail("run_training: got training.refit true, expected a single run (train() in train/refit.h runs a refit)");
+  }
   keep_large_allocations();
   Config config = resolved_paths(given);
   const TrainingConfig& t = config.training;
@@ -226,13 +233,6 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   Optimizers optimizers = make_optimizers(model, t);
   if (optimizers.rows) log_info("embeddings: row-wise ", to_string(t.embedding_optimizer), " (only the rows a batch touches)");
   NegativeSampler sampler(data.num_items(), config.data.seed);
-  Run run{config, options, dp, device, data, model, optimizers, sampler, writer, TrainState{}};
-  run.state.config_yaml = config_to_yaml(config);
-  if (options.resume) {
-    run.state = resume_run(writer.last_checkpoint(), writer.previous_checkpoint(), config, model, optimizers, sampler,
-                           run.history);
-  }
-
   if (continued && !options.resume) {
     // Every rank loads the old run; rank 0 writes the report.
     const nlohmann::json report = continued->load_into(model, optimizers, data, device);
@@ -244,6 +244,14 @@ TrainSummary run_training(const Config& given, const TrainOptions& options) {
   if (t.batch_size == 0) {
     config.training.batch_size = auto_batch_size(train.size());
     log_info("training.batch_size auto: ", t.batch_size, " for ", train.size(), " training pairs (", kAutoBatchRule, ")");
+  }
+  // What ran: the values resolved above, in config.yaml and in every checkpoint.
+  writer.write_config(config);
+  Run run{config, options, dp, device, data, model, optimizers, sampler, writer, TrainState{}};
+  run.state.config_yaml = config_to_yaml(config);
+  if (options.resume) {
+    run.state = resume_run(writer.last_checkpoint(), writer.previous_checkpoint(), config, model, optimizers, sampler,
+                           run.history);
   }
   // A continued run keeps the trained rows of ids it has no pairs for (new ids start at zero).
   if (!continued) zero_unseen_ids(model, train);

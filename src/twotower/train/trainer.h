@@ -16,11 +16,11 @@
 
 #include <nlohmann/json.hpp>
 #include <c10/core/Device.h>
-#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 
 #include "twotower/config/config.h"
 #include "twotower/data/dataset.h"
 #include "twotower/data/npy.h"
+#include "twotower/train/process_group.h"
 
 namespace twotower {
 
@@ -56,7 +56,7 @@ struct TrainOptions {
   /// Python module; train/data_parallel.h): training.batch_size is the global batch, split over
   /// the ranks; rank 0 validates and writes the run's files (output_dir must be the same path on
   /// every rank, and shared for a resume on several machines). Null: one process.
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  ProcessGroupPtr group;
 };
 
 struct TrainSummary {
@@ -71,7 +71,8 @@ struct TrainSummary {
   nlohmann::json history;    // one object per epoch: epoch, train_loss, val_loss, learning_rate, ...
 };
 
-/// Trains as `config` says; throws twotower::Error on bad data or configuration. In a group, every
+/// One training run as `config` says (training.refit must be false: train() in train/refit.h
+/// runs a refit's two runs); throws twotower::Error on bad data or configuration. In a group, every
 /// rank calls it with the same config; the summary's best_* and history are rank 0's alone (the
 /// other ranks get epochs_done, pairs_per_second and an empty history).
 TrainSummary run_training(const Config& config, const TrainOptions& options = {});
