@@ -34,15 +34,11 @@ find_package(Threads REQUIRED)
 # faiss's CMake package names OpenMP::OpenMP_CXX in its link interface without finding it.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   # clang compiles OpenMP against LLVM's runtime (libomp), which would be a second runtime beside
-  # LibTorch's libgomp: a clang build (the sanitizer build) compiles no OpenMP code of its own,
-  # and takes GCC's omp.h alone to declare libgomp's functions (the benchmarks set its threads).
-  execute_process(COMMAND gcc -print-file-name=include OUTPUT_VARIABLE _gcc_include OUTPUT_STRIP_TRAILING_WHITESPACE)
-  if(NOT EXISTS "${_gcc_include}/omp.h")
-    message(FATAL_ERROR "omp.h: got none in ${_gcc_include} (gcc -print-file-name=include), expected GCC's libgomp header")
-  endif()
-  configure_file("${_gcc_include}/omp.h" "${PROJECT_BINARY_DIR}/libgomp-include/omp.h" COPYONLY)
+  # LibTorch's libgomp: a clang build (the sanitizer build) compiles no OpenMP code of its own, and
+  # takes from libomp-16-dev only its omp.h (in clang's own include folder), which declares the
+  # omp_* functions that libgomp defines too (faiss's headers include it; the benchmarks set
+  # libgomp's threads through it).
   add_library(OpenMP::OpenMP_CXX INTERFACE IMPORTED)
-  set_target_properties(OpenMP::OpenMP_CXX PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${PROJECT_BINARY_DIR}/libgomp-include")
   set(OpenMP_CXX_FLAGS "")
 else()
   find_package(OpenMP REQUIRED)

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(cmake ninja-build g++ make libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   libsimdjson-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox
-  libfaiss-dev libcpp-httplib-dev wrk clang-16 libfuzzer-16-dev python3-dev python3-venv ccache)
+  libfaiss-dev libcpp-httplib-dev wrk clang-16 libfuzzer-16-dev libomp-16-dev python3-dev python3-venv ccache)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -14,7 +14,6 @@ namespace twotower {
 namespace {
 
 constexpr int kVersionDigits = 6;
-constexpr size_t kChecksumBuffer = 1 << 20;
 
 // The highest version number under `parent` among folders that pass `accept`; 0 when none.
 template <typename Accept>
